@@ -1,0 +1,97 @@
+//! Command-line arguments (clap). Parsing only; [`crate::analyze`] turns them and the
+//! configuration into validated options.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{FailOn, Format};
+use crate::version::KubeVersion;
+
+const EXAMPLES: &str = "\
+Examples:
+  # Analyze a cluster for the next minor version, using the default AWS credentials
+  eksup analyze --cluster prod --region eu-west-1
+
+  # Gate a CI pipeline on required findings for a two-hop upgrade, as JSON
+  eksup analyze --cluster prod --target-version 1.33 --format json --fail-on required
+
+  # Kubernetes checks only, through a kubeconfig context (EKS Anywhere, other distributions)
+  eksup analyze --no-aws --kubeconfig ~/.kube/config --context edge-1
+
+  # Save what was read, and analyze it later without network access
+  eksup analyze --cluster prod --save-snapshot prod.json
+  eksup analyze --snapshot prod.json --format json
+";
+
+/// Upgrade-readiness analysis for Amazon EKS clusters.
+#[derive(Debug, Parser)]
+#[command(name = "eksup", version, about, long_about = None, after_help = EXAMPLES)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Less log output on stderr (errors only).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read one cluster, evaluate every check for the target version, print a report.
+    #[command(after_help = EXAMPLES)]
+    Analyze(AnalyzeArgs),
+    /// List the checks eksup runs.
+    Checks,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Name of the EKS cluster.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+    /// AWS region of the cluster (default: the AWS configuration's region).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// AWS shared-config profile to use.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Kubernetes version to upgrade to, e.g. 1.31 (default: the control plane's next minor).
+    #[arg(long, value_name = "1.NN", value_parser = clap::value_parser!(KubeVersion))]
+    pub target_version: Option<KubeVersion>,
+    /// Output format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Configuration file (default: .eksup.yaml, .eksup.yml, .eksup.toml or eksup.toml here).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Leave recommended findings out of the report.
+    #[arg(long)]
+    pub ignore_recommended: bool,
+    /// Exit with code 1 when a finding at this level (or a more severe one) exists.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
+    /// Reach Kubernetes through this kubeconfig instead of the EKS endpoint.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Use the pod's service account to reach Kubernetes (when eksup runs in the cluster).
+    #[arg(long)]
+    pub in_cluster: bool,
+    /// Do not call AWS: run the Kubernetes checks alone (needs --kubeconfig/--context or --in-cluster).
+    #[arg(long)]
+    pub no_aws: bool,
+    /// Analyze a saved snapshot instead of reading a cluster (no network).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cluster", "region", "profile", "kubeconfig", "context", "in_cluster", "no_aws", "save_snapshot"])]
+    pub snapshot: Option<PathBuf>,
+    /// Save what was read to FILE, for offline analysis or a bug report.
+    #[arg(long, value_name = "FILE")]
+    pub save_snapshot: Option<PathBuf>,
+}

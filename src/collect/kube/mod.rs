@@ -1,0 +1,245 @@
+//! Reading the Kubernetes API with the least load (see DESIGN.md, "Reading the cluster").
+//!
+//! One paginated LIST per kind, cluster-wide; ReplicaSets and Jobs as metadata first, with
+//! full GETs only for the few that no controller owns; kube-proxy taken from the DaemonSet
+//! list rather than fetched again; Secrets never read.
+
+pub mod client;
+pub mod project;
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use base64::Engine;
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{ConfigMap, Node, ReplicationController};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+pub use client::{ApiClient, ApiError, Listed, Shape};
+use project::MetadataOnly;
+
+use super::CollectError;
+use crate::snapshot::{KubeProxy, Snapshot, Workload, WorkloadKind, source};
+
+/// How to reach the API server.
+#[derive(Debug, Clone)]
+pub enum Connection {
+    /// From `DescribeCluster`: endpoint, base64 PEM certificate authority, bearer token.
+    Eks {
+        endpoint: String,
+        certificate_authority: String,
+        token: String,
+    },
+    /// A kubeconfig file (default locations when `path` is `None`) and context.
+    Kubeconfig {
+        path: Option<PathBuf>,
+        context: Option<String>,
+    },
+    /// The pod's service account.
+    InCluster,
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn user_agent() -> String {
+    format!("eksup/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Builds a kube client for `connection`; a bad kubeconfig or certificate is a usage error.
+pub async fn connect(connection: &Connection) -> Result<ApiClient, CollectError> {
+    let mut config = match connection {
+        Connection::Eks {
+            endpoint,
+            certificate_authority,
+            token,
+        } => {
+            let bad = |m: String| CollectError::Connection(format!("cluster certificate authority: {m}"));
+            let pem_bytes = base64::engine::general_purpose::STANDARD
+                .decode(certificate_authority.trim())
+                .map_err(|e| bad(e.to_string()))?;
+            let certs = pem::parse_many(&pem_bytes).map_err(|e| bad(e.to_string()))?;
+            if certs.is_empty() {
+                return Err(bad("no certificate in the data".into()));
+            }
+            let url = endpoint
+                .parse()
+                .map_err(|e| CollectError::Connection(format!("cluster endpoint `{endpoint}`: {e}")))?;
+            let mut config = kube::Config::new(url);
+            config.root_cert = Some(certs.into_iter().map(|p| p.into_contents()).collect());
+            config.auth_info.token = Some(token.clone().into());
+            config
+        }
+        Connection::Kubeconfig { path, context } => {
+            let options = KubeConfigOptions {
+                context: context.clone(),
+                ..Default::default()
+            };
+            let result = match path {
+                Some(path) => match Kubeconfig::read_from(path) {
+                    Ok(kc) => kube::Config::from_custom_kubeconfig(kc, &options).await,
+                    Err(e) => Err(e),
+                },
+                None => kube::Config::from_kubeconfig(&options).await,
+            };
+            result.map_err(|e| CollectError::Connection(format!("kubeconfig: {e}")))?
+        }
+        Connection::InCluster => kube::Config::incluster()
+            .map_err(|e| CollectError::Connection(format!("in-cluster service account: {e}")))?,
+    };
+    config.connect_timeout = Some(CONNECT_TIMEOUT);
+    config.read_timeout = Some(READ_TIMEOUT);
+    config.headers.push((
+        http::header::USER_AGENT,
+        user_agent().parse().expect("valid header value"),
+    ));
+    let client = kube::Client::try_from(config)
+        .map_err(|e| CollectError::Connection(format!("cannot build the Kubernetes client: {e}")))?;
+    Ok(ApiClient::new(client))
+}
+
+/// Records a failed list under `source`, and a list's undecodable objects too.
+fn settle<P>(snapshot: &mut Snapshot, source: &str, result: Result<Option<Listed<P>>, ApiError>) -> Vec<P> {
+    match result {
+        Ok(Some(listed)) => {
+            if !listed.invalid.is_empty() {
+                snapshot.record_error(
+                    source,
+                    format!(
+                        "{} object(s) could not be decoded and were skipped: {}",
+                        listed.invalid.len(),
+                        listed.invalid.join("; ")
+                    ),
+                );
+            }
+            listed.items
+        }
+        Ok(None) => Vec::new(),
+        Err(e) => {
+            snapshot.record_error(source, e.to_string());
+            Vec::new()
+        }
+    }
+}
+
+/// Lists a kind whose objects are mostly owned (ReplicaSets, Jobs): metadata for all, then a
+/// full GET only for each unowned one.
+async fn list_unowned<T>(
+    api: &ApiClient,
+    collection: &str,
+    project: fn(T) -> Option<Workload>,
+) -> Result<Option<Listed<Workload>>, ApiError>
+where
+    T: serde::de::DeserializeOwned,
+{
+    let Some(meta) = api
+        .list(collection, Shape::Metadata, |m: MetadataOnly| {
+            (!project::is_owned(&m.metadata)).then_some(m.metadata)
+        })
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut listed = Listed {
+        items: Vec::new(),
+        invalid: meta.invalid,
+    };
+    let fetches = futures::stream::iter(meta.items.into_iter().map(|m| {
+        let namespace = m.namespace.unwrap_or_default();
+        let name = m.name.unwrap_or_default();
+        let path = collection.replacen("/v1/", &format!("/v1/namespaces/{namespace}/"), 1);
+        async move { (api.get::<T>(&path, &name).await, format!("{namespace}/{name}")) }
+    }))
+    .buffer_unordered(client::MAX_CONCURRENT_REQUESTS);
+    let results: Vec<_> = fetches.collect().await;
+    for (result, name) in results {
+        match result {
+            Ok(Some(object)) => listed.items.extend(project(object)),
+            // Deleted between the list and the get: nothing to check.
+            Ok(None) => {}
+            Err(e) => listed.invalid.push(format!("{name}: {e}")),
+        }
+    }
+    Ok(Some(listed))
+}
+
+/// Reads everything the Kubernetes checks need into `snapshot`. The `/version` probe must
+/// succeed (otherwise the cluster cannot be read at all); after it, each failing source is
+/// recorded and the others go on.
+pub async fn collect(api: &ApiClient, snapshot: &mut Snapshot) -> Result<(), CollectError> {
+    let version = api.version().await.map_err(|e| CollectError::Unreachable(e.to_string()))?;
+    snapshot.kubernetes.server_version = Some(version);
+
+    let (nodes, deployments, statefulsets, daemonsets, cronjobs, replicasets, jobs, rcs, pdbs, hpas, proxy_config, eniconfigs) = tokio::join!(
+        api.list("/api/v1/nodes", Shape::Full, |n: Node| project::node(n)),
+        api.list("/apis/apps/v1/deployments", Shape::Full, project::deployment),
+        api.list("/apis/apps/v1/statefulsets", Shape::Full, project::stateful_set),
+        api.list("/apis/apps/v1/daemonsets", Shape::Full, project::daemon_set),
+        api.list("/apis/batch/v1/cronjobs", Shape::Full, project::cron_job),
+        list_unowned::<ReplicaSet>(api, "/apis/apps/v1/replicasets", project::replica_set),
+        list_unowned::<Job>(api, "/apis/batch/v1/jobs", project::job),
+        api.list("/api/v1/replicationcontrollers", Shape::Full, |r: ReplicationController| {
+            (!project::is_owned(&r.metadata)).then_some(r).and_then(project::replication_controller)
+        }),
+        api.list("/apis/policy/v1/poddisruptionbudgets", Shape::Full, |p: PodDisruptionBudget| {
+            project::pod_disruption_budget(p)
+        }),
+        api.list("/apis/autoscaling/v2/horizontalpodautoscalers", Shape::Full, |h: HorizontalPodAutoscaler| {
+            project::autoscaler(h)
+        }),
+        api.get::<ConfigMap>("/api/v1/namespaces/kube-system/configmaps", "kube-proxy-config"),
+        api.list("/apis/crd.k8s.amazonaws.com/v1alpha1/eniconfigs", Shape::Full, project::eni_config),
+    );
+
+    let nodes = settle(snapshot, source::NODES, nodes);
+    let mut workloads = Vec::new();
+    workloads.extend(settle(snapshot, source::DEPLOYMENTS, deployments));
+    workloads.extend(settle(snapshot, source::STATEFULSETS, statefulsets));
+    let daemonsets_failed = daemonsets.is_err();
+    workloads.extend(settle(snapshot, source::DAEMONSETS, daemonsets));
+    workloads.extend(settle(snapshot, source::CRONJOBS, cronjobs));
+    workloads.extend(settle(snapshot, source::REPLICASETS, replicasets));
+    workloads.extend(settle(snapshot, source::JOBS, jobs));
+    workloads.extend(settle(snapshot, source::REPLICATIONCONTROLLERS, rcs));
+    let pdbs = settle(snapshot, source::PDBS, pdbs);
+    let hpas = settle(snapshot, source::HPAS, hpas);
+    let eniconfigs = settle(snapshot, source::ENICONFIGS, eniconfigs);
+    let proxy_mode = match proxy_config {
+        Ok(cm) => cm.as_ref().and_then(project::kube_proxy_mode),
+        Err(e) => {
+            snapshot.record_error(source::KUBE_PROXY_CONFIG, e.to_string());
+            None
+        }
+    };
+    let kube_proxy = (!daemonsets_failed)
+        .then(|| {
+            workloads
+                .iter()
+                .find(|w| w.kind == WorkloadKind::DaemonSet && w.namespace == "kube-system" && w.name == "kube-proxy")
+                .map(|w| KubeProxy {
+                    images: w.pod.containers.iter().map(|c| c.image.clone()).collect(),
+                    mode: proxy_mode,
+                })
+        })
+        .flatten();
+
+    let k = &mut snapshot.kubernetes;
+    k.nodes = nodes;
+    k.workloads = workloads;
+    k.pod_disruption_budgets = pdbs;
+    k.autoscalers = hpas;
+    k.eni_configs = eniconfigs;
+    k.kube_proxy = kube_proxy;
+    tracing::info!(
+        requests = api.load.requests.load(Ordering::Relaxed),
+        bytes = api.load.bytes.load(Ordering::Relaxed),
+        retries = api.load.retries.load(Ordering::Relaxed),
+        "read the Kubernetes API"
+    );
+    Ok(())
+}

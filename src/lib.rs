@@ -1,0 +1,87 @@
+//! eksup: upgrade-readiness analysis for Amazon EKS clusters.
+//!
+//! # Layout
+//!
+//! Data flows one way: **collect** (all I/O) → [`snapshot::Snapshot`] (plain data) →
+//! [`checks::evaluate`] (pure) → [`report::Report`] → **render**.
+//!
+//! | module | job |
+//! |---|---|
+//! | [`cli`] | command-line arguments (clap); parsing only |
+//! | [`config`] | configuration layers: defaults < file < `EKSUP_*` environment < flags |
+//! | [`analyze`] | the `analyze` command: options → snapshot → report → output, exit code |
+//! | [`collect`] | the only I/O: EKS `DescribeCluster` ([`collect::eks`]), the native EKS token ([`collect::auth`]), the Kubernetes API read with least load ([`collect::kube`]) |
+//! | [`snapshot`] | what the checks read, as owned serde data; saved and loaded as JSON |
+//! | [`checks`] | the catalogue and one module per area; pure functions over a snapshot |
+//! | [`finding`] | the one flat finding row every output is built from |
+//! | [`report`] | run metadata + findings + skipped checks + collection errors |
+//! | [`render`] | the report as text tables or JSON |
+//! | [`version`] | Kubernetes versions, upgrade hops, the EKS support calendar |
+//! | [`error`] | the top-level error and its exit codes |
+
+pub mod analyze;
+pub mod checks;
+pub mod cli;
+pub mod collect;
+pub mod config;
+pub mod error;
+pub mod finding;
+pub mod render;
+pub mod report;
+pub mod snapshot;
+pub mod version;
+
+use std::io::IsTerminal;
+
+use comfy_table::Table;
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+
+use cli::{Cli, Command};
+use error::{Error, exit};
+
+/// Sets up logging on stderr from `-v`/`-q` (or `RUST_LOG` when set).
+pub fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},eksup={level}")));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
+}
+
+/// Runs the parsed command line and returns the process exit code.
+pub async fn run(cli: Cli) -> Result<u8, Error> {
+    match cli.command {
+        Command::Analyze(args) => {
+            let cwd = std::env::current_dir().map_err(|e| Error::Usage(format!("cannot read the working directory: {e}")))?;
+            let options = analyze::Options::resolve(args, &cwd)?;
+            analyze::run(options).await
+        }
+        Command::Checks => {
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_FULL_CONDENSED)
+                .set_header(["Code", "Title", "Remediation", "Applies to"]);
+            for c in checks::catalogue() {
+                let levels: Vec<&str> = c.levels.iter().map(|l| l.as_str()).collect();
+                table.add_row([
+                    c.code.to_string(),
+                    c.title.to_string(),
+                    levels.join(", "),
+                    c.min_target.map_or("all targets".into(), |v| format!("targets ≥ {v}")),
+                ]);
+            }
+            println!("{table}");
+            Ok(exit::OK)
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! The report: run metadata, the flat findings, skipped checks and collection errors. Every
+//! renderer and sink works from this one value.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::checks::{Evaluation, SkippedCheck};
+use crate::finding::{Finding, Remediation};
+use crate::snapshot::{ClusterSource, CollectionError, Snapshot};
+use crate::version::{KubeVersion, hops};
+
+/// Bumped when a report field is renamed or changes meaning; new fields are additive.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub schema_version: u32,
+    pub metadata: RunMetadata,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+    pub skipped_checks: Vec<SkippedCheck>,
+    pub collection_errors: Vec<CollectionError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunMetadata {
+    /// Unique and time-ordered (UUIDv7).
+    pub run_id: Uuid,
+    pub generated_at: DateTime<Utc>,
+    /// When the cluster was read (earlier than `generated_at` for a saved snapshot).
+    pub collected_at: DateTime<Utc>,
+    pub tool_version: String,
+    pub cluster_name: String,
+    pub cluster_source: ClusterSource,
+    pub cluster_arn: Option<String>,
+    pub region: Option<String>,
+    pub account_id: Option<String>,
+    pub platform_version: Option<String>,
+    /// `gitVersion` of the API server.
+    pub server_version: Option<String>,
+    pub current_version: KubeVersion,
+    pub target_version: KubeVersion,
+    /// Every minor the upgrade passes through, ending with the target.
+    pub upgrade_path: Vec<KubeVersion>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    pub required: usize,
+    pub recommended: usize,
+    /// Codes of the checks that reported at least one finding.
+    pub checks_with_findings: Vec<String>,
+    /// `ok` when every source was read, `partial` otherwise.
+    pub status: CollectionStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CollectionStatus {
+    Ok,
+    Partial,
+}
+
+impl Report {
+    /// Assembles the report; with `ignore_recommended`, recommended findings are dropped.
+    pub fn new(snapshot: &Snapshot, target: KubeVersion, evaluation: Evaluation, ignore_recommended: bool) -> Self {
+        let findings: Vec<Finding> = evaluation
+            .findings
+            .into_iter()
+            .filter(|f| !(ignore_recommended && f.remediation == Remediation::Recommended))
+            .collect();
+        let count = |level| findings.iter().filter(|f| f.remediation == level).count();
+        let mut codes: Vec<String> = findings.iter().map(|f| f.code.clone()).collect();
+        codes.sort();
+        codes.dedup();
+        let cluster = &snapshot.cluster;
+        Self {
+            schema_version: REPORT_SCHEMA_VERSION,
+            metadata: RunMetadata {
+                run_id: Uuid::now_v7(),
+                generated_at: Utc::now(),
+                collected_at: snapshot.collected_at,
+                tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                cluster_name: cluster.name.clone(),
+                cluster_source: cluster.source,
+                cluster_arn: cluster.arn.clone(),
+                region: cluster.region.clone(),
+                account_id: cluster.account_id.clone(),
+                platform_version: cluster.platform_version.clone(),
+                server_version: snapshot.kubernetes.server_version.clone(),
+                current_version: cluster.version,
+                target_version: target,
+                upgrade_path: hops(cluster.version, target),
+            },
+            summary: Summary {
+                required: count(Remediation::Required),
+                recommended: count(Remediation::Recommended),
+                checks_with_findings: codes,
+                status: if snapshot.collection_errors.is_empty() {
+                    CollectionStatus::Ok
+                } else {
+                    CollectionStatus::Partial
+                },
+            },
+            findings,
+            skipped_checks: evaluation.skipped,
+            collection_errors: snapshot.collection_errors.clone(),
+        }
+    }
+
+    /// Whether a finding at or above `level` exists (for `--fail-on`).
+    pub fn has_findings_at(&self, level: Remediation) -> bool {
+        self.findings.iter().any(|f| f.remediation <= level)
+    }
+}

@@ -1,0 +1,330 @@
+//! The snapshot: everything the checks read about one cluster, as plain owned data.
+//!
+//! Collection fills it, checks read it, and it round-trips through JSON so that a run can
+//! be saved (`--save-snapshot`) and analyzed later (`--snapshot`) with no network. Only the
+//! fields a check needs are kept; no SDK or Kubernetes API type leaks in here.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::version::KubeVersion;
+
+/// Bumped when a field is renamed or its meaning changes; adding an optional field is not a
+/// schema change because every collection has `#[serde(default)]`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Names of the sources a snapshot is assembled from. A failed source is recorded under its
+/// name in [`Snapshot::collection_errors`], and checks that depend on it are skipped.
+pub mod source {
+    pub const EKS_CLUSTER: &str = "eks/DescribeCluster";
+    pub const NODES: &str = "kubernetes/nodes";
+    pub const DEPLOYMENTS: &str = "kubernetes/deployments";
+    pub const STATEFULSETS: &str = "kubernetes/statefulsets";
+    pub const DAEMONSETS: &str = "kubernetes/daemonsets";
+    pub const CRONJOBS: &str = "kubernetes/cronjobs";
+    pub const REPLICASETS: &str = "kubernetes/replicasets";
+    pub const JOBS: &str = "kubernetes/jobs";
+    pub const REPLICATIONCONTROLLERS: &str = "kubernetes/replicationcontrollers";
+    pub const PDBS: &str = "kubernetes/poddisruptionbudgets";
+    pub const HPAS: &str = "kubernetes/horizontalpodautoscalers";
+    pub const KUBE_PROXY_CONFIG: &str = "kubernetes/configmaps/kube-system/kube-proxy-config";
+    pub const ENICONFIGS: &str = "kubernetes/eniconfigs";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub schema_version: u32,
+    pub collected_at: DateTime<Utc>,
+    pub cluster: ClusterInfo,
+    #[serde(default)]
+    pub kubernetes: KubernetesData,
+    /// Sources that could not be read; the rest of the snapshot is still valid.
+    #[serde(default)]
+    pub collection_errors: Vec<CollectionError>,
+}
+
+/// Where the cluster's identity came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClusterSource {
+    /// Described by the EKS API.
+    Eks,
+    /// Kubernetes API only (`--no-aws`): EKS Anywhere or another distribution.
+    KubernetesOnly,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterInfo {
+    pub name: String,
+    pub source: ClusterSource,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub account_id: Option<String>,
+    #[serde(default)]
+    pub arn: Option<String>,
+    /// The control plane's minor version.
+    pub version: KubeVersion,
+    #[serde(default)]
+    pub platform_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KubernetesData {
+    /// `gitVersion` from the API server's `/version`.
+    pub server_version: Option<String>,
+    pub nodes: Vec<Node>,
+    /// Deployments, StatefulSets, DaemonSets, CronJobs, and the ReplicaSets, Jobs and
+    /// ReplicationControllers that no controller owns.
+    pub workloads: Vec<Workload>,
+    pub pod_disruption_budgets: Vec<PodDisruptionBudget>,
+    pub autoscalers: Vec<Autoscaler>,
+    /// The `kube-system/kube-proxy` DaemonSet, when present.
+    pub kube_proxy: Option<KubeProxy>,
+    pub eni_configs: Vec<EniConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    pub name: String,
+    /// `status.nodeInfo.kubeletVersion`, e.g. `v1.30.4-eks-a737599`.
+    pub kubelet_version: String,
+    /// The few labels eksup reads (node group, compute type, zone).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum WorkloadKind {
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    CronJob,
+    ReplicaSet,
+    Job,
+    ReplicationController,
+}
+
+impl WorkloadKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deployment => "Deployment",
+            Self::StatefulSet => "StatefulSet",
+            Self::DaemonSet => "DaemonSet",
+            Self::CronJob => "CronJob",
+            Self::ReplicaSet => "ReplicaSet",
+            Self::Job => "Job",
+            Self::ReplicationController => "ReplicationController",
+        }
+    }
+
+    /// Long-running, replicated workloads: the ones whose availability an upgrade affects
+    /// through replica counts, disruption budgets and spreading.
+    pub fn is_replicated(self) -> bool {
+        matches!(
+            self,
+            Self::Deployment | Self::StatefulSet | Self::ReplicaSet | Self::ReplicationController
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    pub kind: WorkloadKind,
+    pub namespace: String,
+    pub name: String,
+    /// Desired replicas; `None` for kinds without a replica count.
+    #[serde(default)]
+    pub replicas: Option<i32>,
+    #[serde(default)]
+    pub min_ready_seconds: Option<i32>,
+    pub pod: PodTemplate,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PodTemplate {
+    pub labels: BTreeMap<String, String>,
+    pub containers: Vec<Container>,
+    pub init_containers: Vec<Container>,
+    /// `hostPath` volumes: name → path on the node.
+    pub host_path_volumes: BTreeMap<String, String>,
+    pub has_pod_anti_affinity: bool,
+    pub topology_spread_constraints: usize,
+    pub termination_grace_period_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Container {
+    pub name: String,
+    pub image: String,
+    pub has_readiness_probe: bool,
+    /// An init container with `restartPolicy: Always` (a native sidecar) runs for the pod's
+    /// whole life and takes a readiness probe like a regular container.
+    pub is_sidecar: bool,
+    /// Volume mounts: mount path → volume name.
+    pub mounts: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LabelSelector {
+    pub match_labels: BTreeMap<String, String>,
+    pub match_expressions: Vec<LabelSelectorRequirement>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelSelectorRequirement {
+    pub key: String,
+    /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
+    pub operator: String,
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodDisruptionBudget {
+    pub namespace: String,
+    pub name: String,
+    #[serde(default)]
+    pub selector: Option<LabelSelector>,
+    #[serde(default)]
+    pub min_available: Option<String>,
+    #[serde(default)]
+    pub max_unavailable: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Autoscaler {
+    pub namespace: String,
+    pub name: String,
+    pub target_kind: String,
+    pub target_name: String,
+    /// `spec.minReplicas`; Kubernetes defaults it to 1.
+    #[serde(default)]
+    pub min_replicas: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubeProxy {
+    /// Images of the DaemonSet's containers.
+    pub images: Vec<String>,
+    /// `mode` from the `kube-system/kube-proxy-config` ConfigMap (`iptables`, `ipvs`, …);
+    /// `None` when the ConfigMap is absent or sets no mode.
+    #[serde(default)]
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EniConfig {
+    pub name: String,
+    #[serde(default)]
+    pub subnet: Option<String>,
+}
+
+/// A source that could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionError {
+    /// One of the names in [`source`].
+    pub source: String,
+    pub message: String,
+}
+
+/// Why a snapshot file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("cannot read snapshot {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("snapshot {path} is not a valid eksup snapshot: {source}")]
+    Parse {
+        path: String,
+        source: serde_json::Error,
+    },
+    #[error(
+        "snapshot {path} has schema version {found}; this eksup reads up to {SCHEMA_VERSION} — upgrade eksup"
+    )]
+    TooNew { path: String, found: u32 },
+    #[error("cannot write snapshot {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl Snapshot {
+    pub fn new(cluster: ClusterInfo) -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            collected_at: Utc::now(),
+            cluster,
+            kubernetes: KubernetesData::default(),
+            collection_errors: Vec::new(),
+        }
+    }
+
+    pub fn record_error(&mut self, source: &str, message: impl Into<String>) {
+        self.collection_errors.push(CollectionError {
+            source: source.to_string(),
+            message: message.into(),
+        });
+    }
+
+    /// The recorded error of a source, if that source failed.
+    pub fn failure_of(&self, source: &str) -> Option<&CollectionError> {
+        self.collection_errors.iter().find(|e| e.source == source)
+    }
+
+    pub fn load(path: &Path) -> Result<Self, SnapshotError> {
+        let display = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Read {
+            path: display.clone(),
+            source,
+        })?;
+        // Read the version first so that a newer file says "upgrade eksup" rather than
+        // failing on a field this version does not know.
+        #[derive(Deserialize)]
+        struct Header {
+            schema_version: u32,
+        }
+        let header: Header = serde_json::from_str(&text).map_err(|source| SnapshotError::Parse {
+            path: display.clone(),
+            source,
+        })?;
+        if header.schema_version > SCHEMA_VERSION {
+            return Err(SnapshotError::TooNew {
+                path: display,
+                found: header.schema_version,
+            });
+        }
+        serde_json::from_str(&text).map_err(|source| SnapshotError::Parse {
+            path: display,
+            source,
+        })
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
+        let json = serde_json::to_vec_pretty(self).expect("snapshot serializes");
+        std::fs::write(path, json).map_err(|source| SnapshotError::Write {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+}

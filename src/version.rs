@@ -1,0 +1,257 @@
+//! Kubernetes minor versions, upgrade hops and the embedded EKS support calendar.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A Kubernetes `major.minor` version; patch and build suffixes are dropped because
+/// every upgrade rule in eksup is about minors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KubeVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+/// Why a version string could not be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("`{input}` is not a Kubernetes version (expected e.g. 1.30, v1.30 or v1.30.7-eks-1a2b3c)")]
+pub struct ParseVersionError {
+    pub input: String,
+}
+
+impl KubeVersion {
+    pub const fn new(major: u32, minor: u32) -> Self {
+        Self { major, minor }
+    }
+
+    /// The next minor version (EKS upgrades one minor at a time).
+    pub fn next(self) -> Self {
+        Self::new(self.major, self.minor + 1)
+    }
+
+    /// Signed number of minors from `self` to `other` (positive when `other` is newer).
+    pub fn minors_to(self, other: Self) -> i64 {
+        if self.major != other.major {
+            // Kubernetes 2.x does not exist; treat a major change as far apart.
+            return (i64::from(other.major) - i64::from(self.major)) * 100;
+        }
+        i64::from(other.minor) - i64::from(self.minor)
+    }
+}
+
+impl FromStr for KubeVersion {
+    type Err = ParseVersionError;
+
+    /// Accepts `1.30`, `v1.30`, `1.30.7`, `v1.30.7-eks-1a2b3c`, and the `30+` minor that
+    /// some API servers report.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || ParseVersionError { input: s.to_string() };
+        let trimmed = s.trim();
+        let body = trimmed.strip_prefix('v').unwrap_or(trimmed);
+        let mut parts = body.splitn(3, '.');
+        let major = parts.next().ok_or_else(err)?;
+        let minor = parts.next().ok_or_else(err)?;
+        let minor_digits: String = minor.chars().take_while(char::is_ascii_digit).collect();
+        // Anything after the digits of the minor must be a separator (`-eks…`, `+`) or,
+        // when a patch follows, nothing at all.
+        let rest = &minor[minor_digits.len()..];
+        if !(rest.is_empty() || rest.starts_with('-') || rest == "+") {
+            return Err(err());
+        }
+        if let Some(patch) = parts.next() {
+            if !patch.starts_with(|c: char| c.is_ascii_digit()) {
+                return Err(err());
+            }
+        }
+        let major: u32 = major.parse().map_err(|_| err())?;
+        let minor: u32 = minor_digits.parse().map_err(|_| err())?;
+        if major == 0 {
+            return Err(err());
+        }
+        Ok(Self::new(major, minor))
+    }
+}
+
+impl fmt::Display for KubeVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+impl Serialize for KubeVersion {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for KubeVersion {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The minors a cluster passes through from `current` to `target`, excluding `current`:
+/// 1.29 → 1.31 is `[1.30, 1.31]`. Empty when the target is the current version.
+pub fn hops(current: KubeVersion, target: KubeVersion) -> Vec<KubeVersion> {
+    let mut out = Vec::new();
+    let mut v = current;
+    while v < target {
+        v = v.next();
+        out.push(v);
+    }
+    out
+}
+
+/// Why a target version cannot be analyzed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TargetError {
+    #[error("target version {target} is below the control plane version {current}; EKS cannot downgrade")]
+    BelowCurrent {
+        target: KubeVersion,
+        current: KubeVersion,
+    },
+    #[error("target version {target} is newer than the newest EKS version eksup knows ({newest})")]
+    Unknown {
+        target: KubeVersion,
+        newest: KubeVersion,
+    },
+}
+
+/// Picks the target: the one asked for (validated), else the control plane's next minor,
+/// else — when the cluster already runs the newest known minor — the current one.
+pub fn resolve_target(
+    current: KubeVersion,
+    requested: Option<KubeVersion>,
+    calendar: &SupportCalendar,
+) -> Result<KubeVersion, TargetError> {
+    let newest = calendar.newest();
+    match requested {
+        Some(target) if target < current => Err(TargetError::BelowCurrent { target, current }),
+        Some(target) if target > newest => Err(TargetError::Unknown { target, newest }),
+        Some(target) => Ok(target),
+        None if current.next() <= newest => Ok(current.next()),
+        None => Ok(current),
+    }
+}
+
+/// One row of the EKS support calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupportWindow {
+    pub version: KubeVersion,
+    pub release: NaiveDate,
+    pub end_of_standard_support: NaiveDate,
+    pub end_of_extended_support: NaiveDate,
+}
+
+/// The EKS support calendar: which versions exist and when their support ends.
+#[derive(Debug, Clone)]
+pub struct SupportCalendar {
+    windows: Vec<SupportWindow>,
+}
+
+const EMBEDDED_CALENDAR: &str = include_str!("../data/eks-versions.csv");
+
+impl SupportCalendar {
+    /// The calendar compiled into the binary from `data/eks-versions.csv`.
+    pub fn embedded() -> Self {
+        Self::from_csv(EMBEDDED_CALENDAR).expect("data/eks-versions.csv is valid (unit-tested)")
+    }
+
+    /// Parses `version,eks_release,end_of_standard_support,end_of_extended_support,…`.
+    pub fn from_csv(text: &str) -> Result<Self, String> {
+        let mut windows = Vec::new();
+        for (i, line) in text.lines().enumerate().skip(1) {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let cols: Vec<&str> = line.split(',').collect();
+            if cols.len() < 4 {
+                return Err(format!("line {}: expected at least 4 columns", i + 1));
+            }
+            let date = |s: &str| {
+                NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                    .map_err(|e| format!("line {}: bad date `{s}`: {e}", i + 1))
+            };
+            windows.push(SupportWindow {
+                version: cols[0].parse().map_err(|e| format!("line {}: {e}", i + 1))?,
+                release: date(cols[1])?,
+                end_of_standard_support: date(cols[2])?,
+                end_of_extended_support: date(cols[3])?,
+            });
+        }
+        if windows.is_empty() {
+            return Err("calendar has no versions".into());
+        }
+        windows.sort_by_key(|w| w.version);
+        Ok(Self { windows })
+    }
+
+    pub fn newest(&self) -> KubeVersion {
+        self.windows.last().map(|w| w.version).expect("calendar is never empty")
+    }
+
+    pub fn window(&self, version: KubeVersion) -> Option<&SupportWindow> {
+        self.windows.iter().find(|w| w.version == version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> KubeVersion {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn parses_the_forms_eks_and_kubernetes_print() {
+        assert_eq!(v("1.30"), KubeVersion::new(1, 30));
+        assert_eq!(v("v1.30"), KubeVersion::new(1, 30));
+        assert_eq!(v("v1.30.7-eks-1a2b3c"), KubeVersion::new(1, 30));
+        assert_eq!(v("1.29.3"), KubeVersion::new(1, 29));
+        assert_eq!(v("v1.31.0-eks-a737599"), KubeVersion::new(1, 31));
+        assert_eq!(v("1.28+"), KubeVersion::new(1, 28));
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_version() {
+        for bad in ["", "1", "v", "latest", "1.x", "1.30a", "0.30", "1.30.x", "one.two"] {
+            assert!(bad.parse::<KubeVersion>().is_err(), "{bad} should not parse");
+        }
+    }
+
+    #[test]
+    fn hops_list_every_intermediate_minor() {
+        assert_eq!(hops(v("1.29"), v("1.31")), vec![v("1.30"), v("1.31")]);
+        assert!(hops(v("1.31"), v("1.31")).is_empty());
+    }
+
+    #[test]
+    fn target_defaults_to_next_minor_and_rejects_bad_targets() {
+        let cal = SupportCalendar::embedded();
+        assert_eq!(resolve_target(v("1.30"), None, &cal), Ok(v("1.31")));
+        assert_eq!(resolve_target(v("1.30"), Some(v("1.32")), &cal), Ok(v("1.32")));
+        assert_eq!(
+            resolve_target(v("1.30"), Some(v("1.29")), &cal),
+            Err(TargetError::BelowCurrent { target: v("1.29"), current: v("1.30") })
+        );
+        let newest = cal.newest();
+        assert!(matches!(
+            resolve_target(v("1.30"), Some(newest.next()), &cal),
+            Err(TargetError::Unknown { .. })
+        ));
+        assert_eq!(resolve_target(newest, None, &cal), Ok(newest));
+    }
+
+    #[test]
+    fn embedded_calendar_matches_the_published_table() {
+        let cal = SupportCalendar::embedded();
+        let w = cal.window(v("1.31")).unwrap();
+        assert_eq!(w.end_of_standard_support.to_string(), "2025-11-26");
+        assert_eq!(w.end_of_extended_support.to_string(), "2026-11-26");
+        assert!(cal.newest() >= v("1.35"));
+    }
+}
