@@ -40,7 +40,11 @@ impl Options {
         let settings = config::load(file.as_deref(), None)?;
         let target_version = match args.target_version {
             Some(v) => Some(v),
-            None => settings.target_version.as_deref().map(str::parse).transpose()?,
+            None => settings
+                .target_version
+                .as_deref()
+                .map(str::parse)
+                .transpose()?,
         };
         let input = match args.snapshot {
             Some(path) => Input::Snapshot(path),
@@ -111,7 +115,10 @@ fn write_output(text: &str, path: Option<&Path>) -> Result<(), Error> {
         None => {
             let mut stdout = std::io::stdout().lock();
             // A closed pipe (`eksup … | head`) is not an error worth a non-zero exit.
-            match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Output {
                     path: "stdout".into(),
                     source: e,

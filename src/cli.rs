@@ -42,7 +42,7 @@ pub struct Cli {
 pub enum Command {
     /// Read one cluster, evaluate every check for the target version, print a report.
     #[command(after_help = EXAMPLES)]
-    Analyze(AnalyzeArgs),
+    Analyze(Box<AnalyzeArgs>),
     /// List the checks eksup runs.
     Checks,
 }

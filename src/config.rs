@@ -94,13 +94,17 @@ fn deserialize_layer(config: config::Config, origin: &Origin) -> Result<Settings
 fn validate(settings: &Settings) -> Result<(), String> {
     for code in &settings.checks.disabled {
         if lookup(code).is_none() {
-            return Err(format!("key `checks.disabled`: `{code}` is not a check code (see `eksup checks`)"));
+            return Err(format!(
+                "key `checks.disabled`: `{code}` is not a check code (see `eksup checks`)"
+            ));
         }
     }
     Ok(())
 }
 
-fn file_source(path: &Path) -> Result<config::File<config::FileSourceFile, config::FileFormat>, ConfigError> {
+fn file_source(
+    path: &Path,
+) -> Result<config::File<config::FileSourceFile, config::FileFormat>, ConfigError> {
     let format = match path.extension().and_then(|e| e.to_str()) {
         Some("yaml" | "yml") => config::FileFormat::Yaml,
         Some("toml") => config::FileFormat::Toml,
@@ -125,10 +129,15 @@ fn is_check_code(segment: &str) -> bool {
 /// (`EKSUP_CHECKS__K8S002__MIN_REPLICAS`); keys are lower case except check codes, which
 /// are upper case as in files, so both layers name the same key. Numbers and booleans are
 /// parsed; `EKSUP_CHECKS__DISABLED` is a comma-separated list.
-fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<config::Config, ConfigError> {
+fn env_layer(
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Result<config::Config, ConfigError> {
     let mut builder = config::Config::builder();
     for (name, raw) in vars {
-        let Some(rest) = name.strip_prefix(ENV_PREFIX).and_then(|r| r.strip_prefix('_')) else {
+        let Some(rest) = name
+            .strip_prefix(ENV_PREFIX)
+            .and_then(|r| r.strip_prefix('_'))
+        else {
             continue;
         };
         let segments: Vec<String> = rest
@@ -163,22 +172,32 @@ fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<config:
         };
         builder = builder
             .set_override(&key, value)
-            .map_err(|e| ConfigError::Env { message: format!("`{name}`: {e}") })?;
+            .map_err(|e| ConfigError::Env {
+                message: format!("`{name}`: {e}"),
+            })?;
     }
-    builder.build().map_err(|e| ConfigError::Env { message: e.to_string() })
+    builder.build().map_err(|e| ConfigError::Env {
+        message: e.to_string(),
+    })
 }
 
 /// The config file to read: the one given, else the first default file that exists.
 pub fn find_file(explicit: Option<&Path>, dir: &Path) -> Option<PathBuf> {
     match explicit {
         Some(p) => Some(p.to_path_buf()),
-        None => DEFAULT_FILES.iter().map(|f| dir.join(f)).find(|p| p.is_file()),
+        None => DEFAULT_FILES
+            .iter()
+            .map(|f| dir.join(f))
+            .find(|p| p.is_file()),
     }
 }
 
 /// Loads the file (if any) and the environment (`vars`, or the process environment when
 /// `None`), each validated on its own, then merged with the environment on top.
-pub fn load(file: Option<&Path>, vars: Option<Vec<(String, String)>>) -> Result<Settings, ConfigError> {
+pub fn load(
+    file: Option<&Path>,
+    vars: Option<Vec<(String, String)>>,
+) -> Result<Settings, ConfigError> {
     let vars = vars.unwrap_or_else(|| std::env::vars().collect());
     let env = env_layer(vars)?;
     deserialize_layer(env.clone(), &Origin::Env)?;
@@ -212,7 +231,12 @@ mod tests {
     }
 
     fn vars(pairs: &[(&str, &str)]) -> Option<Vec<(String, String)>> {
-        Some(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 
     fn tmp() -> PathBuf {
@@ -245,14 +269,21 @@ checks:
         assert_eq!(s.checks.k8s002.min_replicas, 3);
         assert_eq!(s.checks.k8s002.ignore[0].name, "metrics-server");
         assert_eq!(s.checks.k8s002.overrides[0].min_replicas, 5);
-        assert_eq!(s.checks.k8s004.ignore[0].namespace.as_deref(), Some("batch"));
+        assert_eq!(
+            s.checks.k8s004.ignore[0].namespace.as_deref(),
+            Some("batch")
+        );
         assert!(s.checks.is_disabled("K8S013"));
     }
 
     #[test]
     fn environment_overrides_the_file() {
         let dir = tmp();
-        let p = write(&dir, "eksup.toml", "region = \"eu-west-1\"\n[checks.K8S002]\nmin_replicas = 3\n");
+        let p = write(
+            &dir,
+            "eksup.toml",
+            "region = \"eu-west-1\"\n[checks.K8S002]\nmin_replicas = 3\n",
+        );
         let s = load(
             Some(&p),
             vars(&[
@@ -270,20 +301,33 @@ checks:
     #[test]
     fn unknown_keys_name_the_key_and_the_file() {
         let dir = tmp();
-        let p = write(&dir, ".eksup.yaml", "checks:\n  K8S002:\n    min_replica: 3\n");
+        let p = write(
+            &dir,
+            ".eksup.yaml",
+            "checks:\n  K8S002:\n    min_replica: 3\n",
+        );
         let e = load(Some(&p), vars(&[])).unwrap_err().to_string();
         assert!(e.contains(".eksup.yaml"), "{e}");
         assert!(e.contains("checks.K8S002"), "{e}");
         assert!(e.contains("min_replica"), "{e}");
 
-        let e = load(None, vars(&[("EKSUP_TARGT_VERSION", "1.31")])).unwrap_err().to_string();
-        assert!(e.contains("environment") && e.contains("targt_version"), "{e}");
+        let e = load(None, vars(&[("EKSUP_TARGT_VERSION", "1.31")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("environment") && e.contains("targt_version"),
+            "{e}"
+        );
     }
 
     #[test]
     fn bad_values_name_the_key() {
         let dir = tmp();
-        let p = write(&dir, ".eksup.yaml", "checks:\n  K8S002:\n    min_replicas: lots\n");
+        let p = write(
+            &dir,
+            ".eksup.yaml",
+            "checks:\n  K8S002:\n    min_replicas: lots\n",
+        );
         let e = load(Some(&p), vars(&[])).unwrap_err().to_string();
         assert!(e.contains("checks.K8S002.min_replicas"), "{e}");
         let p = write(&dir, "bad.yaml", "checks:\n  disabled: [K8S999]\n");

@@ -41,15 +41,17 @@ use error::{Error, exit};
 
 /// Sets up logging on stderr from `-v`/`-q` (or `RUST_LOG` when set).
 pub fn init_logging(verbose: u8, quiet: bool) {
-    let level = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, 2) => "debug",
+    // Dependencies (kube, the AWS SDK) log every retried attempt; eksup reports the outcome
+    // itself, so their logs only show from -v on.
+    let directives = match (quiet, verbose) {
+        (true, _) => "off,eksup=error",
+        (false, 0) => "off,eksup=warn",
+        (false, 1) => "warn,eksup=info",
+        (false, 2) => "info,eksup=debug",
         _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},eksup={level}")));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(directives));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -62,22 +64,27 @@ pub fn init_logging(verbose: u8, quiet: bool) {
 pub async fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Analyze(args) => {
-            let cwd = std::env::current_dir().map_err(|e| Error::Usage(format!("cannot read the working directory: {e}")))?;
-            let options = analyze::Options::resolve(args, &cwd)?;
+            let cwd = std::env::current_dir()
+                .map_err(|e| Error::Usage(format!("cannot read the working directory: {e}")))?;
+            let options = analyze::Options::resolve(*args, &cwd)?;
             analyze::run(options).await
         }
         Command::Checks => {
             let mut table = Table::new();
-            table
-                .load_preset(UTF8_FULL_CONDENSED)
-                .set_header(["Code", "Title", "Remediation", "Applies to"]);
+            table.load_preset(UTF8_FULL_CONDENSED).set_header([
+                "Code",
+                "Title",
+                "Remediation",
+                "Applies to",
+            ]);
             for c in checks::catalogue() {
                 let levels: Vec<&str> = c.levels.iter().map(|l| l.as_str()).collect();
                 table.add_row([
                     c.code.to_string(),
                     c.title.to_string(),
                     levels.join(", "),
-                    c.min_target.map_or("all targets".into(), |v| format!("targets ≥ {v}")),
+                    c.min_target
+                        .map_or("all targets".into(), |v| format!("targets ≥ {v}")),
                 ]);
             }
             println!("{table}");

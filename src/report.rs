@@ -67,7 +67,12 @@ pub enum CollectionStatus {
 
 impl Report {
     /// Assembles the report; with `ignore_recommended`, recommended findings are dropped.
-    pub fn new(snapshot: &Snapshot, target: KubeVersion, evaluation: Evaluation, ignore_recommended: bool) -> Self {
+    pub fn new(
+        snapshot: &Snapshot,
+        target: KubeVersion,
+        evaluation: Evaluation,
+        ignore_recommended: bool,
+    ) -> Self {
         let findings: Vec<Finding> = evaluation
             .findings
             .into_iter()

@@ -304,10 +304,11 @@ impl Snapshot {
         struct Header {
             schema_version: u32,
         }
-        let header: Header = serde_json::from_str(&text).map_err(|source| SnapshotError::Parse {
-            path: display.clone(),
-            source,
-        })?;
+        let header: Header =
+            serde_json::from_str(&text).map_err(|source| SnapshotError::Parse {
+                path: display.clone(),
+                source,
+            })?;
         if header.schema_version > SCHEMA_VERSION {
             return Err(SnapshotError::TooNew {
                 path: display,

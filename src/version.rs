@@ -47,7 +47,9 @@ impl FromStr for KubeVersion {
     /// Accepts `1.30`, `v1.30`, `1.30.7`, `v1.30.7-eks-1a2b3c`, and the `30+` minor that
     /// some API servers report.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || ParseVersionError { input: s.to_string() };
+        let err = || ParseVersionError {
+            input: s.to_string(),
+        };
         let trimmed = s.trim();
         let body = trimmed.strip_prefix('v').unwrap_or(trimmed);
         let mut parts = body.splitn(3, '.');
@@ -60,10 +62,11 @@ impl FromStr for KubeVersion {
         if !(rest.is_empty() || rest.starts_with('-') || rest == "+") {
             return Err(err());
         }
-        if let Some(patch) = parts.next() {
-            if !patch.starts_with(|c: char| c.is_ascii_digit()) {
-                return Err(err());
-            }
+        if parts
+            .next()
+            .is_some_and(|patch| !patch.starts_with(|c: char| c.is_ascii_digit()))
+        {
+            return Err(err());
         }
         let major: u32 = major.parse().map_err(|_| err())?;
         let minor: u32 = minor_digits.parse().map_err(|_| err())?;
@@ -108,7 +111,9 @@ pub fn hops(current: KubeVersion, target: KubeVersion) -> Vec<KubeVersion> {
 /// Why a target version cannot be analyzed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TargetError {
-    #[error("target version {target} is below the control plane version {current}; EKS cannot downgrade")]
+    #[error(
+        "target version {target} is below the control plane version {current}; EKS cannot downgrade"
+    )]
     BelowCurrent {
         target: KubeVersion,
         current: KubeVersion,
@@ -176,7 +181,9 @@ impl SupportCalendar {
                     .map_err(|e| format!("line {}: bad date `{s}`: {e}", i + 1))
             };
             windows.push(SupportWindow {
-                version: cols[0].parse().map_err(|e| format!("line {}: {e}", i + 1))?,
+                version: cols[0]
+                    .parse()
+                    .map_err(|e| format!("line {}: {e}", i + 1))?,
                 release: date(cols[1])?,
                 end_of_standard_support: date(cols[2])?,
                 end_of_extended_support: date(cols[3])?,
@@ -190,7 +197,10 @@ impl SupportCalendar {
     }
 
     pub fn newest(&self) -> KubeVersion {
-        self.windows.last().map(|w| w.version).expect("calendar is never empty")
+        self.windows
+            .last()
+            .map(|w| w.version)
+            .expect("calendar is never empty")
     }
 
     pub fn window(&self, version: KubeVersion) -> Option<&SupportWindow> {
@@ -218,8 +228,13 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_version() {
-        for bad in ["", "1", "v", "latest", "1.x", "1.30a", "0.30", "1.30.x", "one.two"] {
-            assert!(bad.parse::<KubeVersion>().is_err(), "{bad} should not parse");
+        for bad in [
+            "", "1", "v", "latest", "1.x", "1.30a", "0.30", "1.30.x", "one.two",
+        ] {
+            assert!(
+                bad.parse::<KubeVersion>().is_err(),
+                "{bad} should not parse"
+            );
         }
     }
 
@@ -233,10 +248,16 @@ mod tests {
     fn target_defaults_to_next_minor_and_rejects_bad_targets() {
         let cal = SupportCalendar::embedded();
         assert_eq!(resolve_target(v("1.30"), None, &cal), Ok(v("1.31")));
-        assert_eq!(resolve_target(v("1.30"), Some(v("1.32")), &cal), Ok(v("1.32")));
+        assert_eq!(
+            resolve_target(v("1.30"), Some(v("1.32")), &cal),
+            Ok(v("1.32"))
+        );
         assert_eq!(
             resolve_target(v("1.30"), Some(v("1.29")), &cal),
-            Err(TargetError::BelowCurrent { target: v("1.29"), current: v("1.30") })
+            Err(TargetError::BelowCurrent {
+                target: v("1.29"),
+                current: v("1.30")
+            })
         );
         let newest = cal.newest();
         assert!(matches!(

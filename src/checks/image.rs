@@ -83,7 +83,10 @@ mod tests {
         assert_eq!(r.digest.as_deref(), Some("sha256:00ff"));
 
         let r = ImageRef::parse("nginx").unwrap();
-        assert_eq!((r.registry, r.repository.as_str(), r.tag), (None, "nginx", None));
+        assert_eq!(
+            (r.registry, r.repository.as_str(), r.tag),
+            (None, "nginx", None)
+        );
 
         let r = ImageRef::parse("library/nginx:1.27").unwrap();
         assert_eq!(r.registry, None);
@@ -92,15 +95,29 @@ mod tests {
 
     #[test]
     fn rejects_malformed_references() {
-        for bad in ["", "  ", "a b", "repo:", "registry.io/", "registry.io//x:1", ":tag"] {
+        for bad in [
+            "",
+            "  ",
+            "a b",
+            "repo:",
+            "registry.io/",
+            "registry.io//x:1",
+            ":tag",
+        ] {
             assert_eq!(ImageRef::parse(bad), None, "{bad:?}");
         }
     }
 
     #[test]
     fn path_tail_drops_registry_and_prefixes() {
-        let r = ImageRef::parse("123.dkr.ecr.eu-west-1.amazonaws.com/registry.k8s.io/ingress-nginx/controller:v1.11.2").unwrap();
+        let r = ImageRef::parse(
+            "123.dkr.ecr.eu-west-1.amazonaws.com/registry.k8s.io/ingress-nginx/controller:v1.11.2",
+        )
+        .unwrap();
         assert_eq!(r.path_tail(2), vec!["ingress-nginx", "controller"]);
-        assert_eq!(ImageRef::parse("nginx").unwrap().path_tail(2), vec!["nginx"]);
+        assert_eq!(
+            ImageRef::parse("nginx").unwrap().path_tail(2),
+            vec!["nginx"]
+        );
     }
 }

@@ -70,12 +70,18 @@ pub fn evaluate(snapshot: &Snapshot, target: KubeVersion, settings: &CheckSettin
     }
     // Required first, then by code and resource, so output is stable run to run.
     out.findings.sort_by(|a, b| {
-        (a.remediation, &a.code, &a.resource_namespace, &a.resource_name).cmp(&(
-            b.remediation,
-            &b.code,
-            &b.resource_namespace,
-            &b.resource_name,
-        ))
+        (
+            a.remediation,
+            &a.code,
+            &a.resource_namespace,
+            &a.resource_name,
+        )
+            .cmp(&(
+                b.remediation,
+                &b.code,
+                &b.resource_namespace,
+                &b.resource_name,
+            ))
     });
     out
 }
@@ -84,10 +90,8 @@ fn skip_reason(check: &Check, ctx: &Context) -> Option<String> {
     if ctx.settings.is_disabled(check.code) {
         return Some("disabled in configuration".into());
     }
-    if let Some(min) = check.min_target {
-        if ctx.target < min {
-            return Some(format!("applies to targets {min} and later"));
-        }
+    if let Some(min) = check.min_target.filter(|min| ctx.target < *min) {
+        return Some(format!("applies to targets {min} and later"));
     }
     if check.category != crate::finding::Category::Kubernetes
         && ctx.snapshot.cluster.source == ClusterSource::KubernetesOnly

@@ -50,9 +50,15 @@ mod tests {
             match_labels: labels(&[("app", "web"), ("tier", "front")]),
             match_expressions: vec![],
         };
-        assert!(matches(&sel, &labels(&[("app", "web"), ("tier", "front"), ("x", "y")])));
+        assert!(matches(
+            &sel,
+            &labels(&[("app", "web"), ("tier", "front"), ("x", "y")])
+        ));
         assert!(!matches(&sel, &labels(&[("app", "web")])));
-        assert!(!matches(&sel, &labels(&[("app", "api"), ("tier", "front")])));
+        assert!(!matches(
+            &sel,
+            &labels(&[("app", "api"), ("tier", "front")])
+        ));
     }
 
     #[test]

@@ -22,7 +22,9 @@ const TOKEN_PREFIX: &str = "k8s-aws-v1.";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
-    #[error("no AWS credentials are configured (set AWS_PROFILE, use --profile, or run with a role)")]
+    #[error(
+        "no AWS credentials are configured (set AWS_PROFILE, use --profile, or run with a role)"
+    )]
     NoCredentials,
     #[error("cannot load AWS credentials: {0}")]
     Credentials(String),
@@ -33,10 +35,9 @@ pub enum AuthError {
 /// A bearer token for `cluster`, signed with the credentials of `sdk`.
 pub async fn eks_token(sdk: &SdkConfig, region: &str, cluster: &str) -> Result<String, AuthError> {
     let provider = sdk.credentials_provider().ok_or(AuthError::NoCredentials)?;
-    let credentials = provider
-        .provide_credentials()
-        .await
-        .map_err(|e| AuthError::Credentials(aws_sdk_sts::error::DisplayErrorContext(e).to_string()))?;
+    let credentials = provider.provide_credentials().await.map_err(|e| {
+        AuthError::Credentials(aws_sdk_sts::error::DisplayErrorContext(e).to_string())
+    })?;
     presign_token(&credentials, region, cluster, SystemTime::now())
 }
 
@@ -101,15 +102,34 @@ mod tests {
 
     #[test]
     fn token_is_a_presigned_sts_url_bound_to_the_cluster() {
-        let creds = Credentials::new("AKIDEXAMPLE", "secret", Some("session".into()), None, "test");
+        let creds = Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            Some("session".into()),
+            None,
+            "test",
+        );
         let token = presign_token(&creds, "eu-west-1", "prod", SystemTime::UNIX_EPOCH).unwrap();
         let b64 = token.strip_prefix("k8s-aws-v1.").expect("prefix");
         assert!(!b64.contains('='), "base64url without padding");
         let url = String::from_utf8(URL_SAFE_NO_PAD.decode(b64).unwrap()).unwrap();
-        assert!(url.starts_with("https://sts.eu-west-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&"), "{url}");
+        assert!(
+            url.starts_with(
+                "https://sts.eu-west-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&"
+            ),
+            "{url}"
+        );
         assert!(url.contains("X-Amz-Expires=60"), "{url}");
-        assert!(url.contains("X-Amz-SignedHeaders=host%3Bx-k8s-aws-id"), "{url}");
-        assert!(url.contains("X-Amz-Credential=AKIDEXAMPLE%2F19700101%2Feu-west-1%2Fsts%2Faws4_request"), "{url}");
+        assert!(
+            url.contains("X-Amz-SignedHeaders=host%3Bx-k8s-aws-id"),
+            "{url}"
+        );
+        assert!(
+            url.contains(
+                "X-Amz-Credential=AKIDEXAMPLE%2F19700101%2Feu-west-1%2Fsts%2Faws4_request"
+            ),
+            "{url}"
+        );
         assert!(url.contains("X-Amz-Security-Token=session"), "{url}");
         assert!(url.contains("X-Amz-Signature="), "{url}");
         // A different cluster signs differently.

@@ -21,7 +21,10 @@ pub struct EksCluster {
 }
 
 /// Loads the standard AWS configuration chain with the optional profile and region.
-pub async fn load_sdk_config(profile: Option<&str>, region: Option<&str>) -> Result<SdkConfig, CollectError> {
+pub async fn load_sdk_config(
+    profile: Option<&str>,
+    region: Option<&str>,
+) -> Result<SdkConfig, CollectError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(p) = profile {
         loader = loader.profile_name(p);
@@ -38,7 +41,10 @@ pub async fn load_sdk_config(profile: Option<&str>, region: Option<&str>) -> Res
 
 /// The account id is the fifth field of the ARN; reading it there saves an STS call.
 fn account_from_arn(arn: &str) -> Option<String> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty()).map(str::to_string)
+    arn.split(':')
+        .nth(4)
+        .filter(|a| !a.is_empty())
+        .map(str::to_string)
 }
 
 pub async fn describe_cluster(sdk: &SdkConfig, name: &str) -> Result<EksCluster, CollectError> {
@@ -80,7 +86,10 @@ pub async fn describe_cluster(sdk: &SdkConfig, name: &str) -> Result<EksCluster,
         region,
         version,
         platform_version: cluster.platform_version().map(str::to_string),
-        endpoint: cluster.endpoint().ok_or_else(|| invalid("endpoint"))?.to_string(),
+        endpoint: cluster
+            .endpoint()
+            .ok_or_else(|| invalid("endpoint"))?
+            .to_string(),
         certificate_authority: cluster
             .certificate_authority()
             .and_then(|c| c.data())

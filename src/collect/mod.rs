@@ -26,8 +26,8 @@ pub enum CollectError {
     Auth(#[from] auth::AuthError),
     #[error("{0}")]
     Connection(String),
-    #[error("the Kubernetes API server cannot be read: {0}")]
-    Unreachable(String),
+    #[error("the Kubernetes API server cannot be read at {endpoint}: {message}")]
+    Unreachable { endpoint: String, message: String },
     #[error("the API server reports version `{0}`, which is not a Kubernetes version")]
     ServerVersion(String),
 }
@@ -74,7 +74,9 @@ impl Target {
 pub async fn collect(target: &Target) -> Result<Snapshot, CollectError> {
     let (mut snapshot, connection) = if target.use_aws {
         let name = target.cluster.clone().ok_or_else(|| {
-            CollectError::Connection("no cluster name: pass --cluster NAME (or --no-aws with --kubeconfig)".into())
+            CollectError::Connection(
+                "no cluster name: pass --cluster NAME (or --no-aws with --kubeconfig)".into(),
+            )
         })?;
         let sdk = eks::load_sdk_config(target.profile.as_deref(), target.region.as_deref()).await?;
         let cluster = eks::describe_cluster(&sdk, &name).await?;
@@ -98,7 +100,9 @@ pub async fn collect(target: &Target) -> Result<Snapshot, CollectError> {
         (snapshot, connection)
     } else {
         let connection = target.explicit_connection().ok_or_else(|| {
-            CollectError::Connection("--no-aws needs --kubeconfig/--context or --in-cluster to reach the cluster".into())
+            CollectError::Connection(
+                "--no-aws needs --kubeconfig/--context or --in-cluster to reach the cluster".into(),
+            )
         })?;
         let name = target
             .cluster
@@ -121,7 +125,11 @@ pub async fn collect(target: &Target) -> Result<Snapshot, CollectError> {
     let api = kube::connect(&connection).await?;
     kube::collect(&api, &mut snapshot).await?;
     if snapshot.cluster.source == ClusterSource::KubernetesOnly {
-        let server = snapshot.kubernetes.server_version.clone().unwrap_or_default();
+        let server = snapshot
+            .kubernetes
+            .server_version
+            .clone()
+            .unwrap_or_default();
         snapshot.cluster.version = server
             .parse()
             .map_err(|_| CollectError::ServerVersion(server.clone()))?;

@@ -15,7 +15,7 @@ const TABLE_WIDTH: u16 = 140;
 pub fn render(report: &Report) -> String {
     let m = &report.metadata;
     let mut out = String::new();
-    let place = [m.region.as_deref(), m.account_id.as_deref().map(|a| a)]
+    let place = [m.region.as_deref(), m.account_id.as_deref()]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
@@ -25,7 +25,11 @@ pub fn render(report: &Report) -> String {
         "eksup {} · cluster {}{}",
         m.tool_version,
         m.cluster_name,
-        if place.is_empty() { String::new() } else { format!(" ({place})") }
+        if place.is_empty() {
+            String::new()
+        } else {
+            format!(" ({place})")
+        }
     );
     let path: Vec<String> = m.upgrade_path.iter().map(ToString::to_string).collect();
     let _ = writeln!(
@@ -33,7 +37,11 @@ pub fn render(report: &Report) -> String {
         "Upgrade {} → {}{} · run {} · {}",
         m.current_version,
         m.target_version,
-        if path.len() > 1 { format!(" (hops: {})", path.join(" → ")) } else { String::new() },
+        if path.len() > 1 {
+            format!(" (hops: {})", path.join(" → "))
+        } else {
+            String::new()
+        },
         m.run_id,
         m.generated_at.format("%Y-%m-%d %H:%M:%S UTC")
     );
@@ -41,7 +49,12 @@ pub fn render(report: &Report) -> String {
     for code in &report.summary.checks_with_findings {
         let rows: Vec<&Finding> = report.findings.iter().filter(|f| &f.code == code).collect();
         let title = rows.first().map(|f| f.title.as_str()).unwrap_or_default();
-        let _ = writeln!(out, "\n{code}  {title}  ({} finding{})", rows.len(), if rows.len() == 1 { "" } else { "s" });
+        let _ = writeln!(
+            out,
+            "\n{code}  {title}  ({} finding{})",
+            rows.len(),
+            if rows.len() == 1 { "" } else { "s" }
+        );
         let mut table = Table::new();
         table
             .load_preset(UTF8_FULL_CONDENSED)

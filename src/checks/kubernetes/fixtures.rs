@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use crate::checks::{CheckSettings, Evaluation, evaluate};
 use crate::finding::Finding;
-use crate::snapshot::{ClusterInfo, ClusterSource, Container, PodTemplate, Snapshot, Workload, WorkloadKind};
+use crate::snapshot::{
+    ClusterInfo, ClusterSource, Container, PodTemplate, Snapshot, Workload, WorkloadKind,
+};
 use crate::version::KubeVersion;
 
 pub fn snapshot(version: &str) -> Snapshot {
@@ -44,7 +46,11 @@ pub fn workload(kind: WorkloadKind, namespace: &str, name: &str) -> Workload {
 }
 
 pub fn run(snapshot: &Snapshot, target: &str) -> Evaluation {
-    evaluate(snapshot, target.parse::<KubeVersion>().unwrap(), &CheckSettings::default())
+    evaluate(
+        snapshot,
+        target.parse::<KubeVersion>().unwrap(),
+        &CheckSettings::default(),
+    )
 }
 
 pub fn codes_for<'a>(findings: &'a [Finding], code: &str) -> Vec<&'a Finding> {

@@ -39,17 +39,26 @@ pub fn version_skew(ctx: &Context) -> Vec<Finding> {
         let (level, message) = if behind_now < 0 {
             (
                 Remediation::Required,
-                format!("kube-proxy {version} is newer than the control plane {}; kube-proxy must never be newer than the API server", ctx.current),
+                format!(
+                    "kube-proxy {version} is newer than the control plane {}; kube-proxy must never be newer than the API server",
+                    ctx.current
+                ),
             )
         } else if behind_after > MAX_PROXY_SKEW {
             (
                 Remediation::Required,
-                format!("kube-proxy {version} would be {behind_after} minors behind {} after the upgrade (at most {MAX_PROXY_SKEW}); update kube-proxy first", ctx.target),
+                format!(
+                    "kube-proxy {version} would be {behind_after} minors behind {} after the upgrade (at most {MAX_PROXY_SKEW}); update kube-proxy first",
+                    ctx.target
+                ),
             )
         } else if behind_now > 0 {
             (
                 Remediation::Recommended,
-                format!("kube-proxy {version} is {behind_now} minor(s) behind the control plane {}; update it to {}", ctx.current, ctx.current),
+                format!(
+                    "kube-proxy {version} is {behind_now} minor(s) behind the control plane {}; update it to {}",
+                    ctx.current, ctx.current
+                ),
             )
         } else {
             continue;
@@ -90,7 +99,10 @@ pub fn ipvs_mode(ctx: &Context) -> Vec<Finding> {
         check,
         level,
         ("ConfigMap", "kube-system", "kube-proxy-config"),
-        format!("kube-proxy runs in IPVS mode, deprecated in 1.35; switch to iptables or nftables before upgrading to {}", ctx.target),
+        format!(
+            "kube-proxy runs in IPVS mode, deprecated in 1.35; switch to iptables or nftables before upgrading to {}",
+            ctx.target
+        ),
         json!({"mode": mode}),
     )]
 }
@@ -115,11 +127,26 @@ mod tests {
         let ecr = "602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/kube-proxy";
         let cases = [
             (format!("{ecr}:v1.30.0-minimal-eksbuild.3"), None),
-            (format!("{ecr}:v1.29.0-eksbuild.1"), Some(Remediation::Recommended)),
-            (format!("{ecr}:v1.31.2-eksbuild.1"), Some(Remediation::Required)),
-            (format!("{ecr}:v1.27.1-eksbuild.1"), Some(Remediation::Required)),
-            ("registry.local:5000/kube-proxy:v1.28.3@sha256:ab".to_string(), Some(Remediation::Recommended)),
-            ("registry.local:5000/kube-proxy@sha256:ab".to_string(), Some(Remediation::Recommended)),
+            (
+                format!("{ecr}:v1.29.0-eksbuild.1"),
+                Some(Remediation::Recommended),
+            ),
+            (
+                format!("{ecr}:v1.31.2-eksbuild.1"),
+                Some(Remediation::Required),
+            ),
+            (
+                format!("{ecr}:v1.27.1-eksbuild.1"),
+                Some(Remediation::Required),
+            ),
+            (
+                "registry.local:5000/kube-proxy:v1.28.3@sha256:ab".to_string(),
+                Some(Remediation::Recommended),
+            ),
+            (
+                "registry.local:5000/kube-proxy@sha256:ab".to_string(),
+                Some(Remediation::Recommended),
+            ),
         ];
         for (image, want) in cases {
             let s = with_proxy("1.30", &[&image], None);
@@ -133,12 +160,18 @@ mod tests {
     fn ipvs_is_recommended_at_135_and_required_from_136() {
         let s = with_proxy("1.34", &[], Some("ipvs"));
         assert!(codes_for(&run(&s, "1.34").findings, "K8S012").is_empty());
-        assert_eq!(codes_for(&run(&s, "1.35").findings, "K8S012")[0].remediation, Remediation::Recommended);
+        assert_eq!(
+            codes_for(&run(&s, "1.35").findings, "K8S012")[0].remediation,
+            Remediation::Recommended
+        );
         let s = with_proxy("1.35", &[], Some("ipvs"));
         // The embedded calendar may not know 1.36 yet; evaluate directly.
         let settings = crate::checks::CheckSettings::default();
         let eval = crate::checks::evaluate(&s, KubeVersion::new(1, 36), &settings);
-        assert_eq!(codes_for(&eval.findings, "K8S012")[0].remediation, Remediation::Required);
+        assert_eq!(
+            codes_for(&eval.findings, "K8S012")[0].remediation,
+            Remediation::Required
+        );
         let s = with_proxy("1.34", &[], Some("iptables"));
         assert!(codes_for(&run(&s, "1.35").findings, "K8S012").is_empty());
     }

@@ -110,9 +110,19 @@ mod tests {
         let eval = run(&s, "1.31");
         let f = codes_for(&eval.findings, "K8S001");
         assert_eq!(f.len(), 2, "{f:#?}");
-        let old = f.iter().find(|f| f.resource_name == "v1.27.1-eks-1").unwrap();
-        assert_eq!(old.remediation, Remediation::Required, "1.27 is 4 behind 1.31");
-        let mid = f.iter().find(|f| f.resource_name == "v1.29.8-eks-1").unwrap();
+        let old = f
+            .iter()
+            .find(|f| f.resource_name == "v1.27.1-eks-1")
+            .unwrap();
+        assert_eq!(
+            old.remediation,
+            Remediation::Required,
+            "1.27 is 4 behind 1.31"
+        );
+        let mid = f
+            .iter()
+            .find(|f| f.resource_name == "v1.29.8-eks-1")
+            .unwrap();
         assert_eq!(mid.remediation, Remediation::Recommended);
         assert_eq!(mid.details["nodes"], 2);
     }
@@ -124,8 +134,14 @@ mod tests {
         let eval = run(&s, "1.31");
         let f = codes_for(&eval.findings, "K8S001");
         assert_eq!(f.len(), 2);
-        assert!(f.iter().any(|f| f.remediation == Remediation::Required && f.resource_name == "v1.31.0"));
-        assert!(f.iter().any(|f| f.remediation == Remediation::Recommended && f.resource_name == "garbage"));
+        assert!(
+            f.iter()
+                .any(|f| f.remediation == Remediation::Required && f.resource_name == "v1.31.0")
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.remediation == Remediation::Recommended && f.resource_name == "garbage")
+        );
     }
 
     #[test]

@@ -192,7 +192,11 @@ pub fn termination_grace_period(ctx: &Context) -> Vec<Finding> {
 const DOCKER_SOCKETS: [&str; 2] = ["docker.sock", "dockershim.sock"];
 
 fn is_docker_socket(path: &str) -> bool {
-    let file = path.trim_end_matches('/').rsplit('/').next().unwrap_or(path);
+    let file = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path);
     DOCKER_SOCKETS.contains(&file)
 }
 
@@ -301,7 +305,11 @@ mod tests {
             .map(|f| f.resource_name.as_str())
             .collect();
         assert_eq!(names, vec!["critical", "scaled", "single"]);
-        let scaled = eval.findings.iter().find(|f| f.resource_name == "scaled").unwrap();
+        let scaled = eval
+            .findings
+            .iter()
+            .find(|f| f.resource_name == "scaled")
+            .unwrap();
         assert!(scaled.message.contains("scaled-hpa"), "{}", scaled.message);
     }
 
@@ -337,8 +345,14 @@ mod tests {
         let f = run(&s, "1.31").findings;
         let f = codes_for(&f, "K8S004");
         let got: Vec<String> = f.iter().map(|f| f.resource_path()).collect();
-        assert_eq!(got, vec!["other/covered", "prod/empty-budget", "prod/uncovered"]);
-        assert!(f[1].message.contains("neither minAvailable nor maxUnavailable"));
+        assert_eq!(
+            got,
+            vec!["other/covered", "prod/empty-budget", "prod/uncovered"]
+        );
+        assert!(
+            f[1].message
+                .contains("neither minAvailable nor maxUnavailable")
+        );
     }
 
     #[test]
@@ -354,7 +368,10 @@ mod tests {
         single.replicas = Some(1);
         s.kubernetes.workloads = vec![bare, anti, single];
         let f = run(&s, "1.31").findings;
-        let names: Vec<&str> = codes_for(&f, "K8S005").iter().map(|f| f.resource_name.as_str()).collect();
+        let names: Vec<&str> = codes_for(&f, "K8S005")
+            .iter()
+            .map(|f| f.resource_name.as_str())
+            .collect();
         assert_eq!(names, vec!["bare"]);
     }
 
@@ -384,7 +401,10 @@ mod tests {
         let f = run(&s, "1.31").findings;
         let f = codes_for(&f, "K8S006");
         assert_eq!(f.len(), 1, "batch workloads are not checked");
-        assert_eq!(f[0].details["containers"], json!(["sidecar", "native-sidecar"]));
+        assert_eq!(
+            f[0].details["containers"],
+            json!(["sidecar", "native-sidecar"])
+        );
     }
 
     #[test]
@@ -396,7 +416,10 @@ mod tests {
         dep.pod.termination_grace_period_seconds = Some(0);
         s.kubernetes.workloads = vec![sts, dep];
         let f = run(&s, "1.31").findings;
-        let names: Vec<&str> = codes_for(&f, "K8S007").iter().map(|f| f.resource_name.as_str()).collect();
+        let names: Vec<&str> = codes_for(&f, "K8S007")
+            .iter()
+            .map(|f| f.resource_name.as_str())
+            .collect();
         assert_eq!(names, vec!["pg"]);
     }
 
@@ -404,7 +427,9 @@ mod tests {
     fn docker_socket_in_host_paths_and_init_containers() {
         let mut s = snapshot("1.30");
         let mut a = workload(WorkloadKind::DaemonSet, "monitoring", "agent");
-        a.pod.host_path_volumes.insert("sock".into(), "/var/run/docker.sock".into());
+        a.pod
+            .host_path_volumes
+            .insert("sock".into(), "/var/run/docker.sock".into());
         let mut b = workload(WorkloadKind::Job, "ci", "builder");
         b.pod.init_containers.push(Container {
             name: "prep".into(),
@@ -413,10 +438,19 @@ mod tests {
             ..Default::default()
         });
         let mut c = workload(WorkloadKind::Deployment, "prod", "lookalike");
-        c.pod.host_path_volumes.insert("d".into(), "/var/run/docker.sock.d/x".into());
+        c.pod
+            .host_path_volumes
+            .insert("d".into(), "/var/run/docker.sock.d/x".into());
         s.kubernetes.workloads = vec![a, b, c];
         let f = run(&s, "1.31").findings;
-        let names: Vec<&str> = codes_for(&f, "K8S008").iter().map(|f| f.resource_name.as_str()).collect();
-        assert_eq!(names, vec!["builder", "agent"], "sorted by namespace: ci, monitoring");
+        let names: Vec<&str> = codes_for(&f, "K8S008")
+            .iter()
+            .map(|f| f.resource_name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            vec!["builder", "agent"],
+            "sorted by namespace: ci, monitoring"
+        );
     }
 }

@@ -38,7 +38,9 @@ pub enum ApiError {
     Transport(String),
     #[error("cannot decode the answer of {path}: {message}")]
     Decode { path: String, message: String },
-    #[error("the list of {path} expired {MAX_LIST_RESTARTS} times in a row (410 Gone); the cluster changes faster than it can be read")]
+    #[error(
+        "the list of {path} expired {MAX_LIST_RESTARTS} times in a row (410 Gone); the cluster changes faster than it can be read"
+    )]
     Expired { path: String },
     #[error("{0}")]
     Request(String),
@@ -47,8 +49,11 @@ pub enum ApiError {
 /// What an operator should do about a status, where that is clear.
 fn hint(code: u16, path: &str) -> String {
     match code {
-        401 => ": the credentials were rejected; check the role's access entry or aws-auth mapping".into(),
-        403 => format!(": forbidden; grant get/list on {path} to eksup's identity (see the RBAC in README)"),
+        401 => ": the credentials were rejected; check the role's access entry or aws-auth mapping"
+            .into(),
+        403 => format!(
+            ": forbidden; grant get/list on {path} to eksup's identity (see the RBAC in README)"
+        ),
         _ => String::new(),
     }
 }
@@ -85,6 +90,8 @@ struct PageMeta {
 #[derive(Clone)]
 pub struct ApiClient {
     client: kube::Client,
+    /// The API server's URL, for messages.
+    pub endpoint: String,
     permits: Arc<Semaphore>,
     pub load: Arc<Load>,
 }
@@ -99,9 +106,10 @@ pub enum Shape {
 }
 
 impl ApiClient {
-    pub fn new(client: kube::Client) -> Self {
+    pub fn new(client: kube::Client, endpoint: String) -> Self {
         Self {
             client,
+            endpoint,
             permits: Arc::new(Semaphore::new(MAX_CONCURRENT_REQUESTS)),
             load: Arc::new(Load::default()),
         }
@@ -110,14 +118,21 @@ impl ApiClient {
     /// GET `path` with retries; returns the status and body. Connection errors, 429 and
     /// 5xx are retried with exponential backoff, or after `Retry-After` when the server
     /// says so.
-    async fn send(&self, build: impl Fn() -> Result<http::Request<Vec<u8>>, ApiError>) -> Result<(u16, Bytes), ApiError> {
+    async fn send(
+        &self,
+        build: impl Fn() -> Result<http::Request<Vec<u8>>, ApiError>,
+    ) -> Result<(u16, Bytes), ApiError> {
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 1;
         loop {
             let request = build()?;
             let path = request.uri().path().to_string();
             let outcome = {
-                let _permit = self.permits.acquire().await.expect("semaphore is never closed");
+                let _permit = self
+                    .permits
+                    .acquire()
+                    .await
+                    .expect("semaphore is never closed");
                 self.load.requests.fetch_add(1, Ordering::Relaxed);
                 match self.client.send(request.map(Body::from)).await {
                     Ok(response) => {
@@ -130,13 +145,15 @@ impl ApiClient {
                             .map(Duration::from_secs);
                         match response.into_body().collect_bytes().await {
                             Ok(body) => {
-                                self.load.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+                                self.load
+                                    .bytes
+                                    .fetch_add(body.len() as u64, Ordering::Relaxed);
                                 Ok((status, body, retry_after))
                             }
-                            Err(e) => Err(ApiError::Transport(e.to_string())),
+                            Err(e) => Err(ApiError::Transport(error_chain(&e))),
                         }
                     }
-                    Err(e) => Err(ApiError::Transport(e.to_string())),
+                    Err(e) => Err(ApiError::Transport(error_chain(&e))),
                 }
             };
             let retryable = match &outcome {
@@ -162,16 +179,26 @@ impl ApiClient {
     }
 
     /// GET one object; `Ok(None)` when it (or its API group) does not exist.
-    pub async fn get<T: DeserializeOwned>(&self, collection: &str, name: &str) -> Result<Option<T>, ApiError> {
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        collection: &str,
+        name: &str,
+    ) -> Result<Option<T>, ApiError> {
         let request = Request::new(collection);
         let (status, body) = self
-            .send(|| request.get(name, &GetParams::default()).map_err(|e| ApiError::Request(e.to_string())))
+            .send(|| {
+                request
+                    .get(name, &GetParams::default())
+                    .map_err(|e| ApiError::Request(e.to_string()))
+            })
             .await?;
         match status {
-            200 => serde_json::from_slice(&body).map(Some).map_err(|e| ApiError::Decode {
-                path: format!("{collection}/{name}"),
-                message: e.to_string(),
-            }),
+            200 => serde_json::from_slice(&body)
+                .map(Some)
+                .map_err(|e| ApiError::Decode {
+                    path: format!("{collection}/{name}"),
+                    message: e.to_string(),
+                }),
             404 => Ok(None),
             code => Err(status_error(code, &body, collection)),
         }
@@ -248,7 +275,11 @@ impl ApiClient {
                                 path: collection.to_string(),
                             });
                         }
-                        tracing::info!(collection, restarts, "continue token expired; restarting the list");
+                        tracing::info!(
+                            collection,
+                            restarts,
+                            "continue token expired; restarting the list"
+                        );
                         continue 'restart;
                     }
                     code => return Err(status_error(code, &body, collection)),
@@ -261,7 +292,9 @@ impl ApiClient {
                 for raw in page.items {
                     match serde_json::from_str::<T>(raw.get()) {
                         Ok(object) => listed.items.extend(project(object)),
-                        Err(e) => listed.invalid.push(format!("{}: {e}", object_name(raw.get()))),
+                        Err(e) => listed
+                            .invalid
+                            .push(format!("{}: {e}", object_name(raw.get()))),
                     }
                 }
                 match page.metadata.continue_token {
@@ -271,6 +304,21 @@ impl ApiClient {
             }
         }
     }
+}
+
+/// An error with its causes, `outer: inner: root`, skipping causes that repeat their parent.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
 }
 
 /// `namespace/name` of a raw object, for error messages about objects that do not decode.
@@ -302,7 +350,13 @@ fn status_error(code: u16, body: &[u8], path: &str) -> ApiError {
         message: String,
     }
     let reason = serde_json::from_slice::<Status>(body)
-        .map(|s| if s.message.is_empty() { s.reason } else { s.message })
+        .map(|s| {
+            if s.message.is_empty() {
+                s.reason
+            } else {
+                s.message
+            }
+        })
         .unwrap_or_default();
     ApiError::Status {
         code,

@@ -59,7 +59,8 @@ pub async fn connect(connection: &Connection) -> Result<ApiClient, CollectError>
             certificate_authority,
             token,
         } => {
-            let bad = |m: String| CollectError::Connection(format!("cluster certificate authority: {m}"));
+            let bad =
+                |m: String| CollectError::Connection(format!("cluster certificate authority: {m}"));
             let pem_bytes = base64::engine::general_purpose::STANDARD
                 .decode(certificate_authority.trim())
                 .map_err(|e| bad(e.to_string()))?;
@@ -67,9 +68,9 @@ pub async fn connect(connection: &Connection) -> Result<ApiClient, CollectError>
             if certs.is_empty() {
                 return Err(bad("no certificate in the data".into()));
             }
-            let url = endpoint
-                .parse()
-                .map_err(|e| CollectError::Connection(format!("cluster endpoint `{endpoint}`: {e}")))?;
+            let url = endpoint.parse().map_err(|e| {
+                CollectError::Connection(format!("cluster endpoint `{endpoint}`: {e}"))
+            })?;
             let mut config = kube::Config::new(url);
             config.root_cert = Some(certs.into_iter().map(|p| p.into_contents()).collect());
             config.auth_info.token = Some(token.clone().into());
@@ -92,19 +93,25 @@ pub async fn connect(connection: &Connection) -> Result<ApiClient, CollectError>
         Connection::InCluster => kube::Config::incluster()
             .map_err(|e| CollectError::Connection(format!("in-cluster service account: {e}")))?,
     };
+    let endpoint = config.cluster_url.to_string();
     config.connect_timeout = Some(CONNECT_TIMEOUT);
     config.read_timeout = Some(READ_TIMEOUT);
     config.headers.push((
         http::header::USER_AGENT,
         user_agent().parse().expect("valid header value"),
     ));
-    let client = kube::Client::try_from(config)
-        .map_err(|e| CollectError::Connection(format!("cannot build the Kubernetes client: {e}")))?;
-    Ok(ApiClient::new(client))
+    let client = kube::Client::try_from(config).map_err(|e| {
+        CollectError::Connection(format!("cannot build the Kubernetes client: {e}"))
+    })?;
+    Ok(ApiClient::new(client, endpoint))
 }
 
 /// Records a failed list under `source`, and a list's undecodable objects too.
-fn settle<P>(snapshot: &mut Snapshot, source: &str, result: Result<Option<Listed<P>>, ApiError>) -> Vec<P> {
+fn settle<P>(
+    snapshot: &mut Snapshot,
+    source: &str,
+    result: Result<Option<Listed<P>>, ApiError>,
+) -> Vec<P> {
     match result {
         Ok(Some(listed)) => {
             if !listed.invalid.is_empty() {
@@ -153,7 +160,12 @@ where
         let namespace = m.namespace.unwrap_or_default();
         let name = m.name.unwrap_or_default();
         let path = collection.replacen("/v1/", &format!("/v1/namespaces/{namespace}/"), 1);
-        async move { (api.get::<T>(&path, &name).await, format!("{namespace}/{name}")) }
+        async move {
+            (
+                api.get::<T>(&path, &name).await,
+                format!("{namespace}/{name}"),
+            )
+        }
     }))
     .buffer_unordered(client::MAX_CONCURRENT_REQUESTS);
     let results: Vec<_> = fetches.collect().await;
@@ -172,28 +184,69 @@ where
 /// succeed (otherwise the cluster cannot be read at all); after it, each failing source is
 /// recorded and the others go on.
 pub async fn collect(api: &ApiClient, snapshot: &mut Snapshot) -> Result<(), CollectError> {
-    let version = api.version().await.map_err(|e| CollectError::Unreachable(e.to_string()))?;
+    let version = api.version().await.map_err(|e| CollectError::Unreachable {
+        endpoint: api.endpoint.clone(),
+        message: e.to_string(),
+    })?;
     snapshot.kubernetes.server_version = Some(version);
 
-    let (nodes, deployments, statefulsets, daemonsets, cronjobs, replicasets, jobs, rcs, pdbs, hpas, proxy_config, eniconfigs) = tokio::join!(
+    let (
+        nodes,
+        deployments,
+        statefulsets,
+        daemonsets,
+        cronjobs,
+        replicasets,
+        jobs,
+        rcs,
+        pdbs,
+        hpas,
+        proxy_config,
+        eniconfigs,
+    ) = tokio::join!(
         api.list("/api/v1/nodes", Shape::Full, |n: Node| project::node(n)),
-        api.list("/apis/apps/v1/deployments", Shape::Full, project::deployment),
-        api.list("/apis/apps/v1/statefulsets", Shape::Full, project::stateful_set),
+        api.list(
+            "/apis/apps/v1/deployments",
+            Shape::Full,
+            project::deployment
+        ),
+        api.list(
+            "/apis/apps/v1/statefulsets",
+            Shape::Full,
+            project::stateful_set
+        ),
         api.list("/apis/apps/v1/daemonsets", Shape::Full, project::daemon_set),
         api.list("/apis/batch/v1/cronjobs", Shape::Full, project::cron_job),
         list_unowned::<ReplicaSet>(api, "/apis/apps/v1/replicasets", project::replica_set),
         list_unowned::<Job>(api, "/apis/batch/v1/jobs", project::job),
-        api.list("/api/v1/replicationcontrollers", Shape::Full, |r: ReplicationController| {
-            (!project::is_owned(&r.metadata)).then_some(r).and_then(project::replication_controller)
-        }),
-        api.list("/apis/policy/v1/poddisruptionbudgets", Shape::Full, |p: PodDisruptionBudget| {
-            project::pod_disruption_budget(p)
-        }),
-        api.list("/apis/autoscaling/v2/horizontalpodautoscalers", Shape::Full, |h: HorizontalPodAutoscaler| {
-            project::autoscaler(h)
-        }),
-        api.get::<ConfigMap>("/api/v1/namespaces/kube-system/configmaps", "kube-proxy-config"),
-        api.list("/apis/crd.k8s.amazonaws.com/v1alpha1/eniconfigs", Shape::Full, project::eni_config),
+        api.list(
+            "/api/v1/replicationcontrollers",
+            Shape::Full,
+            |r: ReplicationController| {
+                (!project::is_owned(&r.metadata))
+                    .then_some(r)
+                    .and_then(project::replication_controller)
+            }
+        ),
+        api.list(
+            "/apis/policy/v1/poddisruptionbudgets",
+            Shape::Full,
+            |p: PodDisruptionBudget| { project::pod_disruption_budget(p) }
+        ),
+        api.list(
+            "/apis/autoscaling/v2/horizontalpodautoscalers",
+            Shape::Full,
+            |h: HorizontalPodAutoscaler| { project::autoscaler(h) }
+        ),
+        api.get::<ConfigMap>(
+            "/api/v1/namespaces/kube-system/configmaps",
+            "kube-proxy-config"
+        ),
+        api.list(
+            "/apis/crd.k8s.amazonaws.com/v1alpha1/eniconfigs",
+            Shape::Full,
+            project::eni_config
+        ),
     );
 
     let nodes = settle(snapshot, source::NODES, nodes);
@@ -220,7 +273,11 @@ pub async fn collect(api: &ApiClient, snapshot: &mut Snapshot) -> Result<(), Col
         .then(|| {
             workloads
                 .iter()
-                .find(|w| w.kind == WorkloadKind::DaemonSet && w.namespace == "kube-system" && w.name == "kube-proxy")
+                .find(|w| {
+                    w.kind == WorkloadKind::DaemonSet
+                        && w.namespace == "kube-system"
+                        && w.name == "kube-proxy"
+                })
                 .map(|w| KubeProxy {
                     images: w.pod.containers.iter().map(|c| c.image.clone()).collect(),
                     mode: proxy_mode,

@@ -99,7 +99,12 @@ fn pod_template(t: Option<&PodTemplateSpec>) -> PodTemplate {
     PodTemplate {
         labels,
         containers: spec.containers.iter().map(container).collect(),
-        init_containers: spec.init_containers.iter().flatten().map(container).collect(),
+        init_containers: spec
+            .init_containers
+            .iter()
+            .flatten()
+            .map(container)
+            .collect(),
         host_path_volumes: spec
             .volumes
             .iter()
@@ -107,7 +112,10 @@ fn pod_template(t: Option<&PodTemplateSpec>) -> PodTemplate {
             .filter_map(|v| Some((v.name.clone(), v.host_path.as_ref()?.path.clone())))
             .collect(),
         has_pod_anti_affinity: anti,
-        topology_spread_constraints: spec.topology_spread_constraints.as_ref().map_or(0, Vec::len),
+        topology_spread_constraints: spec
+            .topology_spread_constraints
+            .as_ref()
+            .map_or(0, Vec::len),
         termination_grace_period_seconds: spec.termination_grace_period_seconds,
     }
 }
@@ -170,7 +178,13 @@ pub fn cron_job(c: CronJob) -> Option<Workload> {
         .as_ref()
         .and_then(|s| s.job_template.spec.as_ref())
         .map(|j| &j.template);
-    Some(workload(WorkloadKind::CronJob, &c.metadata, None, None, template))
+    Some(workload(
+        WorkloadKind::CronJob,
+        &c.metadata,
+        None,
+        None,
+        template,
+    ))
 }
 
 pub fn replica_set(r: ReplicaSet) -> Option<Workload> {
@@ -186,7 +200,13 @@ pub fn replica_set(r: ReplicaSet) -> Option<Workload> {
 
 pub fn job(j: Job) -> Option<Workload> {
     let template = j.spec.as_ref().map(|s| &s.template);
-    Some(workload(WorkloadKind::Job, &j.metadata, None, None, template))
+    Some(workload(
+        WorkloadKind::Job,
+        &j.metadata,
+        None,
+        None,
+        template,
+    ))
 }
 
 pub fn replication_controller(r: ReplicationController) -> Option<Workload> {

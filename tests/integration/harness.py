@@ -1,0 +1,180 @@
+"""Starting the real components the integration tests talk to, and running the binary.
+
+- moto server (AWS), started once per session from the test venv;
+- the AWS stand-in in front of it (tests/fakes/aws_standin.py);
+- one fake Kubernetes API server per test (tests/fakes/kube_apiserver.py), over HTTPS;
+- the eksup binary, run with a clean environment and its exit code, output, wall time and
+  peak RSS recorded.
+
+Missing tools fail the test with a message saying how to get them; nothing is skipped.
+"""
+
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FAKES = ROOT / "tests" / "fakes"
+FIXTURES = ROOT / "tests" / "fixtures"
+PY = sys.executable
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+def eksup_bin():
+    explicit = os.environ.get("TEST_EKSUP_BIN")
+    target = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache" / "eksup-target"))
+    path = Path(explicit) if explicit else target / "debug" / "eksup"
+    if not path.is_file():
+        pytest.fail(f"eksup binary not found at {path}: run tests/run.sh (it builds it), or set TEST_EKSUP_BIN")
+    return path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_ready(args, what, timeout=30):
+    """Starts a fake that prints `READY <url>` and returns (process, url)."""
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + timeout
+    line = proc.stdout.readline()
+    if not line.startswith("READY ") or time.time() > deadline:
+        proc.kill()
+        pytest.fail(f"{what} did not start: {line!r} {proc.stderr.read()[-2000:]}")
+    return proc, line.split()[1]
+
+
+def http_json(url, method="GET", body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    import ssl
+    ctx = ssl._create_unverified_context()
+    with urllib.request.urlopen(req, timeout=30, context=ctx if url.startswith("https") else None) as r:
+        return json.loads(r.read())
+
+
+def start_moto():
+    exe = shutil.which("moto_server", path=str(Path(PY).parent)) or shutil.which("moto_server")
+    if not exe:
+        pytest.fail("moto_server not found: run tests/run.sh, which installs moto[server] into .venv")
+    port = free_port()
+    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
+            return proc, url
+        except Exception:
+            time.sleep(0.1)
+    proc.kill()
+    pytest.fail("moto_server did not answer within 10 s")
+
+
+@dataclass
+class KubeServer:
+    proc: subprocess.Popen
+    url: str
+    ca_pem: Path
+
+    @property
+    def ca_b64(self):
+        return base64.b64encode(self.ca_pem.read_bytes()).decode()
+
+    def stats(self):
+        return http_json(f"{self.url}/_fake/stats")["requests"]
+
+    def faults(self, *rules):
+        http_json(f"{self.url}/_fake/faults", "POST", {"faults": list(rules)})
+
+    def reset(self):
+        http_json(f"{self.url}/_fake/reset", "POST", {})
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def start_kube(certs, fixture=None, generate=None, token_mode="eks"):
+    args = [PY, str(FAKES / "kube_apiserver.py"), "--certdir", str(certs["ca"].parent), "--token-mode", token_mode]
+    args += ["--generate", generate] if generate else ["--fixture", str(FIXTURES / "clusters" / fixture)]
+    proc, url = start_ready(args, "fake Kubernetes API server", timeout=120)
+    return KubeServer(proc, url, certs["ca"])
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    wall_seconds: float
+    max_rss_kib: int
+
+    def json(self):
+        try:
+            return json.loads(self.stdout)
+        except json.JSONDecodeError as e:
+            raise AssertionError(f"stdout is not JSON ({e}); stderr:\n{self.stderr}\nstdout:\n{self.stdout[:2000]}")
+
+
+def run_eksup(args, cwd, aws_url=None, env=None, timeout=300):
+    """Runs the binary with only the environment a test gives it (no EKSUP_* leaks in)."""
+    base = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(cwd),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION,
+        "AWS_CONFIG_FILE": str(Path(cwd) / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(Path(cwd) / "no-aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "NO_COLOR": "1",
+    }
+    if aws_url:
+        base["AWS_ENDPOINT_URL"] = aws_url
+    base.update(env or {})
+    for f in ("no-aws-config", "no-aws-credentials"):
+        (Path(cwd) / f).touch()
+    out_path, err_path = Path(cwd) / ".stdout", Path(cwd) / ".stderr"
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        start = time.monotonic()
+        proc = subprocess.Popen([str(eksup_bin()), *args], cwd=cwd, env=base, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        deadline = start + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"eksup {' '.join(args)} did not finish within {timeout} s")
+            time.sleep(0.01)
+        wall = time.monotonic() - start
+    code = os.waitstatus_to_exitcode(status)
+    proc.returncode = code
+    return Run(code, out_path.read_text(), err_path.read_text(), wall, usage.ru_maxrss)
+
+
+def create_cluster(moto_url, name, version):
+    import boto3
+    eks = boto3.client("eks", region_name=REGION, endpoint_url=moto_url,
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    return eks.create_cluster(
+        name=name, version=version, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster",
+        resourcesVpcConfig={"subnetIds": ["subnet-0a", "subnet-0b"]},
+    )["cluster"]
+
+
+def register_endpoint(standin_url, name, kube):
+    http_json(f"{standin_url}/_standin/clusters/{name}", "POST", {"endpoint": kube.url, "ca": kube.ca_b64})

@@ -1,0 +1,86 @@
+"""How much the collector asks of the API server: request counts per kind, pages, bytes,
+metadata-only lists, GETs only for unowned objects, never Secrets."""
+
+import json
+import math
+from collections import Counter
+from pathlib import Path
+
+from harness import ROOT, run_eksup
+
+LISTED = {
+    "/api/v1/nodes", "/apis/apps/v1/deployments", "/apis/apps/v1/statefulsets", "/apis/apps/v1/daemonsets",
+    "/apis/batch/v1/cronjobs", "/apis/apps/v1/replicasets", "/apis/batch/v1/jobs",
+    "/api/v1/replicationcontrollers", "/apis/policy/v1/poddisruptionbudgets",
+    "/apis/autoscaling/v2/horizontalpodautoscalers", "/apis/crd.k8s.amazonaws.com/v1alpha1/eniconfigs",
+}
+METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+
+
+def test_small_cluster_costs_one_list_per_kind(eks_cluster, tmp_path, standin):
+    name, kube = eks_cluster("trips-everything.yaml")
+    run = run_eksup(["analyze", "--cluster", name, "--format", "json"], tmp_path, aws_url=standin)
+    assert run.code == 0, run.stderr
+    reqs = kube.stats()
+    by_path = Counter(r["path"] for r in reqs)
+    for path in LISTED:
+        assert by_path[path] == 1, f"{path}: {by_path[path]} requests"
+    # The one unowned ReplicaSet is fetched in full; the owned one never is.
+    assert by_path["/apis/apps/v1/namespaces/legacy/replicasets/orphan"] == 1
+    assert not any("web-7c9d8b" in r["path"] for r in reqs)
+    assert by_path["/api/v1/namespaces/kube-system/configmaps/kube-proxy-config"] == 1
+    assert by_path["/version"] == 1
+    assert len(reqs) == len(LISTED) + 3, sorted(by_path.items())
+    for r in reqs:
+        assert r["method"] == "GET"
+        assert "secrets" not in r["path"]
+        assert r["user_agent"].startswith("eksup/")
+        assert r["gzip"], f"{r['path']} was not asked for gzip"
+        if r["path"] in LISTED:
+            assert r["query"].get("limit") == "500"
+    for path in ("/apis/apps/v1/replicasets", "/apis/batch/v1/jobs"):
+        accept = next(r["accept"] for r in reqs if r["path"] == path)
+        assert accept.startswith(METADATA_LIST), accept
+
+
+def test_large_cluster_load(eks_cluster, tmp_path, standin):
+    """2,000 Deployments each owning 5 ReplicaSets: pages of 500, GETs only for the unowned."""
+    spec = dict(deployments=2000, replicasets_per_deployment=5, unowned_replicasets=10,
+                cronjobs=100, jobs_per_cronjob=3, unowned_jobs=5, nodes=50, version="v1.30.4-eks-1")
+    name, kube = eks_cluster(generate=",".join(f"{k}={v}" for k, v in spec.items()), version="1.30")
+    run = run_eksup(["analyze", "--cluster", name, "--format", "json"], tmp_path, aws_url=standin)
+    assert run.code == 0, run.stderr
+    report = run.json()
+    assert report["collection_errors"] == []
+    reqs = kube.stats()
+    by_path = Counter(r["path"] for r in reqs)
+    counts = {
+        "/apis/apps/v1/deployments": spec["deployments"],
+        "/apis/apps/v1/replicasets": spec["deployments"] * spec["replicasets_per_deployment"] + spec["unowned_replicasets"],
+        "/apis/batch/v1/jobs": spec["cronjobs"] * spec["jobs_per_cronjob"] + spec["unowned_jobs"],
+        "/apis/policy/v1/poddisruptionbudgets": spec["deployments"],
+        "/apis/batch/v1/cronjobs": spec["cronjobs"],
+        "/api/v1/nodes": spec["nodes"],
+    }
+    for path, objects in counts.items():
+        assert by_path[path] == max(1, math.ceil(objects / 500)), f"{path}: {by_path[path]} pages for {objects}"
+    gets = [r for r in reqs if "/namespaces/" in r["path"] and "configmaps" not in r["path"]]
+    assert len(gets) == spec["unowned_replicasets"] + spec["unowned_jobs"]
+    assert all(r["path"].rsplit("/", 1)[1].startswith(("orphan-", "oneoff-")) for r in gets)
+    # The unowned ReplicaSets (1 replica each) are analyzed from their full objects.
+    orphans = {f["resource_name"] for f in report["findings"] if f["code"] == "K8S002"}
+    assert orphans == {f"orphan-{i:03d}" for i in range(spec["unowned_replicasets"])}
+    figures = {
+        "requests": len(reqs),
+        "list_pages": {p: by_path[p] for p in counts},
+        "unowned_gets": len(gets),
+        "bytes_on_wire": sum(r["bytes"] for r in reqs),
+        "wall_seconds": round(run.wall_seconds, 2),
+        "peak_rss_mib": round(run.max_rss_kib / 1024, 1),
+        "objects": sum(counts.values()),
+    }
+    out = Path(ROOT / "target-figures")
+    out.mkdir(exist_ok=True)
+    (out / "large-cluster.json").write_text(json.dumps(figures, indent=2))
+    print("large cluster:", json.dumps(figures))
+    assert run.max_rss_kib < 200 * 1024, "projection per page keeps memory small"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The one test command (README "Run all tests"; CI runs it through .ci/run).
+# Sets up everything it needs — a Python venv with the pinned test tools (moto, pytest,
+# boto3, cryptography, PyYAML) — then runs formatting and lint checks, the Rust unit tests,
+# and the integration tests that drive the real binary against moto and the fake
+# Kubernetes API server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/eksup-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Python test tools (.venv, tests/requirements.txt)"
+want=$(sha256sum tests/requirements.txt | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$want" ]; then
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+  echo "$want" > .venv/.requirements.sha256
+fi
+.venv/bin/python -c "import moto, pytest, yaml, cryptography, boto3" \
+  || { echo "the test venv is broken: remove .venv and run again" >&2; exit 1; }
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy -D warnings"
+cargo clippy --locked --all-targets -- -D warnings
+
+step "cargo test (unit tests)"
+cargo test --locked
+
+step "cargo build (the binary the integration tests run)"
+cargo build --locked
+
+step "integration tests (moto + fake Kubernetes API server)"
+TEST_EKSUP_BIN="$CARGO_TARGET_DIR/debug/eksup" .venv/bin/python -m pytest tests -q -p no:cacheprovider
