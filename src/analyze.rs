@@ -31,6 +31,8 @@ pub struct Options {
     pub ignore_recommended: bool,
     pub fail_on: Option<FailOn>,
     pub save_snapshot: Option<PathBuf>,
+    /// The day support windows are measured from (default: today).
+    pub as_of: Option<chrono::NaiveDate>,
     pub checks: CheckSettings,
 }
 
@@ -57,6 +59,7 @@ impl Options {
                     kubeconfig: args.kubeconfig.or(settings.kubeconfig),
                     context: args.context.or(settings.context),
                     in_cluster: args.in_cluster || settings.in_cluster,
+                    target_version,
                 };
                 if target.use_aws && target.cluster.is_none() {
                     return Err(Error::Usage(
@@ -74,6 +77,7 @@ impl Options {
             ignore_recommended: args.ignore_recommended || settings.ignore_recommended,
             fail_on: args.fail_on.or(settings.fail_on),
             save_snapshot: args.save_snapshot,
+            as_of: args.as_of,
             checks: settings.checks,
         })
     }
@@ -90,10 +94,25 @@ pub async fn run(options: Options) -> Result<u8, Error> {
         snapshot.save(path)?;
         tracing::info!(path = %path.display(), "saved the snapshot");
     }
-    let calendar = SupportCalendar::embedded();
+    let api_calendar = snapshot
+        .aws
+        .as_ref()
+        .map(|a| a.cluster_versions.as_slice())
+        .unwrap_or_default();
+    let calendar = SupportCalendar::embedded().with_api(api_calendar);
     let target = resolve_target(snapshot.cluster.version, options.target_version, &calendar)?;
-    let evaluation = evaluate(&snapshot, target, &options.checks);
-    let report = Report::new(&snapshot, target, evaluation, options.ignore_recommended);
+    let today = options
+        .as_of
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let evaluation = evaluate(&snapshot, target, &options.checks, &calendar, today);
+    let report = Report::new(
+        &snapshot,
+        target,
+        evaluation,
+        options.ignore_recommended,
+        &calendar,
+        today,
+    );
     write_output(&render(&report, options.format), options.output.as_deref())?;
     for e in &report.collection_errors {
         tracing::warn!(source = %e.source, "{}", e.message);

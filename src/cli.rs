@@ -94,4 +94,7 @@ pub struct AnalyzeArgs {
     /// Save what was read to FILE, for offline analysis or a bug report.
     #[arg(long, value_name = "FILE")]
     pub save_snapshot: Option<PathBuf>,
+    /// Measure support windows from this day instead of today (plan ahead: "as of 2027-01-01").
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<chrono::NaiveDate>,
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::checks::{Evaluation, SkippedCheck};
 use crate::finding::{Finding, Remediation};
 use crate::snapshot::{ClusterSource, CollectionError, Snapshot};
-use crate::version::{KubeVersion, hops};
+use crate::version::{KubeVersion, Support, SupportCalendar, hops};
 
 /// Bumped when a report field is renamed or changes meaning; new fields are additive.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -45,6 +45,33 @@ pub struct RunMetadata {
     pub target_version: KubeVersion,
     /// Every minor the upgrade passes through, ending with the target.
     pub upgrade_path: Vec<KubeVersion>,
+    /// Support status and dates of the current version; `null` for a version the calendar
+    /// does not know.
+    pub support: Option<Support>,
+    /// `cloud`, `outposts-local` (control plane on an Outpost) or `outposts-extended`
+    /// (control plane in the Region, nodes on an Outpost); `null` without AWS data.
+    pub deployment: Option<Deployment>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Deployment {
+    Cloud,
+    OutpostsLocal,
+    OutpostsExtended,
+}
+
+impl Deployment {
+    pub fn of(snapshot: &Snapshot) -> Option<Self> {
+        let aws = snapshot.aws.as_ref()?;
+        Some(if aws.outpost.is_some() {
+            Self::OutpostsLocal
+        } else if aws.subnets.iter().any(|s| s.outpost_arn.is_some()) {
+            Self::OutpostsExtended
+        } else {
+            Self::Cloud
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,6 +99,8 @@ impl Report {
         target: KubeVersion,
         evaluation: Evaluation,
         ignore_recommended: bool,
+        calendar: &SupportCalendar,
+        today: chrono::NaiveDate,
     ) -> Self {
         let findings: Vec<Finding> = evaluation
             .findings
@@ -100,6 +129,8 @@ impl Report {
                 current_version: cluster.version,
                 target_version: target,
                 upgrade_path: hops(cluster.version, target),
+                support: calendar.support(cluster.version, today),
+                deployment: Deployment::of(snapshot),
             },
             summary: Summary {
                 required: count(Remediation::Required),

@@ -32,6 +32,19 @@ pub mod source {
     pub const HPAS: &str = "kubernetes/horizontalpodautoscalers";
     pub const KUBE_PROXY_CONFIG: &str = "kubernetes/configmaps/kube-system/kube-proxy-config";
     pub const ENICONFIGS: &str = "kubernetes/eniconfigs";
+    pub const NODEGROUPS: &str = "eks/nodegroups";
+    pub const FARGATE: &str = "eks/fargate-profiles";
+    pub const ADDONS: &str = "eks/addons";
+    pub const ADDON_VERSIONS: &str = "eks/DescribeAddonVersions";
+    pub const INSIGHTS: &str = "eks/insights";
+    pub const CLUSTER_VERSIONS: &str = "eks/DescribeClusterVersions";
+    pub const SELF_MANAGED: &str = "autoscaling/DescribeAutoScalingGroups";
+    pub const SUBNETS: &str = "ec2/DescribeSubnets";
+    pub const LAUNCH_TEMPLATES: &str = "ec2/DescribeLaunchTemplates";
+    /// Service quotas, each read with its usage.
+    pub const QUOTA_EC2_VCPU: &str = "servicequotas/L-1216C47A";
+    pub const QUOTA_EBS_GP2: &str = "servicequotas/L-D18FCD1D";
+    pub const QUOTA_EBS_GP3: &str = "servicequotas/L-7A658B76";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +55,9 @@ pub struct Snapshot {
     pub cluster: ClusterInfo,
     #[serde(default)]
     pub kubernetes: KubernetesData,
+    /// What the AWS APIs said; `None` with `--no-aws`.
+    #[serde(default)]
+    pub aws: Option<AwsData>,
     /// Sources that could not be read; the rest of the snapshot is still valid.
     #[serde(default)]
     pub collection_errors: Vec<CollectionError>,
@@ -228,12 +244,174 @@ pub struct KubeProxy {
     pub mode: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EniConfig {
     pub name: String,
     #[serde(default)]
     pub subnet: Option<String>,
+}
+
+/// What eksup reads from EKS, EC2, Auto Scaling and Service Quotas.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AwsData {
+    /// Subnets of the cluster's VPC configuration (where control-plane ENIs go).
+    pub cluster_subnet_ids: Vec<String>,
+    pub health_issues: Vec<HealthIssue>,
+    /// `upgradePolicy.supportType`: `STANDARD` or `EXTENDED`.
+    pub support_type: Option<String>,
+    /// Set for an EKS local cluster on AWS Outposts (control plane on the Outpost).
+    pub outpost: Option<OutpostConfig>,
+    pub node_groups: Vec<NodeGroup>,
+    pub fargate_profiles: Vec<FargateProfile>,
+    /// Auto Scaling groups tagged for the cluster that no managed node group owns.
+    pub self_managed_groups: Vec<AutoScalingGroup>,
+    pub addons: Vec<Addon>,
+    /// Addon versions EKS offers, one catalogue per Kubernetes version of the upgrade path.
+    pub addon_versions: Vec<AddonCatalog>,
+    pub insights: Vec<Insight>,
+    pub quotas: Vec<Quota>,
+    pub subnets: Vec<Subnet>,
+    pub launch_templates: Vec<LaunchTemplate>,
+    /// The support calendar from `DescribeClusterVersions`; empty when it was unavailable.
+    pub cluster_versions: Vec<crate::version::SupportWindow>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthIssue {
+    pub code: String,
+    pub message: String,
+    pub resource_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutpostConfig {
+    pub outpost_arns: Vec<String>,
+    pub control_plane_instance_type: String,
+    pub control_plane_placement_group: Option<String>,
+}
+
+/// A launch template as a node group or Auto Scaling group refers to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TemplateRef {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    /// As configured: a number, `$Latest` or `$Default`.
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeGroup {
+    pub name: String,
+    pub status: String,
+    pub version: Option<String>,
+    pub release_version: Option<String>,
+    pub ami_type: Option<String>,
+    pub capacity_type: Option<String>,
+    pub subnets: Vec<String>,
+    pub launch_template: Option<TemplateRef>,
+    pub auto_scaling_groups: Vec<String>,
+    pub desired_size: Option<i32>,
+    pub health_issues: Vec<HealthIssue>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FargateProfile {
+    pub name: String,
+    pub subnets: Vec<String>,
+    /// Namespaces its selectors match, for the playbook.
+    pub namespaces: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AutoScalingGroup {
+    pub name: String,
+    pub subnets: Vec<String>,
+    pub launch_template: Option<TemplateRef>,
+    pub launch_configuration: Option<String>,
+    /// The template comes from a mixed-instances policy.
+    pub mixed_instances: bool,
+    pub desired_capacity: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Addon {
+    pub name: String,
+    pub version: String,
+    pub status: String,
+    pub health_issues: Vec<HealthIssue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddonCatalog {
+    pub kubernetes_version: KubeVersion,
+    /// Addon name → the versions EKS supports for this Kubernetes version.
+    pub addons: BTreeMap<String, Vec<AddonVersion>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddonVersion {
+    pub version: String,
+    /// The version EKS installs by default for this Kubernetes version.
+    #[serde(default)]
+    pub default: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Insight {
+    pub id: String,
+    pub name: String,
+    /// `UPGRADE_READINESS` or `MISCONFIGURATION`.
+    pub category: String,
+    pub kubernetes_version: Option<String>,
+    /// `PASSING`, `WARNING`, `ERROR` or `UNKNOWN`.
+    pub status: String,
+    pub reason: Option<String>,
+    pub description: Option<String>,
+    /// From `DescribeInsight`; fetched only for insights that are not passing.
+    pub recommendation: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Quota {
+    pub service_code: String,
+    pub quota_code: String,
+    pub name: String,
+    pub limit: f64,
+    /// Current usage in the quota's unit; `None` when it could not be measured.
+    pub usage: Option<f64>,
+    pub unit: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Subnet {
+    pub id: String,
+    pub availability_zone: String,
+    pub available_ips: i64,
+    /// Set when the subnet is on an AWS Outpost.
+    pub outpost_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LaunchTemplate {
+    pub id: String,
+    pub name: String,
+    pub default_version: i64,
+    pub latest_version: i64,
 }
 
 /// A source that could not be read, and why.
@@ -276,6 +454,7 @@ impl Snapshot {
             collected_at: Utc::now(),
             cluster,
             kubernetes: KubernetesData::default(),
+            aws: None,
             collection_errors: Vec::new(),
         }
     }

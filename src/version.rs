@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::NaiveDate;
+use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A Kubernetes `major.minor` version; patch and build suffixes are dropped because
@@ -151,10 +151,58 @@ pub struct SupportWindow {
     pub end_of_extended_support: NaiveDate,
 }
 
+impl SupportWindow {
+    /// EKS's rule for a version whose end dates are not published yet: standard support
+    /// for 14 months from the EKS release, extended support for 12 more.
+    pub fn from_release(version: KubeVersion, release: NaiveDate) -> Self {
+        let end_of_standard_support = release + Months::new(14);
+        Self {
+            version,
+            release,
+            end_of_standard_support,
+            end_of_extended_support: end_of_standard_support + Months::new(12),
+        }
+    }
+}
+
+/// Where the calendar's dates came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CalendarSource {
+    /// `DescribeClusterVersions` at run time.
+    EksApi,
+    /// The table built into eksup (`data/eks-versions.csv`).
+    Embedded,
+}
+
+/// Where a version stands in its support life on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SupportStatus {
+    Standard,
+    Extended,
+    /// Past the end of extended support: EKS upgrades such clusters itself.
+    Ended,
+}
+
+/// The support dates of one version, as of one day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Support {
+    pub status: SupportStatus,
+    pub end_of_standard_support: NaiveDate,
+    pub end_of_extended_support: NaiveDate,
+    /// Negative once the date has passed.
+    pub days_to_end_of_standard_support: i64,
+    pub days_to_end_of_extended_support: i64,
+    pub source: CalendarSource,
+}
+
 /// The EKS support calendar: which versions exist and when their support ends.
 #[derive(Debug, Clone)]
 pub struct SupportCalendar {
     windows: Vec<SupportWindow>,
+    source: CalendarSource,
 }
 
 const EMBEDDED_CALENDAR: &str = include_str!("../data/eks-versions.csv");
@@ -193,7 +241,50 @@ impl SupportCalendar {
             return Err("calendar has no versions".into());
         }
         windows.sort_by_key(|w| w.version);
-        Ok(Self { windows })
+        Ok(Self {
+            windows,
+            source: CalendarSource::Embedded,
+        })
+    }
+
+    /// This calendar with the versions EKS reported at run time laid over it; when `api` is
+    /// empty (the call was denied or unavailable) the calendar stays as it is.
+    pub fn with_api(mut self, api: &[SupportWindow]) -> Self {
+        if api.is_empty() {
+            return self;
+        }
+        for window in api {
+            self.windows.retain(|w| w.version != window.version);
+            self.windows.push(window.clone());
+        }
+        self.windows.sort_by_key(|w| w.version);
+        self.source = CalendarSource::EksApi;
+        self
+    }
+
+    pub fn source(&self) -> CalendarSource {
+        self.source
+    }
+
+    /// Support status and days left for `version` on `today`; `None` for a version the
+    /// calendar does not know.
+    pub fn support(&self, version: KubeVersion, today: NaiveDate) -> Option<Support> {
+        let w = self.window(version)?;
+        let status = if today <= w.end_of_standard_support {
+            SupportStatus::Standard
+        } else if today <= w.end_of_extended_support {
+            SupportStatus::Extended
+        } else {
+            SupportStatus::Ended
+        };
+        Some(Support {
+            status,
+            end_of_standard_support: w.end_of_standard_support,
+            end_of_extended_support: w.end_of_extended_support,
+            days_to_end_of_standard_support: (w.end_of_standard_support - today).num_days(),
+            days_to_end_of_extended_support: (w.end_of_extended_support - today).num_days(),
+            source: self.source,
+        })
     }
 
     pub fn newest(&self) -> KubeVersion {
@@ -265,6 +356,56 @@ mod tests {
             Err(TargetError::Unknown { .. })
         ));
         assert_eq!(resolve_target(newest, None, &cal), Ok(newest));
+    }
+
+    #[test]
+    fn later_versions_follow_the_14_plus_12_month_rule() {
+        let w =
+            SupportWindow::from_release(v("1.36"), NaiveDate::from_ymd_opt(2026, 5, 20).unwrap());
+        assert_eq!(w.end_of_standard_support.to_string(), "2027-07-20");
+        assert_eq!(w.end_of_extended_support.to_string(), "2028-07-20");
+        // The published table follows the same rule.
+        let cal = SupportCalendar::embedded();
+        let w133 = cal.window(v("1.33")).unwrap();
+        assert_eq!(
+            SupportWindow::from_release(w133.version, w133.release),
+            *w133
+        );
+    }
+
+    #[test]
+    fn api_versions_override_and_extend_the_embedded_table() {
+        let release = NaiveDate::from_ymd_opt(2026, 5, 20).unwrap();
+        let api = vec![SupportWindow::from_release(v("1.36"), release)];
+        let cal = SupportCalendar::embedded().with_api(&api);
+        assert_eq!(cal.newest(), v("1.36"));
+        assert_eq!(cal.source(), CalendarSource::EksApi);
+        assert!(cal.window(v("1.31")).is_some(), "embedded rows stay");
+        assert_eq!(
+            SupportCalendar::embedded().with_api(&[]).source(),
+            CalendarSource::Embedded
+        );
+    }
+
+    #[test]
+    fn support_status_and_days_left() {
+        let cal = SupportCalendar::embedded();
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let s = cal.support(v("1.31"), day("2025-11-20")).unwrap();
+        assert_eq!(
+            (s.status, s.days_to_end_of_standard_support),
+            (SupportStatus::Standard, 6)
+        );
+        let s = cal.support(v("1.31"), day("2026-11-23")).unwrap();
+        assert_eq!(
+            (s.status, s.days_to_end_of_extended_support),
+            (SupportStatus::Extended, 3)
+        );
+        assert_eq!(
+            cal.support(v("1.28"), day("2026-11-23")).unwrap().status,
+            SupportStatus::Ended
+        );
+        assert!(cal.support(v("1.99"), day("2026-11-23")).is_none());
     }
 
     #[test]

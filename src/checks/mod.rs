@@ -5,7 +5,9 @@
 //! that evaluates it. [`evaluate`] runs every applicable check and says which were skipped
 //! and why, so a missing source never reads as "no findings".
 
+pub mod aws;
 pub mod catalogue;
+pub mod eks;
 pub mod image;
 pub mod kubernetes;
 pub mod selector;
@@ -18,7 +20,7 @@ pub use settings::CheckSettings;
 
 use crate::finding::{Finding, Remediation};
 use crate::snapshot::{ClusterSource, Snapshot};
-use crate::version::{KubeVersion, hops};
+use crate::version::{KubeVersion, SupportCalendar, hops};
 
 /// Everything a check function reads.
 pub struct Context<'a> {
@@ -26,6 +28,9 @@ pub struct Context<'a> {
     pub current: KubeVersion,
     pub target: KubeVersion,
     pub settings: &'a CheckSettings,
+    pub calendar: &'a SupportCalendar,
+    /// The day support windows are measured from.
+    pub today: chrono::NaiveDate,
 }
 
 impl Context<'_> {
@@ -51,12 +56,20 @@ pub struct Evaluation {
 }
 
 /// Runs every check that applies to `target` and whose sources were collected.
-pub fn evaluate(snapshot: &Snapshot, target: KubeVersion, settings: &CheckSettings) -> Evaluation {
+pub fn evaluate(
+    snapshot: &Snapshot,
+    target: KubeVersion,
+    settings: &CheckSettings,
+    calendar: &SupportCalendar,
+    today: chrono::NaiveDate,
+) -> Evaluation {
     let ctx = Context {
         snapshot,
         current: snapshot.cluster.version,
         target,
         settings,
+        calendar,
+        today,
     };
     let mut out = Evaluation::default();
     for check in catalogue() {
@@ -93,10 +106,43 @@ fn skip_reason(check: &Check, ctx: &Context) -> Option<String> {
     if let Some(min) = check.min_target.filter(|min| ctx.target < *min) {
         return Some(format!("applies to targets {min} and later"));
     }
-    if check.category != crate::finding::Category::Kubernetes
-        && ctx.snapshot.cluster.source == ClusterSource::KubernetesOnly
-    {
-        return Some("needs the EKS and AWS APIs, which this run did not use (--no-aws)".into());
+    if check.category != crate::finding::Category::Kubernetes {
+        if ctx.snapshot.cluster.source == ClusterSource::KubernetesOnly {
+            return Some(
+                "needs the EKS and AWS APIs, which this run did not use (--no-aws)".into(),
+            );
+        }
+        let Some(aws) = &ctx.snapshot.aws else {
+            return Some("the snapshot holds no AWS data".into());
+        };
+        if let (Some(reason), Some(_)) = (check.not_on_local_outposts, &aws.outpost) {
+            return Some(format!(
+                "does not apply to EKS local clusters on AWS Outposts: {reason}"
+            ));
+        }
+        if check.code == "EKS005" {
+            let missing: Vec<String> = ctx
+                .hops()
+                .into_iter()
+                .filter(|hop| {
+                    !aws.addon_versions
+                        .iter()
+                        .any(|c| c.kubernetes_version == *hop)
+                })
+                .map(|hop| hop.to_string())
+                .collect();
+            if !missing.is_empty()
+                && ctx
+                    .snapshot
+                    .failure_of(crate::snapshot::source::ADDON_VERSIONS)
+                    .is_none()
+            {
+                return Some(format!(
+                    "addon versions for {} were not collected (analyze the cluster with this target)",
+                    missing.join(", ")
+                ));
+            }
+        }
     }
     check
         .needs

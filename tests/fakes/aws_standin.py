@@ -1,9 +1,14 @@
 """A stand-in in front of moto for what moto does not do the way a test needs.
 
 It forwards every request to moto unchanged, except:
+- operations moto does not implement are answered here from registered fixtures, in the
+  published API shapes: EKS `ListAddons`, `DescribeAddon`, `DescribeAddonVersions`,
+  `ListInsights`, `DescribeInsight`, `DescribeClusterVersions`, and Service Quotas
+  `GetServiceQuota`;
 - EKS `DescribeCluster` answers are patched with the endpoint and certificate authority of
   the fake Kubernetes API server registered for that cluster (moto invents an endpoint that
-  leads nowhere);
+  leads nowhere) and with fields moto cannot set (health, outpostConfig, upgradePolicy);
+  `DescribeNodegroup` answers with the registered health issues;
 - injected faults (`POST /_standin/faults`) answer an operation with an AWS error instead;
 - every operation is counted (`GET /_standin/stats`).
 
@@ -20,11 +25,57 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import csv
+import datetime
+from pathlib import Path
+
 LOCK = threading.Lock()
-STATE = {"clusters": {}, "faults": [], "calls": []}
+CALENDAR_CSV = Path(__file__).resolve().parents[2] / "data" / "eks-versions.csv"
+
+
+def _epoch(day):
+    return datetime.datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def default_cluster_versions():
+    """DescribeClusterVersions entries built from the repository's calendar."""
+    out = []
+    with open(CALENDAR_CSV) as f:
+        for row in csv.DictReader(f):
+            out.append({
+                "clusterVersion": row["version"], "clusterType": "eks",
+                "releaseDate": _epoch(row["eks_release"]),
+                "endOfStandardSupportDate": _epoch(row["end_of_standard_support"]),
+                "endOfExtendedSupportDate": _epoch(row["end_of_extended_support"]),
+                "versionStatus": "STANDARD_SUPPORT", "status": "STANDARD_SUPPORT",
+            })
+    return out
+
+
+DEFAULT_QUOTAS = {
+    "ec2/L-1216C47A": {"name": "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", "value": 1152.0},
+    "ebs/L-D18FCD1D": {"name": "Storage for General Purpose SSD (gp2) volumes, in TiB", "value": 50.0},
+    "ebs/L-7A658B76": {"name": "Storage for General Purpose SSD (gp3) volumes, in TiB", "value": 50.0},
+}
+
+
+def fresh_state():
+    return {"clusters": {}, "faults": [], "calls": [], "addon_versions": {}, "cluster_versions": None,
+            "quotas": dict(DEFAULT_QUOTAS)}
+
+
+STATE = fresh_state()
 
 # EKS is a REST-JSON API: the operation is in the method and path.
 EKS_ROUTES = [
+    ("GET", r"^/clusters/[^/]+/addons$", "eks:ListAddons"),
+    ("GET", r"^/clusters/[^/]+/addons/[^/]+$", "eks:DescribeAddon"),
+    ("GET", r"^/addons/supported-versions$", "eks:DescribeAddonVersions"),
+    ("POST", r"^/clusters/[^/]+/insights$", "eks:ListInsights"),
+    ("GET", r"^/clusters/[^/]+/insights/[^/]+$", "eks:DescribeInsight"),
+    ("GET", r"^/cluster-versions$", "eks:DescribeClusterVersions"),
+    ("GET", r"^/clusters/[^/]+/fargate-profiles$", "eks:ListFargateProfiles"),
+    ("GET", r"^/clusters/[^/]+/fargate-profiles/[^/]+$", "eks:DescribeFargateProfile"),
     ("GET", r"^/clusters/[^/]+$", "eks:DescribeCluster"),
     ("GET", r"^/clusters$", "eks:ListClusters"),
     ("POST", r"^/clusters$", "eks:CreateCluster"),
@@ -37,18 +88,65 @@ EKS_ROUTES = [
 def operation(method, path, headers, body):
     target = headers.get("X-Amz-Target")
     if target:
-        return target.split(".")[-1]
+        service = "servicequotas" if target.startswith("ServiceQuotas") else target.split("_")[0].lower()
+        return f"{service}:{target.split('.')[-1]}"
     for m, pattern, name in EKS_ROUTES:
         if m == method and re.match(pattern, path):
             return name
-    if body:
-        q = urllib.parse.parse_qs(body.decode(errors="replace"))
+    service = {"ec2": "ec2", "autoscaling": "autoscaling", "sts": "sts"}
+    for source in (body.decode(errors="replace") if body else "", urllib.parse.urlparse(path).query):
+        q = urllib.parse.parse_qs(source)
         if "Action" in q:
-            return q["Action"][0]
-    q = urllib.parse.parse_qs(urllib.parse.urlparse(path).query)
-    if "Action" in q:
-        return q["Action"][0]
+            version = q.get("Version", [""])[0]
+            prefix = "autoscaling" if version == "2011-01-01" else "sts" if version == "2011-06-15" else "ec2"
+            return f"{service[prefix]}:{q['Action'][0]}"
     return f"{method} {path}"
+
+
+def not_found(kind, name):
+    return 404, {"__type": "ResourceNotFoundException", "message": f"No {kind} found for name: {name}."}
+
+
+def answer_locally(op, method, path, query, body):
+    """The operations moto lacks, from the registered fixtures; None to forward to moto."""
+    parts = [p for p in path.split("/") if p]
+    with LOCK:
+        if op == "eks:ListAddons":
+            c = STATE["clusters"].get(parts[1], {})
+            return 200, {"addons": [a["addonName"] for a in c.get("addons", [])]}
+        if op == "eks:DescribeAddon":
+            c = STATE["clusters"].get(parts[1], {})
+            addon = next((a for a in c.get("addons", []) if a["addonName"] == parts[3]), None)
+            if addon is None:
+                return not_found("addon", parts[3])
+            full = {"clusterName": parts[1], "status": "ACTIVE", "health": {"issues": []}}
+            full.update(addon)
+            return 200, {"addon": full}
+        if op == "eks:DescribeAddonVersions":
+            version = query.get("kubernetesVersion", [""])[0]
+            return 200, {"addons": STATE["addon_versions"].get(version, [])}
+        if op == "eks:ListInsights":
+            c = STATE["clusters"].get(parts[1], {})
+            keep = ("id", "name", "category", "kubernetesVersion", "lastRefreshTime", "lastTransitionTime",
+                    "description", "insightStatus")
+            return 200, {"insights": [{k: i[k] for k in keep if k in i} for i in c.get("insights", [])]}
+        if op == "eks:DescribeInsight":
+            c = STATE["clusters"].get(parts[1], {})
+            insight = next((i for i in c.get("insights", []) if i["id"] == parts[3]), None)
+            return (200, {"insight": insight}) if insight else not_found("insight", parts[3])
+        if op == "eks:DescribeClusterVersions":
+            versions = STATE["cluster_versions"]
+            return 200, {"clusterVersions": versions if versions is not None else default_cluster_versions()}
+        if op == "servicequotas:GetServiceQuota":
+            req = json.loads(body or b"{}")
+            key = f"{req.get('ServiceCode')}/{req.get('QuotaCode')}"
+            q = STATE["quotas"].get(key)
+            if q is None:
+                return 400, {"__type": "NoSuchResourceException", "message": f"quota {key} not found"}
+            return 200, {"Quota": {"ServiceCode": req["ServiceCode"], "QuotaCode": req["QuotaCode"],
+                                   "QuotaName": q["name"], "Value": q["value"], "Unit": q.get("unit", "None"),
+                                   "Adjustable": True, "GlobalQuota": False}}
+    return None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -75,12 +173,19 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(200, {"calls": list(STATE["calls"])})
             data = json.loads(body or b"{}")
             if path == "/_standin/reset":
-                STATE["faults"].clear()
-                STATE["calls"].clear()
+                STATE.clear()
+                STATE.update(fresh_state())
+            elif path == "/_standin/addon-versions":
+                STATE["addon_versions"].update(data)
+            elif path == "/_standin/cluster-versions":
+                STATE["cluster_versions"] = data["clusterVersions"]
+            elif path == "/_standin/quotas":
+                for key, value in data.items():
+                    STATE["quotas"][key] = {**STATE["quotas"].get(key, {"name": key}), "value": value}
             elif path == "/_standin/faults":
                 STATE["faults"].extend(data.get("faults", []))
             elif m := re.match(r"^/_standin/clusters/([^/]+)$", path):
-                STATE["clusters"][m.group(1)] = data
+                STATE["clusters"].setdefault(m.group(1), {}).update(data)
             else:
                 return self.reply(404, {"message": "no such control endpoint"})
         return self.reply(200, {"ok": True})
@@ -99,11 +204,25 @@ class Handler(BaseHTTPRequestHandler):
                 fault["times"] = fault.get("times", 1) - 1
         if fault:
             code = fault.get("code", "AccessDeniedException")
+            if op.startswith(("ec2:", "autoscaling:", "sts:")):
+                # Query protocols answer errors in XML.
+                xml = (f"<Response><Errors><Error><Code>{code}</Code><Message>injected {code}</Message>"
+                       f"</Error></Errors><RequestID>1</RequestID></Response>")
+                if op.startswith(("autoscaling:", "sts:")):
+                    xml = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected {code}"
+                           f"</Message></Error><RequestId>1</RequestId></ErrorResponse>")
+                return self.reply(fault.get("status", 403), xml.encode(), "text/xml")
             return self.reply(
                 fault.get("status", 403),
                 {"__type": code, "message": fault.get("message", f"injected {code}")},
                 headers={"x-amzn-ErrorType": code},
             )
+        local = answer_locally(op, self.command, path, urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query), body)
+        if local is not None:
+            code, doc = local
+            headers = {"x-amzn-ErrorType": doc["__type"]} if code >= 400 else None
+            ctype = "application/x-amz-json-1.1" if op.startswith("servicequotas:") else "application/json"
+            return self.reply(code, doc, ctype, headers)
         conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=60)
         headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
         headers["Host"] = self.headers.get("Host", self.upstream.netloc)
@@ -120,6 +239,15 @@ class Handler(BaseHTTPRequestHandler):
             if patch:
                 doc["cluster"]["endpoint"] = patch["endpoint"]
                 doc["cluster"]["certificateAuthority"] = {"data": patch["ca"]}
+                doc["cluster"].update(patch.get("cluster", {}))
+            data = json.dumps(doc).encode()
+        if op == "eks:DescribeNodegroup" and resp.status == 200:
+            doc = json.loads(data)
+            ng = doc.get("nodegroup", {})
+            with LOCK:
+                patch = STATE["clusters"].get(ng.get("clusterName"), {}).get("nodegroups", {}).get(ng.get("nodegroupName"))
+            if patch:
+                ng.update(patch)
             data = json.dumps(doc).encode()
         self.reply(resp.status, data, resp.getheader("Content-Type", "application/json"), out_headers)
 

@@ -3,7 +3,8 @@ import itertools
 import pytest
 
 import certs as certgen
-from harness import create_cluster, register_endpoint, start_kube, start_moto, start_ready, PY, FAKES
+import aws_fixture
+from harness import http_json, register_endpoint, start_kube, start_moto, start_ready, PY, FAKES
 
 _names = itertools.count(1)
 
@@ -32,14 +33,19 @@ def standin(moto):
 @pytest.fixture
 def eks_cluster(moto, standin, certs):
     """Factory: an EKS cluster in moto whose DescribeCluster leads to a fake API server
-    serving `fixture` (or a generated cluster). Returns (cluster name, KubeServer)."""
+    serving `fixture` (or a generated cluster). `aws` is an aws_fixture spec for the AWS
+    side. moto and the stand-in start empty for each test. Returns (name, KubeServer)."""
     servers = []
+    http_json(f"{moto}/moto-api/reset", "POST", {})
+    http_json(f"{standin}/_standin/reset", "POST", {})
 
-    def make(fixture=None, version="1.34", generate=None):
+    def make(fixture=None, version="1.34", generate=None, aws=None):
         kube = start_kube(certs, fixture=fixture, generate=generate)
         servers.append(kube)
         name = f"cluster-{next(_names)}"
-        create_cluster(moto, name, version)
+        spec = {"version": version, "subnets": {"a": ("us-east-1a", 24), "b": ("us-east-1b", 24)}}
+        spec.update(aws or {})
+        aws_fixture.build(moto, standin, name, spec)
         register_endpoint(standin, name, kube)
         return name, kube
 

@@ -46,10 +46,17 @@ pub fn workload(kind: WorkloadKind, namespace: &str, name: &str) -> Workload {
 }
 
 pub fn run(snapshot: &Snapshot, target: &str) -> Evaluation {
+    run_with(snapshot, target, &CheckSettings::default())
+}
+
+/// Evaluates on a fixed day (2026-11-23) with the embedded calendar.
+pub fn run_with(snapshot: &Snapshot, target: &str, settings: &CheckSettings) -> Evaluation {
     evaluate(
         snapshot,
         target.parse::<KubeVersion>().unwrap(),
-        &CheckSettings::default(),
+        settings,
+        &crate::version::SupportCalendar::embedded(),
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
     )
 }
 

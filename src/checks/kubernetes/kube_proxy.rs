@@ -167,7 +167,7 @@ mod tests {
         let s = with_proxy("1.35", &[], Some("ipvs"));
         // The embedded calendar may not know 1.36 yet; evaluate directly.
         let settings = crate::checks::CheckSettings::default();
-        let eval = crate::checks::evaluate(&s, KubeVersion::new(1, 36), &settings);
+        let eval = crate::checks::kubernetes::fixtures::run_with(&s, "1.36", &settings);
         assert_eq!(
             codes_for(&eval.findings, "K8S012")[0].remediation,
             Remediation::Required

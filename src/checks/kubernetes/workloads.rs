@@ -240,8 +240,7 @@ mod tests {
 
     use super::*;
     use crate::checks::CheckSettings;
-    use crate::checks::evaluate;
-    use crate::checks::kubernetes::fixtures::{codes_for, run, snapshot, workload};
+    use crate::checks::kubernetes::fixtures::{codes_for, run, run_with, snapshot, workload};
     use crate::checks::settings::{ReplicasOverride, WorkloadRef};
     use crate::snapshot::{Container, LabelSelector, PodDisruptionBudget};
 
@@ -299,7 +298,7 @@ mod tests {
             kind: None,
             min_replicas: 5,
         }];
-        let eval = evaluate(&s, "1.31".parse().unwrap(), &settings);
+        let eval = run_with(&s, "1.31", &settings);
         let names: Vec<&str> = codes_for(&eval.findings, "K8S002")
             .iter()
             .map(|f| f.resource_name.as_str())

@@ -1,0 +1,401 @@
+//! EKS checks EKS001–EKS011: control-plane IPs, health, addons, launch-template drift,
+//! Amazon Linux 2, insights and the support calendar.
+
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use crate::checks::aws::by_zone;
+use crate::checks::{Check, Context, finding, lookup};
+use crate::finding::{Finding, Remediation};
+use crate::snapshot::{AwsData, HealthIssue, LaunchTemplate, TemplateRef};
+use crate::version::{KubeVersion, SupportStatus};
+
+fn check(code: &str) -> &'static Check {
+    lookup(code).expect("catalogued")
+}
+
+fn aws<'a>(ctx: &'a Context) -> Option<&'a AwsData> {
+    ctx.snapshot.aws.as_ref()
+}
+
+/// EKS needs at least this many free IPs in a subnet's zone to place a control-plane ENI.
+const CONTROL_PLANE_IPS: i64 = 5;
+
+/// EKS001: the upgrade creates new control-plane ENIs; it needs at least 2 zones of the
+/// cluster subnets with 5 free IPs each.
+pub fn control_plane_ips(ctx: &Context) -> Vec<Finding> {
+    let Some(aws) = aws(ctx) else {
+        return Vec::new();
+    };
+    let ids: BTreeSet<&str> = aws.cluster_subnet_ids.iter().map(String::as_str).collect();
+    let zones = by_zone(aws, &ids);
+    let free_by_zone: Vec<(&str, i64)> = zones
+        .iter()
+        .map(|(z, subnets)| (*z, subnets.iter().map(|s| s.available_ips).sum()))
+        .collect();
+    let ready = free_by_zone
+        .iter()
+        .filter(|(_, free)| *free >= CONTROL_PLANE_IPS)
+        .count();
+    if ready >= 2 {
+        return Vec::new();
+    }
+    let name = &ctx.snapshot.cluster.name;
+    vec![finding(
+        check("EKS001"),
+        Remediation::Required,
+        ("Cluster", "", name),
+        format!(
+            "only {ready} availability zone(s) of the cluster subnets have {CONTROL_PLANE_IPS} or more free IPs; the control-plane upgrade needs at least 2"
+        ),
+        json!({"zones": free_by_zone.iter().map(|(z, f)| json!({"availability_zone": z, "available_ips": f})).collect::<Vec<_>>()}),
+    )]
+}
+
+fn health_findings(check: &Check, kind: &str, name: &str, issues: &[HealthIssue]) -> Vec<Finding> {
+    issues
+        .iter()
+        .map(|i| {
+            finding(
+                check,
+                Remediation::Required,
+                (kind, "", name),
+                format!("{}: {}", i.code, i.message),
+                json!({"code": i.code, "resource_ids": i.resource_ids}),
+            )
+        })
+        .collect()
+}
+
+/// EKS002: every control-plane health issue blocks the upgrade.
+pub fn cluster_health(ctx: &Context) -> Vec<Finding> {
+    let Some(aws) = aws(ctx) else {
+        return Vec::new();
+    };
+    health_findings(
+        check("EKS002"),
+        "Cluster",
+        &ctx.snapshot.cluster.name,
+        &aws.health_issues,
+    )
+}
+
+/// EKS003: every managed node group health issue blocks its update.
+pub fn node_group_health(ctx: &Context) -> Vec<Finding> {
+    let Some(aws) = aws(ctx) else {
+        return Vec::new();
+    };
+    let check = check("EKS003");
+    aws.node_groups
+        .iter()
+        .flat_map(|n| health_findings(check, "NodeGroup", &n.name, &n.health_issues))
+        .collect()
+}
+
+/// EKS004: every addon health issue blocks its update.
+pub fn addon_health(ctx: &Context) -> Vec<Finding> {
+    let Some(aws) = aws(ctx) else {
+        return Vec::new();
+    };
+    let check = check("EKS004");
+    aws.addons
+        .iter()
+        .flat_map(|a| health_findings(check, "Addon", &a.name, &a.health_issues))
+        .collect()
+}
+
+/// Orders addon versions such as `v1.19.0-eksbuild.1` by their numbers.
+pub fn compare_addon_versions(a: &str, b: &str) -> Ordering {
+    let numbers = |s: &str| -> Vec<u64> {
+        s.split(|c: char| !c.is_ascii_digit())
+            .filter(|p| !p.is_empty())
+            .filter_map(|p| p.parse().ok())
+            .collect()
+    };
+    numbers(a).cmp(&numbers(b))
+}
+
+/// EKS005: an installed addon version that some hop does not support is required; one older
+/// than the target's default version is recommended.
+pub fn addon_versions(ctx: &Context) -> Vec<Finding> {
+    let Some(aws) = aws(ctx) else {
+        return Vec::new();
+    };
+    let check = check("EKS005");
+    let hops = ctx.hops();
+    let mut out = Vec::new();
+    for addon in &aws.addons {
+        let unsupported: Vec<KubeVersion> = hops
+            .iter()
+            .filter(|hop| {
+                aws.addon_versions
+                    .iter()
+                    .find(|c| c.kubernetes_version == **hop)
+                    .and_then(|c| c.addons.get(&addon.name))
+                    .is_none_or(|versions| !versions.iter().any(|v| v.version == addon.version))
+            })
+            .copied()
+            .collect();
+        let target_default = aws
+            .addon_versions
+            .iter()
+            .find(|c| c.kubernetes_version == ctx.target)
+            .and_then(|c| c.addons.get(&addon.name))
+            .and_then(|versions| versions.iter().find(|v| v.default))
+            .map(|v| v.version.clone());
+        let details = json!({
+            "installed": addon.version,
+            "target_default": target_default,
+            "unsupported_on": unsupported,
+        });
+        if !unsupported.is_empty() {
+            let on: Vec<String> = unsupported.iter().map(ToString::to_string).collect();
+            out.push(finding(
+                check,
+                Remediation::Required,
+                ("Addon", "", &addon.name),
+                format!(
+                    "{} {} is not supported on Kubernetes {}; update it to {} before that upgrade",
+                    addon.name,
+                    addon.version,
+                    on.join(", "),
+                    target_default.as_deref().unwrap_or("a supported version")
+                ),
+                details,
+            ));
+        } else if let Some(default) = target_default
+            .as_deref()
+            .filter(|d| compare_addon_versions(&addon.version, d) == Ordering::Less)
+        {
+            out.push(finding(
+                check,
+                Remediation::Recommended,
+                ("Addon", "", &addon.name),
+                format!(
+                    "{} {} is older than {default}, the default for {}; update it",
+                    addon.name, addon.version, ctx.target
+                ),
+                details,
+            ));
+        }
+    }
+    out
+}
+
+/// The version number a template reference resolves to (`$Latest`, `$Default` or a number).
+fn used_version(reference: &TemplateRef, template: &LaunchTemplate) -> Option<i64> {
+    match reference.version.as_deref() {
+        None | Some("$Default") => Some(template.default_version),
+        Some("$Latest") => Some(template.latest_version),
+        Some(n) => n.parse().ok(),
+    }
+}
+
+/// Drift of one launch-template reference: the version in use is not the template's latest.
+fn template_drift(
+    check: &Check,
+    kind: &str,
+    name: &str,
+    reference: &TemplateRef,
+    aws: &AwsData,
+    note: &str,
+) -> Option<Finding> {
+    let template = aws
+        .launch_templates
+        .iter()
+        .find(|t| Some(&t.id) == reference.id.as_ref())?;
+    let used = used_version(reference, template)?;
+    (used != template.latest_version).then(|| {
+        finding(
+            check,
+            Remediation::Recommended,
+            (kind, "", name),
+            format!(
+                "uses version {used} of launch template {} ({}); the latest is {} (default {}){note}: roll out the version you intend before upgrading",
+                template.name, template.id, template.latest_version, template.default_version
+            ),
+            json!({
+                "launch_template_id": template.id,
+                "launch_template_name": template.name,
+                "configured_version": reference.version,
+                "used_version": used,
+                "default_version": template.default_version,
+                "latest_version": template.latest_version,
+            }),
+        )
+    })
+}
+
+/// EKS006: managed node groups whose launch-template version in use is not the latest.
+pub fn node_group_template_drift(ctx: &Context) -> Vec<Finding> {
+    let Some(aws) = aws(ctx) else {
+        return Vec::new();
+    };
+    let check = check("EKS006");
+    aws.node_groups
+        .iter()
+        .filter_map(|n| {
+            template_drift(
+                check,
+                "NodeGroup",
+                &n.name,
+                n.launch_template.as_ref()?,
+                aws,
+                "",
+            )
+        })
+        .collect()
+}
+
+/// EKS007: the same for self-managed groups; a launch configuration is reported (it cannot
+/// drift-check and is deprecated), a mixed-instances policy is followed to its template.
+pub fn self_managed_template_drift(ctx: &Context) -> Vec<Finding> {
+    let Some(aws) = aws(ctx) else {
+        return Vec::new();
+    };
+    let check = check("EKS007");
+    aws.self_managed_groups
+        .iter()
+        .filter_map(|g| {
+            if let Some(lc) = &g.launch_configuration {
+                return Some(finding(
+                    check,
+                    Remediation::Recommended,
+                    ("AutoScalingGroup", "", &g.name),
+                    format!(
+                        "uses launch configuration {lc}; launch configurations are deprecated and cannot be checked for drift: move to a launch template"
+                    ),
+                    json!({"launch_configuration": lc}),
+                ));
+            }
+            let note = if g.mixed_instances { " (from its mixed-instances policy)" } else { "" };
+            template_drift(check, "AutoScalingGroup", &g.name, g.launch_template.as_ref()?, aws, note)
+        })
+        .collect()
+}
+
+/// EKS008: Amazon Linux 2 node groups — no EKS AMIs for AL2 from 1.33.
+pub fn amazon_linux_2(ctx: &Context) -> Vec<Finding> {
+    let Some(aws) = aws(ctx) else {
+        return Vec::new();
+    };
+    let level = if ctx.target >= KubeVersion::new(1, 33) {
+        Remediation::Required
+    } else {
+        Remediation::Recommended
+    };
+    aws.node_groups
+        .iter()
+        .filter(|n| n.ami_type.as_deref().is_some_and(|a| a.starts_with("AL2_")))
+        .map(|n| {
+            let ami = n.ami_type.as_deref().unwrap_or_default();
+            finding(
+                check("EKS008"),
+                level,
+                ("NodeGroup", "", &n.name),
+                format!(
+                    "uses AMI type {ami}; EKS publishes no Amazon Linux 2 AMIs for 1.33 and later: move to AL2023 or Bottlerocket"
+                ),
+                json!({"ami_type": ami}),
+            )
+        })
+        .collect()
+}
+
+fn insight_findings(ctx: &Context, code: &str, category: &str) -> Vec<Finding> {
+    let Some(aws) = aws(ctx) else {
+        return Vec::new();
+    };
+    let check = check(code);
+    let hops = ctx.hops();
+    aws.insights
+        .iter()
+        .filter(|i| i.category == category)
+        // An insight about a specific version matters when the upgrade passes through it.
+        .filter(|i| {
+            i.kubernetes_version
+                .as_deref()
+                .and_then(|v| v.parse::<KubeVersion>().ok())
+                .is_none_or(|v| hops.contains(&v) || v == ctx.current)
+        })
+        .filter_map(|i| {
+            let level = match i.status.as_str() {
+                "ERROR" => Remediation::Required,
+                "WARNING" | "UNKNOWN" => Remediation::Recommended,
+                _ => return None,
+            };
+            let mut message = format!("{} ({})", i.name, i.status);
+            if let Some(reason) = &i.reason {
+                message.push_str(&format!(": {reason}"));
+            }
+            if let Some(rec) = &i.recommendation {
+                message.push_str(&format!(" — {rec}"));
+            }
+            Some(finding(
+                check,
+                level,
+                ("Insight", "", &i.name),
+                message,
+                json!({"id": i.id, "status": i.status, "kubernetes_version": i.kubernetes_version, "recommendation": i.recommendation}),
+            ))
+        })
+        .collect()
+}
+
+/// EKS009: upgrade-readiness insights.
+pub fn upgrade_insights(ctx: &Context) -> Vec<Finding> {
+    insight_findings(ctx, "EKS009", "UPGRADE_READINESS")
+}
+
+/// EKS010: misconfiguration insights.
+pub fn misconfiguration_insights(ctx: &Context) -> Vec<Finding> {
+    insight_findings(ctx, "EKS010", "MISCONFIGURATION")
+}
+
+/// EKS011: a cluster in extended support is required to move; one whose standard support
+/// ends within the notice period (default 90 days) is recommended to plan now.
+pub fn end_of_support(ctx: &Context) -> Vec<Finding> {
+    let Some(support) = ctx.calendar.support(ctx.current, ctx.today) else {
+        return Vec::new();
+    };
+    let notice = i64::from(ctx.settings.eks011.notice_days);
+    let name = &ctx.snapshot.cluster.name;
+    let (level, message) = match support.status {
+        SupportStatus::Ended => (
+            Remediation::Required,
+            format!(
+                "{} left extended support on {}; EKS will upgrade the cluster itself",
+                ctx.current, support.end_of_extended_support
+            ),
+        ),
+        SupportStatus::Extended => (
+            Remediation::Required,
+            format!(
+                "{} is in extended support (extra cost) since {}; it ends on {} ({} days)",
+                ctx.current,
+                support.end_of_standard_support,
+                support.end_of_extended_support,
+                support.days_to_end_of_extended_support
+            ),
+        ),
+        SupportStatus::Standard if support.days_to_end_of_standard_support <= notice => (
+            Remediation::Recommended,
+            format!(
+                "standard support for {} ends on {} ({} days); upgrade before then",
+                ctx.current,
+                support.end_of_standard_support,
+                support.days_to_end_of_standard_support
+            ),
+        ),
+        SupportStatus::Standard => return Vec::new(),
+    };
+    vec![finding(
+        check("EKS011"),
+        level,
+        ("Cluster", "", name),
+        message,
+        json!(support),
+    )]
+}
