@@ -44,7 +44,20 @@ pub enum Command {
     #[command(after_help = EXAMPLES)]
     Analyze(Box<AnalyzeArgs>),
     /// List the checks eksup runs.
-    Checks,
+    Checks(ChecksArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ChecksArgs {
+    /// `markdown` prints the table the README embeds.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CatalogueFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CatalogueFormat {
+    Text,
+    Markdown,
 }
 
 #[derive(Debug, Args)]

@@ -10,13 +10,13 @@
 //! | [`cli`] | command-line arguments (clap); parsing only |
 //! | [`config`] | configuration layers: defaults < file < `EKSUP_*` environment < flags |
 //! | [`analyze`] | the `analyze` command: options → snapshot → report → output, exit code |
-//! | [`collect`] | the only I/O: EKS `DescribeCluster` ([`collect::eks`]), the native EKS token ([`collect::auth`]), the Kubernetes API read with least load ([`collect::kube`]) |
+//! | [`collect`] | the only I/O: EKS, EC2, Auto Scaling and Service Quotas ([`collect::aws`]), the native EKS token ([`collect::auth`]), the Kubernetes API read with least load ([`collect::kube`]) |
 //! | [`snapshot`] | what the checks read, as owned serde data; saved and loaded as JSON |
 //! | [`checks`] | the catalogue and one module per area; pure functions over a snapshot |
 //! | [`finding`] | the one flat finding row every output is built from |
 //! | [`report`] | run metadata + findings + skipped checks + collection errors |
-//! | [`render`] | the report as text tables or JSON |
-//! | [`version`] | Kubernetes versions, upgrade hops, the EKS support calendar |
+//! | [`render`] | the report as text tables or JSON; the check catalogue as text or Markdown |
+//! | [`version`] | Kubernetes versions, upgrade hops, the EKS support calendar (API over embedded table) |
 //! | [`error`] | the top-level error and its exit codes |
 
 pub mod analyze;
@@ -32,9 +32,6 @@ pub mod snapshot;
 pub mod version;
 
 use std::io::IsTerminal;
-
-use comfy_table::Table;
-use comfy_table::presets::UTF8_FULL_CONDENSED;
 
 use cli::{Cli, Command};
 use error::{Error, exit};
@@ -69,25 +66,12 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let options = analyze::Options::resolve(*args, &cwd)?;
             analyze::run(options).await
         }
-        Command::Checks => {
-            let mut table = Table::new();
-            table.load_preset(UTF8_FULL_CONDENSED).set_header([
-                "Code",
-                "Title",
-                "Remediation",
-                "Applies to",
-            ]);
-            for c in checks::catalogue() {
-                let levels: Vec<&str> = c.levels.iter().map(|l| l.as_str()).collect();
-                table.add_row([
-                    c.code.to_string(),
-                    c.title.to_string(),
-                    levels.join(", "),
-                    c.min_target
-                        .map_or("all targets".into(), |v| format!("targets ≥ {v}")),
-                ]);
-            }
-            println!("{table}");
+        Command::Checks(args) => {
+            let out = match args.format {
+                cli::CatalogueFormat::Text => render::catalogue::text(),
+                cli::CatalogueFormat::Markdown => render::catalogue::markdown(),
+            };
+            print!("{out}");
             Ok(exit::OK)
         }
     }

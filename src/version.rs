@@ -175,6 +175,15 @@ pub enum CalendarSource {
     Embedded,
 }
 
+impl CalendarSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EksApi => "eks-api",
+            Self::Embedded => "embedded",
+        }
+    }
+}
+
 /// Where a version stands in its support life on a given day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -183,6 +192,16 @@ pub enum SupportStatus {
     Extended,
     /// Past the end of extended support: EKS upgrades such clusters itself.
     Ended,
+}
+
+impl SupportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Extended => "extended",
+            Self::Ended => "ended",
+        }
+    }
 }
 
 /// The support dates of one version, as of one day.

@@ -1,6 +1,6 @@
 //! Upgrade-readiness checks: pure functions from a [`Snapshot`] to [`Finding`]s.
 //!
-//! The [`catalogue`] is data: each [`Check`] has a stable code, a title, the remediation
+//! The [`catalogue()`] is data: each [`Check`] has a stable code, a title, the remediation
 //! levels it can report, the targets it applies to, the sources it needs and a function
 //! that evaluates it. [`evaluate`] runs every applicable check and says which were skipped
 //! and why, so a missing source never reads as "no findings".

@@ -1,5 +1,6 @@
-//! Renderers: the report as a text table or as JSON.
+//! Renderers: the report as text tables or JSON, and the check catalogue.
 
+pub mod catalogue;
 pub mod json;
 pub mod text;
 

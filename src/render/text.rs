@@ -10,7 +10,52 @@ use crate::checks::lookup;
 use crate::finding::Finding;
 use crate::report::Report;
 
-const TABLE_WIDTH: u16 = 140;
+const TABLE_WIDTH: u16 = 160;
+
+/// Columns a check's table shows between the resource and the message: `(header, details key)`.
+fn extra_columns(code: &str) -> &'static [(&'static str, &'static str)] {
+    match code {
+        "K8S001" => &[("Nodes", "nodes")],
+        "AWS001" | "AWS002" => &[
+            ("Free IPs", "available_ips"),
+            ("Subnets (free IPs)", "subnets"),
+        ],
+        "AWS003" | "AWS004" | "AWS005" => {
+            &[("Usage", "usage"), ("Limit", "limit"), ("%", "percent")]
+        }
+        "EKS005" => &[
+            ("Installed", "installed"),
+            ("Target default", "target_default"),
+            ("Unsupported on", "unsupported_on"),
+        ],
+        "EKS006" | "EKS007" => &[
+            ("Template", "launch_template_name"),
+            ("Used", "used_version"),
+            ("Latest", "latest_version"),
+            ("Default", "default_version"),
+        ],
+        "EKS009" | "EKS010" => &[("Status", "status"), ("Recommendation", "recommendation")],
+        _ => &[],
+    }
+}
+
+/// A details value as a table cell; subnets read as `id (free IPs)`.
+fn cell(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| match (v.get("id"), v.get("available_ips")) {
+                (Some(id), Some(free)) => format!("{} ({free})", cell(id)),
+                _ => cell(v),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
 
 pub fn render(report: &Report) -> String {
     let m = &report.metadata;
@@ -32,6 +77,19 @@ pub fn render(report: &Report) -> String {
         }
     );
     let path: Vec<String> = m.upgrade_path.iter().map(ToString::to_string).collect();
+    if let Some(support) = &m.support {
+        let _ = writeln!(
+            out,
+            "Support for {}: {} · standard support ends {} ({} days) · extended support ends {} ({} days) · calendar: {}",
+            m.current_version,
+            support.status.as_str(),
+            support.end_of_standard_support,
+            support.days_to_end_of_standard_support,
+            support.end_of_extended_support,
+            support.days_to_end_of_extended_support,
+            support.source.as_str(),
+        );
+    }
     let _ = writeln!(
         out,
         "Upgrade {} → {}{} · run {} · {}",
@@ -55,19 +113,25 @@ pub fn render(report: &Report) -> String {
             rows.len(),
             if rows.len() == 1 { "" } else { "s" }
         );
+        let extra = extra_columns(code);
+        let mut header = vec!["Remediation", "Kind", "Resource"];
+        header.extend(extra.iter().map(|(h, _)| *h));
+        header.push("Finding");
         let mut table = Table::new();
         table
             .load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_width(TABLE_WIDTH)
-            .set_header(["Remediation", "Kind", "Resource", "Finding"]);
+            .set_header(header);
         for f in rows {
-            table.add_row([
+            let mut row = vec![
                 f.remediation.as_str().to_string(),
                 f.resource_kind.clone(),
                 f.resource_path(),
-                f.message.clone(),
-            ]);
+            ];
+            row.extend(extra.iter().map(|(_, key)| cell(&f.details[*key])));
+            row.push(f.message.clone());
+            table.add_row(row);
         }
         let _ = writeln!(out, "{table}");
         if let Some(check) = lookup(code) {

@@ -175,6 +175,8 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/_standin/reset":
                 STATE.clear()
                 STATE.update(fresh_state())
+            elif path == "/_standin/reset-calls":
+                STATE["calls"].clear()
             elif path == "/_standin/addon-versions":
                 STATE["addon_versions"].update(data)
             elif path == "/_standin/cluster-versions":

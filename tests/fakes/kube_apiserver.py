@@ -246,6 +246,11 @@ class Handler(BaseHTTPRequestHandler):
             with c.lock:
                 c.faults.extend(self.read_body().get("faults", []))
             return self.send_json(200, {"ok": True}, record=False)
+        if self.path == "/_fake/objects":
+            with c.lock:
+                for obj in self.read_body().get("objects", []):
+                    c.add(obj)
+            return self.send_json(200, {"ok": True}, record=False)
         if self.path == "/_fake/reset":
             self.read_body()
             with c.lock:

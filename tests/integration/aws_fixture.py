@@ -28,14 +28,19 @@ def clients(moto_url):
     return boto3.client("ec2", **kw), boto3.client("eks", **kw), boto3.client("autoscaling", **kw)
 
 
-def addon_catalog(name, versions, default):
-    """DescribeAddonVersions entry for one addon: `versions` supported, `default` the default."""
+def addon_catalog(name, versions, default, kubernetes_version):
+    """DescribeAddonVersions entry for one addon on one Kubernetes version: `versions`
+    supported, `default` the default. Like EKS, each version also lists an older cluster
+    version whose default flag must not leak into this one."""
     return {
         "addonName": name,
         "type": "networking",
         "addonVersions": [
             {"addonVersion": v, "architecture": ["amd64", "arm64"],
-             "compatibilities": [{"clusterVersion": "", "platformVersions": ["*"], "defaultVersion": v == default}]}
+             "compatibilities": [
+                 {"clusterVersion": kubernetes_version, "platformVersions": ["*"], "defaultVersion": v == default},
+                 {"clusterVersion": "1.20", "platformVersions": ["*"], "defaultVersion": True},
+             ]}
             for v in versions
         ],
     }

@@ -45,8 +45,9 @@ def eks_cluster(moto, standin, certs):
         name = f"cluster-{next(_names)}"
         spec = {"version": version, "subnets": {"a": ("us-east-1a", 24), "b": ("us-east-1b", 24)}}
         spec.update(aws or {})
-        aws_fixture.build(moto, standin, name, spec)
+        subnets = aws_fixture.build(moto, standin, name, spec)
         register_endpoint(standin, name, kube)
+        kube.subnets = subnets
         return name, kube
 
     yield make

@@ -102,6 +102,9 @@ class KubeServer:
     def reset(self):
         http_json(f"{self.url}/_fake/reset", "POST", {})
 
+    def add(self, *objects):
+        http_json(f"{self.url}/_fake/objects", "POST", {"objects": list(objects)})
+
     def stop(self):
         self.proc.kill()
         self.proc.wait()
