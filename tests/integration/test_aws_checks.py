@@ -208,3 +208,37 @@ def test_aws_call_counts_for_3_node_groups_5_addons_2_fargate_profiles(eks_clust
     total = sum(calls.values())
     print(f"AWS calls for 3 node groups, 5 addons, 2 Fargate profiles, 10 insights (2 not passing): {total}")
     assert total == 27
+
+
+def test_quota_levels_the_other_way_round(eks_cluster, tmp_path, standin):
+    name, _ = eks_cluster("healthy.yaml", version="1.34", aws={
+        "quotas": {"ec2/L-1216C47A": 10, "ebs/L-D18FCD1D": 1, "ebs/L-7A658B76": 2},
+        "instances": 8, "volumes": [("gp2", 1000), ("gp3", 1900)],
+    })
+    run = run_eksup(["analyze", "--cluster", name, "--format", "json"], tmp_path, aws_url=standin)
+    assert run.code == 0, run.stderr
+    levels = {f["code"]: (f["remediation"], f["details"]["percent"]) for f in run.json()["findings"]
+              if f["code"].startswith("AWS00")}
+    # gp2 also counts the 8 GiB root volume moto gives each of the 8 instances: 1064 GiB of 1 TiB.
+    assert levels == {"AWS003": ("recommended", 80.0), "AWS004": ("required", 103.9), "AWS005": ("required", 92.8)}
+
+
+def test_addon_compatibility_across_two_hops(eks_cluster, tmp_path, standin):
+    """1.33 → 1.35: an addon version supported on 1.35 but not on the 1.34 hop is still required."""
+    name, _ = eks_cluster("healthy.yaml", version="1.33", aws={
+        "addons": [{"addonName": "coredns", "addonVersion": "v1.12.1-eksbuild.1"},
+                   {"addonName": "vpc-cni", "addonVersion": "v1.20.0-eksbuild.1"}],
+        "addon_versions": {
+            "1.34": [addon_catalog("coredns", ["v1.12.2-eksbuild.1"], "v1.12.2-eksbuild.1", "1.34"),
+                     addon_catalog("vpc-cni", ["v1.20.0-eksbuild.1"], "v1.20.0-eksbuild.1", "1.34")],
+            "1.35": [addon_catalog("coredns", ["v1.12.2-eksbuild.1", "v1.12.1-eksbuild.1"], "v1.12.2-eksbuild.1", "1.35"),
+                     addon_catalog("vpc-cni", ["v1.20.0-eksbuild.1"], "v1.20.0-eksbuild.1", "1.35")],
+        },
+    })
+    run = run_eksup(["analyze", "--cluster", name, "--target-version", "1.35", "--format", "json"], tmp_path, aws_url=standin)
+    assert run.code == 0, run.stderr
+    report = run.json()
+    assert report["metadata"]["upgrade_path"] == ["1.34", "1.35"]
+    eks005 = [f for f in report["findings"] if f["code"] == "EKS005"]
+    assert [(f["resource_name"], f["remediation"]) for f in eks005] == [("coredns", "required")]
+    assert eks005[0]["details"]["unsupported_on"] == ["1.34"]
