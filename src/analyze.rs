@@ -1,12 +1,13 @@
-//! `eksup analyze`: options → snapshot (collected or loaded) → checks → report → output.
+//! The analysis shared by `analyze` and `playbook`: options → snapshot (collected or loaded)
+//! → checks → report; and the `analyze` command's output and exit code.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::checks::{CheckSettings, evaluate};
-use crate::cli::AnalyzeArgs;
+use crate::cli::{AnalyzeArgs, ClusterArgs};
 use crate::collect::{self, Target};
-use crate::config::{self, FailOn, Format};
+use crate::config::{self, FailOn, Format, Settings};
 use crate::error::{Error, exit};
 use crate::finding::Remediation;
 use crate::render::render;
@@ -21,23 +22,21 @@ pub enum Input {
     Snapshot(PathBuf),
 }
 
-/// Validated options of one `analyze` run: flags over environment over file over defaults.
+/// Validated choice of cluster and evaluation: flags over environment over file over defaults.
 #[derive(Debug)]
-pub struct Options {
+pub struct Selection {
     pub input: Input,
     pub target_version: Option<KubeVersion>,
-    pub format: Format,
-    pub output: Option<PathBuf>,
-    pub ignore_recommended: bool,
-    pub fail_on: Option<FailOn>,
     pub save_snapshot: Option<PathBuf>,
     /// The day support windows are measured from (default: today).
     pub as_of: Option<chrono::NaiveDate>,
     pub checks: CheckSettings,
 }
 
-impl Options {
-    pub fn resolve(args: AnalyzeArgs, cwd: &Path) -> Result<Self, Error> {
+impl Selection {
+    /// Reads the configuration (file from `--config` or the working directory, then the
+    /// environment) and lays the flags over it.
+    pub fn resolve(args: ClusterArgs, cwd: &Path) -> Result<(Self, Settings), Error> {
         let file = config::find_file(args.config.as_deref(), cwd);
         let settings = config::load(file.as_deref(), None)?;
         let target_version = match args.target_version {
@@ -52,12 +51,12 @@ impl Options {
             Some(path) => Input::Snapshot(path),
             None => {
                 let target = Target {
-                    cluster: args.cluster.or(settings.cluster),
-                    region: args.region.or(settings.region),
-                    profile: args.profile.or(settings.profile),
+                    cluster: args.cluster.or(settings.cluster.clone()),
+                    region: args.region.or(settings.region.clone()),
+                    profile: args.profile.or(settings.profile.clone()),
                     use_aws: !(args.no_aws || settings.no_aws),
-                    kubeconfig: args.kubeconfig.or(settings.kubeconfig),
-                    context: args.context.or(settings.context),
+                    kubeconfig: args.kubeconfig.or(settings.kubeconfig.clone()),
+                    context: args.context.or(settings.context.clone()),
                     in_cluster: args.in_cluster || settings.in_cluster,
                     target_version,
                 };
@@ -69,28 +68,33 @@ impl Options {
                 Input::Cluster(target)
             }
         };
-        Ok(Self {
+        let selection = Self {
             input,
             target_version,
-            format: args.format.or(settings.format).unwrap_or(Format::Text),
-            output: args.output,
-            ignore_recommended: args.ignore_recommended || settings.ignore_recommended,
-            fail_on: args.fail_on.or(settings.fail_on),
             save_snapshot: args.save_snapshot,
             as_of: args.as_of,
-            checks: settings.checks,
-        })
+            checks: settings.checks.clone(),
+        };
+        Ok((selection, settings))
     }
 }
 
-/// Runs `analyze` and returns the exit code.
-pub async fn run(options: Options) -> Result<u8, Error> {
-    let snapshot = match &options.input {
+/// A snapshot and the report evaluated from it.
+#[derive(Debug)]
+pub struct Analysis {
+    pub snapshot: Snapshot,
+    pub report: Report,
+    pub as_of: chrono::NaiveDate,
+}
+
+/// Reads (or loads) the cluster, evaluates every check and builds the report.
+pub async fn analyze(selection: &Selection, ignore_recommended: bool) -> Result<Analysis, Error> {
+    let snapshot = match &selection.input {
         Input::Snapshot(path) => Snapshot::load(path)?,
         Input::Cluster(target) => collect::collect(target).await?,
     };
     // Saved before anything else can fail, so what was read is never lost.
-    if let Some(path) = &options.save_snapshot {
+    if let Some(path) = &selection.save_snapshot {
         snapshot.save(path)?;
         tracing::info!(path = %path.display(), "saved the snapshot");
     }
@@ -100,24 +104,42 @@ pub async fn run(options: Options) -> Result<u8, Error> {
         .map(|a| a.cluster_versions.as_slice())
         .unwrap_or_default();
     let calendar = SupportCalendar::embedded().with_api(api_calendar);
-    let target = resolve_target(snapshot.cluster.version, options.target_version, &calendar)?;
-    let today = options
+    let target = resolve_target(
+        snapshot.cluster.version,
+        selection.target_version,
+        &calendar,
+    )?;
+    let as_of = selection
         .as_of
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let evaluation = evaluate(&snapshot, target, &options.checks, &calendar, today);
+    let evaluation = evaluate(&snapshot, target, &selection.checks, &calendar, as_of);
     let report = Report::new(
         &snapshot,
         target,
         evaluation,
-        options.ignore_recommended,
+        ignore_recommended,
         &calendar,
-        today,
+        as_of,
     );
-    write_output(&render(&report, options.format), options.output.as_deref())?;
     for e in &report.collection_errors {
         tracing::warn!(source = %e.source, "{}", e.message);
     }
-    let failed = match options.fail_on {
+    Ok(Analysis {
+        snapshot,
+        report,
+        as_of,
+    })
+}
+
+/// `eksup analyze`: prints the report and returns the exit code.
+pub async fn run(args: AnalyzeArgs, cwd: &Path) -> Result<u8, Error> {
+    let (selection, settings) = Selection::resolve(args.cluster, cwd)?;
+    let ignore_recommended = args.ignore_recommended || settings.ignore_recommended;
+    let format = args.format.or(settings.format).unwrap_or(Format::Text);
+    let fail_on = args.fail_on.or(settings.fail_on);
+    let Analysis { report, .. } = analyze(&selection, ignore_recommended).await?;
+    write_output(&render(&report, format), args.output.as_deref())?;
+    let failed = match fail_on {
         Some(FailOn::Required) => report.has_findings_at(Remediation::Required),
         Some(FailOn::Recommended) => report.has_findings_at(Remediation::Recommended),
         None => false,
@@ -125,8 +147,9 @@ pub async fn run(options: Options) -> Result<u8, Error> {
     Ok(if failed { exit::FINDINGS } else { exit::OK })
 }
 
-fn write_output(text: &str, path: Option<&Path>) -> Result<(), Error> {
-    match path {
+/// Writes `text` to `path`, or to stdout when `path` is `None` or `-`.
+pub fn write_output(text: &str, path: Option<&Path>) -> Result<(), Error> {
+    match path.filter(|p| p.as_os_str() != "-") {
         Some(p) => std::fs::write(p, text).map_err(|source| Error::Output {
             path: p.display().to_string(),
             source,

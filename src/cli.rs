@@ -24,6 +24,15 @@ Examples:
   eksup analyze --snapshot prod.json --format json
 ";
 
+const PLAYBOOK_EXAMPLES: &str = "\
+Examples:
+  # Write prod-v1.33-upgrade.md for the next minor version
+  eksup playbook --cluster prod --region eu-west-1
+
+  # A two-hop playbook from a saved snapshot, to stdout
+  eksup playbook --snapshot prod.json --target-version 1.34 --output -
+";
+
 /// Upgrade-readiness analysis for Amazon EKS clusters.
 #[derive(Debug, Parser)]
 #[command(name = "eksup", version, about, long_about = None, after_help = EXAMPLES)]
@@ -43,6 +52,9 @@ pub enum Command {
     /// Read one cluster, evaluate every check for the target version, print a report.
     #[command(after_help = EXAMPLES)]
     Analyze(Box<AnalyzeArgs>),
+    /// Write a Markdown upgrade playbook for the cluster, filled with its findings.
+    #[command(after_help = PLAYBOOK_EXAMPLES)]
+    Playbook(Box<PlaybookArgs>),
     /// List the checks eksup runs.
     Checks(ChecksArgs),
 }
@@ -60,8 +72,10 @@ pub enum CatalogueFormat {
     Markdown,
 }
 
+/// Which cluster to read (or which snapshot to load) and how to evaluate it; shared by
+/// `analyze` and `playbook`.
 #[derive(Debug, Args)]
-pub struct AnalyzeArgs {
+pub struct ClusterArgs {
     /// Name of the EKS cluster.
     #[arg(long, value_name = "NAME")]
     pub cluster: Option<String>,
@@ -74,21 +88,9 @@ pub struct AnalyzeArgs {
     /// Kubernetes version to upgrade to, e.g. 1.31 (default: the control plane's next minor).
     #[arg(long, value_name = "1.NN", value_parser = clap::value_parser!(KubeVersion))]
     pub target_version: Option<KubeVersion>,
-    /// Output format.
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Option<Format>,
-    /// Write the report to FILE instead of stdout.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
     /// Configuration file (default: .eksup.yaml, .eksup.yml, .eksup.toml or eksup.toml here).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Leave recommended findings out of the report.
-    #[arg(long)]
-    pub ignore_recommended: bool,
-    /// Exit with code 1 when a finding at this level (or a more severe one) exists.
-    #[arg(long, value_enum, value_name = "LEVEL")]
-    pub fail_on: Option<FailOn>,
     /// Reach Kubernetes through this kubeconfig instead of the EKS endpoint.
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
@@ -110,4 +112,31 @@ pub struct AnalyzeArgs {
     /// Measure support windows from this day instead of today (plan ahead: "as of 2027-01-01").
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub as_of: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Output format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Leave recommended findings out of the report.
+    #[arg(long)]
+    pub ignore_recommended: bool,
+    /// Exit with code 1 when a finding at this level (or a more severe one) exists.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlaybookArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Write the playbook to FILE (default: <cluster>-v<target>-upgrade.md); `-` for stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }

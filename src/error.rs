@@ -28,6 +28,8 @@ pub enum Error {
     Snapshot(#[from] SnapshotError),
     #[error(transparent)]
     Collect(#[from] CollectError),
+    #[error("cannot render the playbook: {0}")]
+    Render(String),
     #[error("cannot write {path}: {source}")]
     Output {
         path: String,
@@ -42,7 +44,7 @@ impl Error {
             Self::Snapshot(SnapshotError::Write { .. }) => exit::FAILURE,
             Self::Snapshot(_) => exit::USAGE,
             Self::Collect(e) if e.is_usage() => exit::USAGE,
-            Self::Collect(_) | Self::Output { .. } => exit::FAILURE,
+            Self::Collect(_) | Self::Output { .. } | Self::Render(_) => exit::FAILURE,
         }
     }
 }

@@ -9,12 +9,13 @@
 //! |---|---|
 //! | [`cli`] | command-line arguments (clap); parsing only |
 //! | [`config`] | configuration layers: defaults < file < `EKSUP_*` environment < flags |
-//! | [`analyze`] | the `analyze` command: options → snapshot → report → output, exit code |
+//! | [`analyze`] | the analysis `analyze` and `playbook` share (selection → snapshot → report) and the `analyze` command |
 //! | [`collect`] | the only I/O: EKS, EC2, Auto Scaling and Service Quotas ([`collect::aws`]), the native EKS token ([`collect::auth`]), the Kubernetes API read with least load ([`collect::kube`]) |
 //! | [`snapshot`] | what the checks read, as owned serde data; saved and loaded as JSON |
 //! | [`checks`] | the catalogue and one module per area; pure functions over a snapshot |
 //! | [`finding`] | the one flat finding row every output is built from |
 //! | [`report`] | run metadata + findings + skipped checks + collection errors |
+//! | [`playbook`] | the Markdown upgrade playbook: context from snapshot + report, rendered from `templates/playbook.md.j2` |
 //! | [`render`] | the report as text tables or JSON; the check catalogue as text or Markdown |
 //! | [`version`] | Kubernetes versions, upgrade hops, the EKS support calendar (API over embedded table) |
 //! | [`error`] | the top-level error and its exit codes |
@@ -26,6 +27,7 @@ pub mod collect;
 pub mod config;
 pub mod error;
 pub mod finding;
+pub mod playbook;
 pub mod render;
 pub mod report;
 pub mod snapshot;
@@ -57,14 +59,34 @@ pub fn init_logging(verbose: u8, quiet: bool) {
         .init();
 }
 
+fn working_dir() -> Result<std::path::PathBuf, Error> {
+    std::env::current_dir()
+        .map_err(|e| Error::Usage(format!("cannot read the working directory: {e}")))
+}
+
 /// Runs the parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
-        Command::Analyze(args) => {
-            let cwd = std::env::current_dir()
-                .map_err(|e| Error::Usage(format!("cannot read the working directory: {e}")))?;
-            let options = analyze::Options::resolve(*args, &cwd)?;
-            analyze::run(options).await
+        Command::Analyze(args) => analyze::run(*args, &working_dir()?).await,
+        Command::Playbook(args) => {
+            let (selection, _) = analyze::Selection::resolve(args.cluster, &working_dir()?)?;
+            let analysis = analyze::analyze(&selection, false).await?;
+            let report = &analysis.report;
+            let text =
+                playbook::render(&playbook::build(&analysis.snapshot, report, analysis.as_of))
+                    .map_err(|e| Error::Render(e.to_string()))?;
+            let path = args.output.unwrap_or_else(|| {
+                format!(
+                    "{}-v{}-upgrade.md",
+                    report.metadata.cluster_name, report.metadata.target_version
+                )
+                .into()
+            });
+            analyze::write_output(&text, Some(&path))?;
+            if path.as_os_str() != "-" {
+                eprintln!("wrote {}", path.display());
+            }
+            Ok(exit::OK)
         }
         Command::Checks(args) => {
             let out = match args.format {

@@ -1,0 +1,415 @@
+//! The data a playbook template renders: plain, serializable values derived from one
+//! snapshot and its report. All decisions (which procedure a node group needs, which addon
+//! version a hop wants) are made here, so the template only lays them out.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::finding::Finding;
+use crate::report::Report;
+use crate::snapshot::{AutoScalingGroup, NodeGroup, Snapshot};
+use crate::version::KubeVersion;
+
+#[derive(Debug, Serialize)]
+pub struct Playbook {
+    pub cluster: String,
+    /// `--region R ` ready to splice into a command, or empty when the region is unknown.
+    pub region_flag: String,
+    pub region: String,
+    pub account: String,
+    pub current: String,
+    pub target: String,
+    pub as_of: String,
+    pub tool_version: String,
+    pub support: Option<SupportLine>,
+    pub counts: Counts,
+    pub has_aws: bool,
+    pub before: Before,
+    pub hops: Vec<Hop>,
+    pub skipped: Vec<(String, String)>,
+    pub collection_errors: Vec<(String, String)>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SupportLine {
+    pub status: String,
+    pub end_of_standard_support: String,
+    pub end_of_extended_support: String,
+    pub days_to_end_of_standard_support: i64,
+    pub source: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Counts {
+    pub node_groups: usize,
+    pub self_managed: usize,
+    pub fargate: usize,
+    pub addons: usize,
+    pub nodes: usize,
+}
+
+/// One finding as a checklist line.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub code: String,
+    pub remediation: String,
+    pub kind: String,
+    pub resource: String,
+    pub message: String,
+}
+
+impl From<&Finding> for Item {
+    fn from(f: &Finding) -> Self {
+        Self {
+            code: f.code.clone(),
+            remediation: f.remediation.as_str().to_string(),
+            kind: f.resource_kind.clone(),
+            resource: f.resource_path(),
+            message: f.message.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckGroup {
+    pub code: String,
+    pub title: String,
+    pub advice: String,
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReleaseNotes {
+    pub version: String,
+    /// `1-33` for anchors such as the EKS user guide's `#kubernetes-1-33`.
+    pub dashed: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Before {
+    pub release_notes: Vec<ReleaseNotes>,
+    pub skew: Vec<Item>,
+    pub control_plane_ips: Vec<Item>,
+    pub health: Vec<Item>,
+    pub addons: Vec<Item>,
+    pub insights: Vec<Item>,
+    pub capacity: Vec<Item>,
+    pub end_of_support: Vec<Item>,
+    pub workloads: Vec<CheckGroup>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Hop {
+    pub number: usize,
+    pub from: String,
+    pub to: String,
+    pub addons: Vec<AddonStep>,
+    pub node_groups: Vec<NodeGroupStep>,
+    pub self_managed: Vec<AutoScalingStep>,
+    pub fargate: Vec<FargateStep>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AddonStep {
+    pub name: String,
+    pub from: String,
+    /// The target version's default; `None` when eksup did not read the catalogue for it.
+    pub to: Option<String>,
+    pub up_to_date: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NodeGroupStep {
+    pub name: String,
+    /// `eks-ami`, `eks-ami-with-template` or `custom-ami`.
+    pub procedure: String,
+    pub ami_type: String,
+    pub ssm_parameter: String,
+    pub template_id: String,
+    pub template_name: String,
+    pub template_version: String,
+    pub findings: Vec<Item>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AutoScalingStep {
+    pub name: String,
+    /// `launch-template` or `launch-configuration`.
+    pub procedure: String,
+    pub template_id: String,
+    pub template_name: String,
+    pub mixed_instances: bool,
+    pub launch_configuration: String,
+    pub ssm_parameter: String,
+    pub findings: Vec<Item>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FargateStep {
+    pub name: String,
+    pub namespaces: Vec<String>,
+    pub findings: Vec<Item>,
+}
+
+fn items(report: &Report, codes: &[&str]) -> Vec<Item> {
+    report
+        .findings
+        .iter()
+        .filter(|f| codes.contains(&f.code.as_str()))
+        .map(Item::from)
+        .collect()
+}
+
+/// Findings about one resource, plus AWS001 findings of the zones its subnets are in.
+fn findings_for(
+    report: &Report,
+    snapshot: &Snapshot,
+    kind: &str,
+    name: &str,
+    codes: &[&str],
+    subnets: &[String],
+) -> Vec<Item> {
+    let zones: BTreeSet<&str> = snapshot
+        .aws
+        .iter()
+        .flat_map(|a| &a.subnets)
+        .filter(|s| subnets.contains(&s.id))
+        .map(|s| s.availability_zone.as_str())
+        .collect();
+    report
+        .findings
+        .iter()
+        .filter(|f| {
+            (codes.contains(&f.code.as_str()) && f.resource_kind == kind && f.resource_name == name)
+                || (f.code == "AWS001" && zones.contains(f.resource_name.as_str()))
+        })
+        .map(Item::from)
+        .collect()
+}
+
+/// The SSM parameter that names the EKS-optimized AMI for an AMI type and version.
+fn ssm_parameter(ami_type: &str, version: KubeVersion) -> String {
+    let path = match ami_type {
+        "AL2023_ARM_64_STANDARD" => "amazon-linux-2023/arm64/standard",
+        "AL2023_x86_64_NVIDIA" => "amazon-linux-2023/x86_64/nvidia",
+        "AL2023_x86_64_NEURON" => "amazon-linux-2023/x86_64/neuron",
+        "BOTTLEROCKET_x86_64" => {
+            return format!("/aws/service/bottlerocket/aws-k8s-{version}/x86_64/latest/image_id");
+        }
+        "BOTTLEROCKET_ARM_64" => {
+            return format!("/aws/service/bottlerocket/aws-k8s-{version}/arm64/latest/image_id");
+        }
+        _ => "amazon-linux-2023/x86_64/standard",
+    };
+    format!("/aws/service/eks/optimized-ami/{version}/{path}/recommended/image_id")
+}
+
+fn node_group_step(
+    report: &Report,
+    snapshot: &Snapshot,
+    ng: &NodeGroup,
+    hop: KubeVersion,
+) -> NodeGroupStep {
+    let ami_type = ng.ami_type.clone().unwrap_or_default();
+    let template = ng.launch_template.clone().unwrap_or_default();
+    let procedure = match (&ng.launch_template, ami_type.as_str()) {
+        (Some(_), "CUSTOM") => "custom-ami",
+        (Some(_), _) => "eks-ami-with-template",
+        (None, _) => "eks-ami",
+    };
+    NodeGroupStep {
+        name: ng.name.clone(),
+        procedure: procedure.into(),
+        ssm_parameter: ssm_parameter(&ami_type, hop),
+        ami_type,
+        template_id: template.id.unwrap_or_default(),
+        template_name: template.name.unwrap_or_default(),
+        template_version: template.version.unwrap_or_default(),
+        findings: findings_for(
+            report,
+            snapshot,
+            "NodeGroup",
+            &ng.name,
+            &["EKS003", "EKS006", "EKS008"],
+            &ng.subnets,
+        ),
+    }
+}
+
+fn auto_scaling_step(
+    report: &Report,
+    snapshot: &Snapshot,
+    g: &AutoScalingGroup,
+    hop: KubeVersion,
+) -> AutoScalingStep {
+    let template = g.launch_template.clone().unwrap_or_default();
+    AutoScalingStep {
+        name: g.name.clone(),
+        procedure: if g.launch_configuration.is_some() {
+            "launch-configuration"
+        } else {
+            "launch-template"
+        }
+        .into(),
+        template_id: template.id.unwrap_or_default(),
+        template_name: template.name.unwrap_or_default(),
+        mixed_instances: g.mixed_instances,
+        launch_configuration: g.launch_configuration.clone().unwrap_or_default(),
+        ssm_parameter: ssm_parameter("AL2023_x86_64_STANDARD", hop),
+        findings: findings_for(
+            report,
+            snapshot,
+            "AutoScalingGroup",
+            &g.name,
+            &["EKS007"],
+            &g.subnets,
+        ),
+    }
+}
+
+/// Builds the playbook's data. `as_of` is the day support windows were measured from.
+pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> Playbook {
+    let m = &report.metadata;
+    let aws = snapshot.aws.clone().unwrap_or_default();
+    let region = m.region.clone().unwrap_or_default();
+    let mut addon_versions: Vec<(String, String)> = aws
+        .addons
+        .iter()
+        .map(|a| (a.name.clone(), a.version.clone()))
+        .collect();
+    let mut from = m.current_version;
+    let mut hops = Vec::new();
+    for (i, hop) in m.upgrade_path.iter().enumerate() {
+        let catalogue = aws
+            .addon_versions
+            .iter()
+            .find(|c| c.kubernetes_version == *hop);
+        let addons = addon_versions
+            .iter_mut()
+            .map(|(name, current)| {
+                let to = catalogue
+                    .and_then(|c| c.addons.get(name.as_str()))
+                    .and_then(|vs| vs.iter().find(|v| v.default))
+                    .map(|v| v.version.clone());
+                let step = AddonStep {
+                    name: name.clone(),
+                    from: current.clone(),
+                    up_to_date: to.as_deref() == Some(current.as_str()),
+                    to: to.clone(),
+                };
+                if let Some(to) = to {
+                    *current = to;
+                }
+                step
+            })
+            .collect();
+        hops.push(Hop {
+            number: i + 1,
+            from: from.to_string(),
+            to: hop.to_string(),
+            addons,
+            node_groups: aws
+                .node_groups
+                .iter()
+                .map(|ng| node_group_step(report, snapshot, ng, *hop))
+                .collect(),
+            self_managed: aws
+                .self_managed_groups
+                .iter()
+                .map(|g| auto_scaling_step(report, snapshot, g, *hop))
+                .collect(),
+            fargate: aws
+                .fargate_profiles
+                .iter()
+                .map(|f| FargateStep {
+                    name: f.name.clone(),
+                    namespaces: f.namespaces.clone(),
+                    findings: findings_for(
+                        report,
+                        snapshot,
+                        "FargateProfile",
+                        &f.name,
+                        &[],
+                        &f.subnets,
+                    ),
+                })
+                .collect(),
+        });
+        from = *hop;
+    }
+    let workload_codes = [
+        "K8S002", "K8S003", "K8S004", "K8S005", "K8S006", "K8S007", "K8S008", "K8S012", "K8S013",
+    ];
+    let workloads = workload_codes
+        .iter()
+        .filter_map(|code| {
+            let check = crate::checks::lookup(code)?;
+            let found = items(report, &[code]);
+            (!found.is_empty()).then(|| CheckGroup {
+                code: check.code.into(),
+                title: check.title.into(),
+                advice: check.advice.into(),
+                items: found,
+            })
+        })
+        .collect();
+    Playbook {
+        cluster: m.cluster_name.clone(),
+        region_flag: if region.is_empty() {
+            String::new()
+        } else {
+            format!("--region {region} ")
+        },
+        region,
+        account: m.account_id.clone().unwrap_or_default(),
+        current: m.current_version.to_string(),
+        target: m.target_version.to_string(),
+        as_of: as_of.to_string(),
+        tool_version: m.tool_version.clone(),
+        support: m.support.as_ref().map(|s| SupportLine {
+            status: s.status.as_str().into(),
+            end_of_standard_support: s.end_of_standard_support.to_string(),
+            end_of_extended_support: s.end_of_extended_support.to_string(),
+            days_to_end_of_standard_support: s.days_to_end_of_standard_support,
+            source: s.source.as_str().into(),
+        }),
+        counts: Counts {
+            node_groups: aws.node_groups.len(),
+            self_managed: aws.self_managed_groups.len(),
+            fargate: aws.fargate_profiles.len(),
+            addons: aws.addons.len(),
+            nodes: snapshot.kubernetes.nodes.len(),
+        },
+        has_aws: snapshot.aws.is_some(),
+        before: Before {
+            release_notes: m
+                .upgrade_path
+                .iter()
+                .map(|v| ReleaseNotes {
+                    version: v.to_string(),
+                    dashed: format!("{}-{}", v.major, v.minor),
+                })
+                .collect(),
+            skew: items(report, &["K8S001", "K8S011"]),
+            control_plane_ips: items(report, &["EKS001"]),
+            health: items(report, &["EKS002", "EKS003", "EKS004"]),
+            addons: items(report, &["EKS005"]),
+            insights: items(report, &["EKS009", "EKS010"]),
+            capacity: items(report, &["AWS001", "AWS002", "AWS003", "AWS004", "AWS005"]),
+            end_of_support: items(report, &["EKS011"]),
+            workloads,
+        },
+        hops,
+        skipped: report
+            .skipped_checks
+            .iter()
+            .map(|s| (s.code.clone(), s.reason.clone()))
+            .collect(),
+        collection_errors: report
+            .collection_errors
+            .iter()
+            .map(|e| (e.source.clone(), e.message.clone()))
+            .collect(),
+    }
+}

@@ -1,0 +1,126 @@
+"""Regenerates the committed snapshots through the real binary (`--save-snapshot`) against
+moto + the stand-in + the fake Kubernetes API server:
+
+- examples/snapshot.json: findings of every kind (the README's bundled example);
+- tests/fixtures/snapshots/{healthy,two-hop,mixed-capacity}.json: the playbook fixtures.
+
+Run: .venv/bin/python tests/make_snapshots.py  (after `cargo build`)
+"""
+
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE / "fakes"), str(HERE / "integration")]
+
+import aws_fixture  # noqa: E402
+import certs as certgen  # noqa: E402
+from harness import FAKES, PY, ROOT, http_json, register_endpoint, run_eksup, start_kube, start_moto, start_ready  # noqa: E402
+from test_aws_checks import TRIPS_AWS, addon_catalog  # noqa: E402
+
+
+def catalog(version, pairs):
+    return [addon_catalog(name, versions, versions[0], version) for name, versions in pairs]
+
+
+ADDONS = [("vpc-cni", "v1.19.2-eksbuild.1"), ("coredns", "v1.11.4-eksbuild.2"),
+          ("kube-proxy", "v1.34.0-eksbuild.2"), ("eks-pod-identity-agent", "v1.3.8-eksbuild.2")]
+TWO_SUBNETS = {"a": ("us-east-1a", 24), "b": ("us-east-1b", 24), "c": ("us-east-1c", 24)}
+
+EXAMPLE = dict(
+    TRIPS_AWS, version="1.34",
+    addon_versions={"1.35": [
+        addon_catalog("vpc-cni", ["v1.20.1-eksbuild.1", "v1.19.6-eksbuild.1"], "v1.20.1-eksbuild.1", "1.35"),
+        addon_catalog("coredns", ["v1.12.2-eksbuild.1", "v1.11.4-eksbuild.2"], "v1.12.2-eksbuild.1", "1.35"),
+        addon_catalog("kube-proxy", ["v1.35.0-eksbuild.1"], "v1.35.0-eksbuild.1", "1.35"),
+        addon_catalog("aws-ebs-csi-driver", ["v1.44.0-eksbuild.1"], "v1.44.0-eksbuild.1", "1.35"),
+    ]},
+    insights=[dict(i, kubernetesVersion="1.35") for i in TRIPS_AWS["insights"]],
+    addons=[dict(a, addonVersion="v1.34.0-eksbuild.1") if a["addonName"] == "kube-proxy" else a for a in TRIPS_AWS["addons"]],
+)
+
+HEALTHY = {
+    "version": "1.34", "subnets": TWO_SUBNETS, "cluster_subnets": ["a", "b"],
+    "node_groups": [{"name": "general", "subnets": ["a", "b"], "ami_type": "AL2023_x86_64_STANDARD"}],
+    "addons": [{"addonName": n, "addonVersion": v} for n, v in ADDONS],
+    "addon_versions": {"1.35": catalog("1.35", [("vpc-cni", ["v1.20.1-eksbuild.1", "v1.19.2-eksbuild.1"]),
+                                                ("coredns", ["v1.12.2-eksbuild.1", "v1.11.4-eksbuild.2"]),
+                                                ("kube-proxy", ["v1.35.0-eksbuild.1", "v1.34.0-eksbuild.2"]),
+                                                ("eks-pod-identity-agent", ["v1.3.8-eksbuild.2"])])},
+}
+
+TWO_HOP = dict(HEALTHY, version="1.33", addons=[{"addonName": n, "addonVersion": v.replace("v1.34.0", "v1.33.3")} for n, v in ADDONS],
+               addon_versions={
+                   "1.34": catalog("1.34", [("vpc-cni", ["v1.19.6-eksbuild.1", "v1.19.2-eksbuild.1"]),
+                                            ("coredns", ["v1.11.4-eksbuild.2"]),
+                                            ("kube-proxy", ["v1.34.0-eksbuild.2", "v1.33.3-eksbuild.2"]),
+                                            ("eks-pod-identity-agent", ["v1.3.8-eksbuild.2"])]),
+                   "1.35": HEALTHY["addon_versions"]["1.35"],
+               })
+
+MIXED = dict(
+    HEALTHY,
+    node_groups=[
+        {"name": "general", "subnets": ["a", "b"], "ami_type": "AL2023_x86_64_STANDARD"},
+        {"name": "gpu-custom-ami", "subnets": ["b", "c"], "ami_type": "CUSTOM", "template": {"versions": 4, "use": "4"}},
+        {"name": "arm-lt", "subnets": ["a", "c"], "ami_type": "AL2023_ARM_64_STANDARD", "template": {"versions": 2, "use": "$Latest"}},
+    ],
+    self_managed=[
+        {"name": "legacy-workers", "subnets": ["a", "b"], "template": {"versions": 3, "use": "$Latest"}},
+        {"name": "old-lc-workers", "subnets": ["c"], "launch_configuration": True},
+    ],
+    fargate=[{"name": "serverless", "subnets": ["a", "b"], "namespaces": ["batch", "jobs"]}],
+)
+
+
+def at_version(fixture, old, new, work):
+    """A copy of a Kubernetes fixture with every `vOLD.` version (server, kubelets, images) at NEW."""
+    text = (ROOT / "tests" / "fixtures" / "clusters" / fixture).read_text().replace(f"v{old}.", f"v{new}.")
+    path = work / f"{fixture}-{new}.yaml"
+    path.write_text(text)
+    return path
+
+
+def capture(moto, standin, chain, work, name, kube_fixture, spec, out, target=None, eni_subnet=None):
+    http_json(f"{moto}/moto-api/reset", "POST", {})
+    http_json(f"{standin}/_standin/reset", "POST", {})
+    kube = start_kube(chain, fixture=kube_fixture)
+    try:
+        subnets = aws_fixture.build(moto, standin, name, spec)
+        register_endpoint(standin, name, kube)
+        if eni_subnet:
+            kube.add({"apiVersion": "crd.k8s.amazonaws.com/v1alpha1", "kind": "ENIConfig",
+                      "metadata": {"name": "us-east-1a"}, "spec": {"subnet": subnets[eni_subnet]}})
+        args = ["analyze", "--cluster", name, "--save-snapshot", str(out), "--format", "json"]
+        if target:
+            args += ["--target-version", target]
+        run = run_eksup(args, work, aws_url=standin)
+        if run.code != 0:
+            sys.exit(run.stderr)
+        print(f"wrote {out}")
+    finally:
+        kube.stop()
+
+
+def main():
+    work = Path(tempfile.mkdtemp())
+    chain = certgen.make_chain(work / "certs")
+    moto_proc, moto = start_moto()
+    standin_proc, standin = start_ready([PY, str(FAKES / "aws_standin.py"), "--upstream", moto], "stand-in")
+    fixtures = ROOT / "tests" / "fixtures" / "snapshots"
+    fixtures.mkdir(parents=True, exist_ok=True)
+    try:
+        capture(moto, standin, chain, work, "demo", "trips-everything.yaml", EXAMPLE, ROOT / "examples" / "snapshot.json",
+                eni_subnet="pod-a")
+        capture(moto, standin, chain, work, "healthy", "healthy.yaml", HEALTHY, fixtures / "healthy.json")
+        capture(moto, standin, chain, work, "stepping", at_version("healthy.yaml", "1.34", "1.33", work), TWO_HOP,
+                fixtures / "two-hop.json", target="1.35")
+        capture(moto, standin, chain, work, "mixed", "healthy.yaml", MIXED, fixtures / "mixed-capacity.json")
+    finally:
+        standin_proc.kill()
+        moto_proc.kill()
+
+
+if __name__ == "__main__":
+    main()

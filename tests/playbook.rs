@@ -1,0 +1,160 @@
+//! Whole playbooks for the fixture clusters, as insta snapshots, and a Markdown check that
+//! every internal link resolves and nothing unfilled remains.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use eksup::checks::{CheckSettings, evaluate};
+use eksup::playbook;
+use eksup::report::Report;
+use eksup::snapshot::Snapshot;
+use eksup::version::{KubeVersion, SupportCalendar, resolve_target};
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+
+/// The playbook of a committed snapshot, with support windows measured as of `as_of`.
+fn playbook_for(file: &str, target: Option<&str>, as_of: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let snapshot = Snapshot::load(&path).expect("fixture snapshot loads");
+    let calendar =
+        SupportCalendar::embedded().with_api(&snapshot.aws.as_ref().unwrap().cluster_versions);
+    let requested = target.map(|t| t.parse::<KubeVersion>().unwrap());
+    let target = resolve_target(snapshot.cluster.version, requested, &calendar).unwrap();
+    let as_of: NaiveDate = as_of.parse().unwrap();
+    let evaluation = evaluate(
+        &snapshot,
+        target,
+        &CheckSettings::default(),
+        &calendar,
+        as_of,
+    );
+    let report = Report::new(&snapshot, target, evaluation, false, &calendar, as_of);
+    playbook::render(&playbook::build(&snapshot, &report, as_of)).expect("renders")
+}
+
+/// GitHub's anchor for a heading, written independently of the crate's own.
+fn github_anchor(text: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Parses the Markdown: every `#anchor` link must name a heading, headings must be unique,
+/// and no template syntax or placeholder may remain.
+fn assert_well_formed(markdown: &str) {
+    let mut headings = Vec::new();
+    let mut links = Vec::new();
+    let mut current: Option<String> = None;
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => current = Some(String::new()),
+            Event::End(TagEnd::Heading(_)) => {
+                headings.push(github_anchor(&current.take().unwrap()))
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(h) = current.as_mut() {
+                    h.push_str(&t);
+                }
+            }
+            Event::Start(Tag::Link { dest_url, .. }) if dest_url.starts_with('#') => {
+                links.push(dest_url[1..].to_string())
+            }
+            _ => {}
+        }
+    }
+    let unique: HashSet<&String> = headings.iter().collect();
+    assert_eq!(
+        unique.len(),
+        headings.len(),
+        "duplicate headings: {headings:?}"
+    );
+    assert!(links.len() >= 8, "the table of contents links the sections");
+    for link in &links {
+        assert!(unique.contains(link), "link #{link} has no heading");
+    }
+    for unfilled in [
+        "TODO",
+        "<NODEGROUP",
+        "{{",
+        "{%",
+        "None",
+        "<cluster>",
+        "<region>",
+    ] {
+        assert!(
+            !markdown.contains(unfilled),
+            "playbook contains {unfilled:?}"
+        );
+    }
+}
+
+#[test]
+fn healthy_cluster() {
+    let md = playbook_for("tests/fixtures/snapshots/healthy.json", None, "2026-06-01");
+    assert_well_formed(&md);
+    assert!(md.contains("Nothing to do: EKS reports no health issues."));
+    insta::assert_snapshot!("healthy", md);
+}
+
+#[test]
+fn every_kind_of_finding() {
+    let md = playbook_for("examples/snapshot.json", None, "2026-10-15");
+    assert_well_formed(&md);
+    for code in [
+        "K8S001", "K8S002", "K8S013", "AWS001", "AWS003", "EKS001", "EKS002", "EKS005", "EKS009",
+        "EKS011",
+    ] {
+        assert!(
+            md.contains(&format!("· {code} ·")),
+            "{code} is in the playbook"
+        );
+    }
+    insta::assert_snapshot!("every-finding", md);
+}
+
+#[test]
+fn two_hop_target() {
+    let md = playbook_for(
+        "tests/fixtures/snapshots/two-hop.json",
+        Some("1.35"),
+        "2026-06-01",
+    );
+    assert_well_formed(&md);
+    assert!(md.contains("## Hop 1: 1.33 to 1.34") && md.contains("## Hop 2: 1.34 to 1.35"));
+    assert!(
+        md.contains("--kubernetes-version 1.34\n") && md.contains("--kubernetes-version 1.35\n")
+    );
+    // An addon updated in hop 1 starts hop 2 from its new version.
+    assert!(md.contains("Update v1.33.3-eksbuild.2 → v1.34.0-eksbuild.2"));
+    assert!(md.contains("Update v1.34.0-eksbuild.2 → v1.35.0-eksbuild.1"));
+    insta::assert_snapshot!("two-hop", md);
+}
+
+#[test]
+fn managed_self_managed_and_fargate_capacity() {
+    let md = playbook_for(
+        "tests/fixtures/snapshots/mixed-capacity.json",
+        None,
+        "2026-06-01",
+    );
+    assert_well_formed(&md);
+    for section in [
+        "#### Managed node group general (1.35)",
+        "#### Managed node group gpu-custom-ami (1.35)",
+        "#### Managed node group arm-lt (1.35)",
+        "#### Self-managed node group legacy-workers (1.35)",
+        "#### Self-managed node group old-lc-workers (1.35)",
+        "#### Fargate profile serverless (1.35)",
+    ] {
+        assert!(md.contains(section), "{section}");
+    }
+    assert!(md.contains("aws autoscaling start-instance-refresh --region us-east-1 --auto-scaling-group-name legacy-workers"));
+    assert!(md.contains("kubectl rollout restart deployment --namespace jobs"));
+    assert!(md.contains("--nodegroup-name gpu-custom-ami --launch-template id=lt-"));
+    insta::assert_snapshot!("mixed-capacity", md);
+}
