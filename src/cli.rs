@@ -33,6 +33,18 @@ Examples:
   eksup playbook --snapshot prod.json --target-version 1.34 --output -
 ";
 
+const RUN_EXAMPLES: &str = "\
+Examples:
+  # The bundled example, written to ./eksup-out (no AWS account needed)
+  eksup run --snapshot examples/snapshot.json
+
+  # One cluster to S3, as the in-cluster CronJob does (credentials from IRSA / Pod Identity)
+  EKSUP_CLUSTER=prod EKSUP_IN_CLUSTER=true eksup run --s3 s3://fleet-reports/eksup
+
+  # Everything from a configuration file (targets, outputs)
+  eksup run --config /etc/eksup/config.yaml
+";
+
 /// Upgrade-readiness analysis for Amazon EKS clusters.
 #[derive(Debug, Parser)]
 #[command(name = "eksup", version, about, long_about = None, after_help = EXAMPLES)]
@@ -55,6 +67,12 @@ pub enum Command {
     /// Write a Markdown upgrade playbook for the cluster, filled with its findings.
     #[command(after_help = PLAYBOOK_EXAMPLES)]
     Playbook(Box<PlaybookArgs>),
+    /// The scheduled job: analyze the configured clusters and write Parquet and JSON tables
+    /// (local directory and/or S3) and JSON lines on stdout.
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(Box<RunArgs>),
+    /// Print the table schemas (for Glue / Athena) as Glue JSON or DDL.
+    Schema(SchemaArgs),
     /// List the checks eksup runs.
     Checks(ChecksArgs),
 }
@@ -139,4 +157,31 @@ pub struct PlaybookArgs {
     /// Write the playbook to FILE (default: <cluster>-v<target>-upgrade.md); `-` for stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Write the tables and reports under DIR (default when no output is configured: ./eksup-out).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Write the tables and reports to S3.
+    #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+    pub s3: Option<String>,
+    /// Do not print JSON lines on stdout.
+    #[arg(long)]
+    pub no_stdout: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    #[arg(long, value_enum, default_value = "glue-json")]
+    pub format: SchemaFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaFormat {
+    GlueJson,
+    Ddl,
 }

@@ -45,6 +45,37 @@ pub struct Settings {
     pub no_aws: bool,
     pub in_cluster: bool,
     pub checks: CheckSettings,
+    /// Clusters `eksup run` analyzes; empty: the one named by `cluster` (or the flags).
+    pub targets: Vec<TargetSettings>,
+    /// Where `eksup run` writes.
+    pub outputs: OutputSettings,
+    /// Names this writer in object names (`<run_id>-<writer>.parquet`); default: the host name.
+    pub writer: Option<String>,
+}
+
+/// One cluster of `eksup run`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TargetSettings {
+    pub cluster: Option<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub target_version: Option<String>,
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub in_cluster: bool,
+    pub no_aws: bool,
+    pub snapshot: Option<PathBuf>,
+}
+
+/// The outputs of `eksup run`. With none configured it writes to `./eksup-out` and stdout.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutputSettings {
+    pub directory: Option<PathBuf>,
+    /// JSON lines on stdout (default: on).
+    pub stdout: Option<bool>,
+    pub s3: Option<crate::sink::s3::S3Settings>,
 }
 
 /// A configuration problem, naming where it is.

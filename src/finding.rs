@@ -30,6 +30,16 @@ pub enum Category {
     Kubernetes,
 }
 
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Aws => "aws",
+            Self::Eks => "eks",
+            Self::Kubernetes => "kubernetes",
+        }
+    }
+}
+
 /// One thing a check found, about one resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -17,6 +17,9 @@
 //! | [`report`] | run metadata + findings + skipped checks + collection errors |
 //! | [`playbook`] | the Markdown upgrade playbook: context from snapshot + report, rendered from `templates/playbook.md.j2` |
 //! | [`render`] | the report as text tables or JSON; the check catalogue as text or Markdown |
+//! | [`run`] | the scheduled job: targets → analyses → one batch of rows → sinks; JSON lines on stdout |
+//! | [`tables`] | the `findings` and `clusters` tables as code (columns, Arrow/Glue types, DDL) |
+//! | [`sink`] | object layout, Parquet/JSON-lines encoding, local directory and S3 writers |
 //! | [`version`] | Kubernetes versions, upgrade hops, the EKS support calendar (API over embedded table) |
 //! | [`error`] | the top-level error and its exit codes |
 
@@ -30,7 +33,10 @@ pub mod finding;
 pub mod playbook;
 pub mod render;
 pub mod report;
+pub mod run;
+pub mod sink;
 pub mod snapshot;
+pub mod tables;
 pub mod version;
 
 use std::io::IsTerminal;
@@ -38,8 +44,13 @@ use std::io::IsTerminal;
 use cli::{Cli, Command};
 use error::{Error, exit};
 
-/// Sets up logging on stderr from `-v`/`-q` (or `RUST_LOG` when set).
-pub fn init_logging(verbose: u8, quiet: bool) {
+/// Sets up logging: human logs on stderr from `-v`/`-q` (or `RUST_LOG`), and — for
+/// `eksup run` (`events_to_stdout`) — the JSON lines of [`run::EVENTS`] on stdout, one object
+/// per line with flat, stable field names for log aggregators.
+pub fn init_logging(verbose: u8, quiet: bool, events_to_stdout: bool) {
+    use tracing_subscriber::filter::filter_fn;
+    use tracing_subscriber::prelude::*;
+
     // Dependencies (kube, the AWS SDK) log every retried attempt; eksup reports the outcome
     // itself, so their logs only show from -v on.
     let directives = match (quiet, verbose) {
@@ -51,11 +62,25 @@ pub fn init_logging(verbose: u8, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(directives));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let human = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
+        .with_filter(filter)
+        .with_filter(filter_fn(|m| m.target() != run::EVENTS));
+    let events = events_to_stdout.then(|| {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .with_target(false)
+            .with_writer(std::io::stdout)
+            .with_filter(filter_fn(|m| m.target() == run::EVENTS))
+    });
+    tracing_subscriber::registry()
+        .with(human)
+        .with(events)
         .init();
 }
 
@@ -86,6 +111,11 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             if path.as_os_str() != "-" {
                 eprintln!("wrote {}", path.display());
             }
+            Ok(exit::OK)
+        }
+        Command::Run(args) => run::run(*args, &working_dir()?).await,
+        Command::Schema(args) => {
+            print!("{}", run::schema(args.format));
             Ok(exit::OK)
         }
         Command::Checks(args) => {

@@ -29,7 +29,8 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    eksup::init_logging(cli.verbose, cli.quiet);
+    let events = matches!(cli.command, eksup::cli::Command::Run(_));
+    eksup::init_logging(cli.verbose, cli.quiet, events);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -61,7 +61,11 @@ DEFAULT_QUOTAS = {
 
 def fresh_state():
     return {"clusters": {}, "faults": [], "calls": [], "addon_versions": {}, "cluster_versions": None,
-            "quotas": dict(DEFAULT_QUOTAS)}
+            "quotas": dict(DEFAULT_QUOTAS), "s3_puts": []}
+
+
+S3_HEADERS = ("x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
+              "x-amz-expected-bucket-owner", "content-type")
 
 
 STATE = fresh_state()
@@ -90,9 +94,21 @@ def operation(method, path, headers, body):
     if target:
         service = "servicequotas" if target.startswith("ServiceQuotas") else target.split("_")[0].lower()
         return f"{service}:{target.split('.')[-1]}"
+    parsed = urllib.parse.urlparse(path)
     for m, pattern, name in EKS_ROUTES:
-        if m == method and re.match(pattern, path):
+        if m == method and re.match(pattern, parsed.path):
             return name
+    query = parsed.query
+    if headers.get("x-amz-content-sha256") or headers.get("X-Amz-Content-SHA256"):
+        # S3 (path-style): the SDK always sends x-amz-content-sha256.
+        if method == "PUT" and "partNumber=" in query:
+            return "s3:UploadPart"
+        if method == "PUT":
+            return "s3:PutObject"
+        if method == "POST" and "uploads" in query:
+            return "s3:CreateMultipartUpload"
+        if method == "POST" and "uploadId=" in query:
+            return "s3:CompleteMultipartUpload"
     service = {"ec2": "ec2", "autoscaling": "autoscaling", "sts": "sts"}
     for source in (body.decode(errors="replace") if body else "", urllib.parse.urlparse(path).query):
         q = urllib.parse.parse_qs(source)
@@ -170,7 +186,7 @@ class Handler(BaseHTTPRequestHandler):
         path = urllib.parse.urlparse(self.path).path
         with LOCK:
             if path == "/_standin/stats":
-                return self.reply(200, {"calls": list(STATE["calls"])})
+                return self.reply(200, {"calls": list(STATE["calls"]), "s3_puts": list(STATE["s3_puts"])})
             data = json.loads(body or b"{}")
             if path == "/_standin/reset":
                 STATE.clear()
@@ -198,9 +214,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/_standin/"):
             return self.control(body)
         path = urllib.parse.urlparse(self.path).path
-        op = operation(self.command, path, self.headers, body)
+        op = operation(self.command, self.path, self.headers, body)
         with LOCK:
             STATE["calls"].append(op)
+            if op in ("s3:PutObject", "s3:CreateMultipartUpload"):
+                STATE["s3_puts"].append({"op": op, "path": path, **{h: self.headers.get(h) for h in S3_HEADERS}})
             fault = next((f for f in STATE["faults"] if f["operation"] == op and f.get("times", 1) != 0), None)
             if fault and fault.get("times", 1) > 0:
                 fault["times"] = fault.get("times", 1) - 1

@@ -1,0 +1,532 @@
+//! The `findings` and `clusters` tables as code: one declaration of each table's columns
+//! (name, Arrow type, Glue type, meaning), from which the Parquet schema, the JSON lines and
+//! `eksup schema` (Glue JSON / Athena DDL) all come.
+//!
+//! Compatibility rule: columns are only ever appended; a rename or type change needs a new
+//! `schema_version` and a new table.
+
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::report::Report;
+
+/// Written into every row's `schema_version` column.
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// The type of a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    String,
+    Int32,
+    Int64,
+    /// Milliseconds, UTC.
+    Timestamp,
+    Date,
+}
+
+impl ColumnType {
+    pub fn arrow(self) -> DataType {
+        match self {
+            Self::String => DataType::Utf8,
+            Self::Int32 => DataType::Int32,
+            Self::Int64 => DataType::Int64,
+            Self::Timestamp => DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+            Self::Date => DataType::Date32,
+        }
+    }
+
+    pub fn glue(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Int32 => "int",
+            Self::Int64 => "bigint",
+            Self::Timestamp => "timestamp",
+            Self::Date => "date",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub kind: ColumnType,
+    pub nullable: bool,
+    pub comment: &'static str,
+}
+
+const fn col(
+    name: &'static str,
+    kind: ColumnType,
+    nullable: bool,
+    comment: &'static str,
+) -> Column {
+    Column {
+        name,
+        kind,
+        nullable,
+        comment,
+    }
+}
+
+use ColumnType::{Date, Int32, Int64, String as Str, Timestamp};
+
+/// A table: its name (also the S3 prefix) and columns, in order.
+#[derive(Debug)]
+pub struct Table {
+    pub name: &'static str,
+    pub comment: &'static str,
+    pub columns: &'static [Column],
+}
+
+pub static FINDINGS: Table = Table {
+    name: "findings",
+    comment: "One row per finding per cluster per run.",
+    columns: &[
+        col(
+            "schema_version",
+            Int32,
+            false,
+            "version of this table's columns",
+        ),
+        col(
+            "run_id",
+            Str,
+            false,
+            "the run that wrote the row (UUIDv7, time-ordered)",
+        ),
+        col("run_time", Timestamp, false, "when the run started"),
+        col("account_id", Str, true, "AWS account of the cluster"),
+        col("region", Str, true, "AWS region of the cluster"),
+        col("cluster_name", Str, false, "cluster name"),
+        col("cluster_arn", Str, true, "cluster ARN"),
+        col(
+            "current_version",
+            Str,
+            false,
+            "control-plane Kubernetes version, e.g. 1.31",
+        ),
+        col(
+            "target_version",
+            Str,
+            false,
+            "version the findings are evaluated for",
+        ),
+        col("code", Str, false, "check code, e.g. K8S002"),
+        col("title", Str, false, "check title"),
+        col("remediation", Str, false, "required or recommended"),
+        col("category", Str, false, "aws, eks or kubernetes"),
+        col(
+            "resource_kind",
+            Str,
+            false,
+            "kind of the resource the finding is about",
+        ),
+        col(
+            "resource_namespace",
+            Str,
+            false,
+            "namespace; empty for cluster-scoped resources",
+        ),
+        col("resource_name", Str, false, "resource name"),
+        col("message", Str, false, "what is wrong and what to do"),
+        col(
+            "details",
+            Str,
+            false,
+            "check-specific facts as a JSON object",
+        ),
+        col("tool_version", Str, false, "eksup version"),
+    ],
+};
+
+pub static CLUSTERS: Table = Table {
+    name: "clusters",
+    comment: "One row per cluster per run, also for clusters that could not be read (status = error).",
+    columns: &[
+        col(
+            "schema_version",
+            Int32,
+            false,
+            "version of this table's columns",
+        ),
+        col(
+            "run_id",
+            Str,
+            false,
+            "the run that wrote the row (UUIDv7, time-ordered)",
+        ),
+        col("run_time", Timestamp, false, "when the run started"),
+        col("account_id", Str, true, "AWS account of the cluster"),
+        col("region", Str, true, "AWS region of the cluster"),
+        col("cluster_name", Str, false, "cluster name"),
+        col("cluster_arn", Str, true, "cluster ARN"),
+        col(
+            "status",
+            Str,
+            false,
+            "ok, partial (a source could not be read) or error (the cluster could not be read)",
+        ),
+        col(
+            "error",
+            Str,
+            true,
+            "why the cluster or a source could not be read",
+        ),
+        col(
+            "current_version",
+            Str,
+            true,
+            "control-plane Kubernetes version",
+        ),
+        col(
+            "target_version",
+            Str,
+            true,
+            "version the findings are evaluated for",
+        ),
+        col("platform_version", Str, true, "EKS platform version"),
+        col("support_status", Str, true, "standard, extended or ended"),
+        col(
+            "end_of_standard_support",
+            Date,
+            true,
+            "end of standard support of current_version",
+        ),
+        col(
+            "end_of_extended_support",
+            Date,
+            true,
+            "end of extended support of current_version",
+        ),
+        col(
+            "days_to_end_of_standard_support",
+            Int32,
+            true,
+            "days from run_time; negative once passed",
+        ),
+        col(
+            "days_to_end_of_extended_support",
+            Int32,
+            true,
+            "days from run_time; negative once passed",
+        ),
+        col("calendar_source", Str, true, "eks-api or embedded"),
+        col("nodes", Int32, true, "Kubernetes nodes"),
+        col("node_groups", Int32, true, "managed node groups"),
+        col(
+            "self_managed_node_groups",
+            Int32,
+            true,
+            "self-managed Auto Scaling groups",
+        ),
+        col("fargate_profiles", Int32, true, "Fargate profiles"),
+        col("addons", Int32, true, "EKS addons"),
+        col(
+            "required_findings",
+            Int32,
+            false,
+            "findings that block the upgrade",
+        ),
+        col(
+            "recommended_findings",
+            Int32,
+            false,
+            "findings worth fixing",
+        ),
+        col(
+            "collection_errors",
+            Int32,
+            false,
+            "sources that could not be read",
+        ),
+        col("duration_ms", Int64, false, "time spent on this cluster"),
+        col("tool_version", Str, false, "eksup version"),
+    ],
+};
+
+pub static TABLES: [&Table; 2] = [&FINDINGS, &CLUSTERS];
+
+impl Table {
+    pub fn arrow_schema(&self) -> Arc<Schema> {
+        Arc::new(Schema::new(
+            self.columns
+                .iter()
+                .map(|c| Field::new(c.name, c.kind.arrow(), c.nullable))
+                .collect::<Vec<_>>(),
+        ))
+    }
+}
+
+/// A row of `findings`; field order and names are the table's columns.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FindingRow {
+    pub schema_version: i32,
+    pub run_id: String,
+    pub run_time: DateTime<Utc>,
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    pub cluster_name: String,
+    pub cluster_arn: Option<String>,
+    pub current_version: String,
+    pub target_version: String,
+    pub code: String,
+    pub title: String,
+    pub remediation: String,
+    pub category: String,
+    pub resource_kind: String,
+    pub resource_namespace: String,
+    pub resource_name: String,
+    pub message: String,
+    pub details: String,
+    pub tool_version: String,
+}
+
+/// A row of `clusters`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ClusterRow {
+    pub schema_version: i32,
+    pub run_id: String,
+    pub run_time: DateTime<Utc>,
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    pub cluster_name: String,
+    pub cluster_arn: Option<String>,
+    pub status: String,
+    pub error: Option<String>,
+    pub current_version: Option<String>,
+    pub target_version: Option<String>,
+    pub platform_version: Option<String>,
+    pub support_status: Option<String>,
+    pub end_of_standard_support: Option<NaiveDate>,
+    pub end_of_extended_support: Option<NaiveDate>,
+    pub days_to_end_of_standard_support: Option<i32>,
+    pub days_to_end_of_extended_support: Option<i32>,
+    pub calendar_source: Option<String>,
+    pub nodes: Option<i32>,
+    pub node_groups: Option<i32>,
+    pub self_managed_node_groups: Option<i32>,
+    pub fargate_profiles: Option<i32>,
+    pub addons: Option<i32>,
+    pub required_findings: i32,
+    pub recommended_findings: i32,
+    pub collection_errors: i32,
+    pub duration_ms: i64,
+    pub tool_version: String,
+}
+
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// The `findings` rows of one report.
+pub fn finding_rows(report: &Report, run_time: DateTime<Utc>) -> Vec<FindingRow> {
+    let m = &report.metadata;
+    report
+        .findings
+        .iter()
+        .map(|f| FindingRow {
+            schema_version: SCHEMA_VERSION,
+            run_id: m.run_id.to_string(),
+            run_time,
+            account_id: m.account_id.clone(),
+            region: m.region.clone(),
+            cluster_name: m.cluster_name.clone(),
+            cluster_arn: m.cluster_arn.clone(),
+            current_version: m.current_version.to_string(),
+            target_version: m.target_version.to_string(),
+            code: f.code.clone(),
+            title: f.title.clone(),
+            remediation: f.remediation.as_str().to_string(),
+            category: f.category.as_str().to_string(),
+            resource_kind: f.resource_kind.clone(),
+            resource_namespace: f.resource_namespace.clone(),
+            resource_name: f.resource_name.clone(),
+            message: f.message.clone(),
+            details: f.details.to_string(),
+            tool_version: m.tool_version.clone(),
+        })
+        .collect()
+}
+
+/// The `clusters` row of one analyzed cluster.
+pub fn cluster_row(
+    report: &Report,
+    snapshot: &crate::snapshot::Snapshot,
+    run_time: DateTime<Utc>,
+    duration_ms: i64,
+) -> ClusterRow {
+    let m = &report.metadata;
+    let aws = snapshot.aws.as_ref();
+    let partial = !report.collection_errors.is_empty();
+    ClusterRow {
+        schema_version: SCHEMA_VERSION,
+        run_id: m.run_id.to_string(),
+        run_time,
+        account_id: m.account_id.clone(),
+        region: m.region.clone(),
+        cluster_name: m.cluster_name.clone(),
+        cluster_arn: m.cluster_arn.clone(),
+        status: if partial { "partial" } else { "ok" }.into(),
+        error: partial.then(|| {
+            report
+                .collection_errors
+                .iter()
+                .map(|e| format!("{}: {}", e.source, e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        }),
+        current_version: Some(m.current_version.to_string()),
+        target_version: Some(m.target_version.to_string()),
+        platform_version: m.platform_version.clone(),
+        support_status: m.support.as_ref().map(|s| s.status.as_str().into()),
+        end_of_standard_support: m.support.as_ref().map(|s| s.end_of_standard_support),
+        end_of_extended_support: m.support.as_ref().map(|s| s.end_of_extended_support),
+        days_to_end_of_standard_support: m
+            .support
+            .as_ref()
+            .map(|s| s.days_to_end_of_standard_support as i32),
+        days_to_end_of_extended_support: m
+            .support
+            .as_ref()
+            .map(|s| s.days_to_end_of_extended_support as i32),
+        calendar_source: m.support.as_ref().map(|s| s.source.as_str().into()),
+        nodes: Some(count(snapshot.kubernetes.nodes.len())),
+        node_groups: aws.map(|a| count(a.node_groups.len())),
+        self_managed_node_groups: aws.map(|a| count(a.self_managed_groups.len())),
+        fargate_profiles: aws.map(|a| count(a.fargate_profiles.len())),
+        addons: aws.map(|a| count(a.addons.len())),
+        required_findings: count(report.summary.required),
+        recommended_findings: count(report.summary.recommended),
+        collection_errors: count(report.collection_errors.len()),
+        duration_ms,
+        tool_version: m.tool_version.clone(),
+    }
+}
+
+/// The `clusters` row of a cluster that could not be read: silence is a problem, not "no
+/// findings".
+pub fn error_row(
+    run_id: &str,
+    run_time: DateTime<Utc>,
+    cluster: &str,
+    region: Option<String>,
+    error: String,
+    duration_ms: i64,
+) -> ClusterRow {
+    ClusterRow {
+        schema_version: SCHEMA_VERSION,
+        run_id: run_id.to_string(),
+        run_time,
+        region,
+        cluster_name: cluster.to_string(),
+        status: "error".into(),
+        error: Some(error),
+        duration_ms,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        ..ClusterRow::default()
+    }
+}
+
+/// `eksup schema --format glue-json`: each table's columns as Glue `Column` objects.
+pub fn glue_json() -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for t in TABLES {
+        let columns: Vec<serde_json::Value> = t
+            .columns
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "Name": c.name,
+                    "Type": c.kind.glue(),
+                    "Comment": c.comment,
+                    "Parameters": {"eksup.nullable": c.nullable.to_string()},
+                })
+            })
+            .collect();
+        out.insert(t.name.to_string(), serde_json::Value::Array(columns));
+    }
+    out.insert("schema_version".into(), SCHEMA_VERSION.into());
+    serde_json::Value::Object(out)
+}
+
+/// `eksup schema --format ddl`: Athena DDL for both tables, partitioned by `dt` with
+/// partition projection, over `${bucket}`/`${prefix}` placeholders for the deployment.
+pub fn athena_ddl() -> String {
+    let mut out = String::new();
+    for t in TABLES {
+        let cols: Vec<String> = t
+            .columns
+            .iter()
+            .map(|c| {
+                format!(
+                    "  `{}` {} COMMENT '{}'",
+                    c.name,
+                    c.kind.glue(),
+                    c.comment.replace('\'', "''")
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "-- {comment}\nCREATE EXTERNAL TABLE IF NOT EXISTS {name} (\n{cols}\n)\nPARTITIONED BY (`dt` string)\nSTORED AS PARQUET\nLOCATION 's3://${{bucket}}/${{prefix}}/{name}/'\nTBLPROPERTIES (\n  'projection.enabled' = 'true',\n  'projection.dt.type' = 'date',\n  'projection.dt.format' = 'yyyy-MM-dd',\n  'projection.dt.range' = '2024-01-01,NOW',\n  'projection.dt.interval' = '1',\n  'projection.dt.interval.unit' = 'DAYS',\n  'storage.location.template' = 's3://${{bucket}}/${{prefix}}/{name}/dt=${{dt}}/'\n);\n\n",
+            comment = t.comment,
+            name = t.name,
+            cols = cols.join(",\n"),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys_of<T: Serialize + Default>() -> Vec<String> {
+        match serde_json::to_value(T::default()).unwrap() {
+            serde_json::Value::Object(m) => m.keys().cloned().collect(),
+            _ => unreachable!(),
+        }
+    }
+
+    fn declared(t: &Table) -> Vec<String> {
+        t.columns.iter().map(|c| c.name.to_string()).collect()
+    }
+
+    #[test]
+    fn row_structs_match_the_declared_columns_in_order() {
+        // serde_json keeps struct field order only with preserve_order; compare as sets and
+        // check the order through the JSON the sinks write instead.
+        let mut keys = keys_of::<ClusterRow>();
+        let mut cols = declared(&CLUSTERS);
+        keys.sort();
+        cols.sort();
+        assert_eq!(keys, cols);
+        let mut keys = keys_of::<FindingRow>();
+        let mut cols = declared(&FINDINGS);
+        keys.sort();
+        cols.sort();
+        assert_eq!(keys, cols);
+    }
+
+    #[test]
+    fn columns_are_unique_and_start_with_the_schema_version() {
+        for t in TABLES {
+            let mut names: Vec<&str> = t.columns.iter().map(|c| c.name).collect();
+            assert_eq!(names[0], "schema_version");
+            names.sort();
+            let before = names.len();
+            names.dedup();
+            assert_eq!(before, names.len(), "{}", t.name);
+        }
+    }
+
+    #[test]
+    fn ddl_uses_partition_projection_on_dt() {
+        let ddl = athena_ddl();
+        assert!(ddl.contains("CREATE EXTERNAL TABLE IF NOT EXISTS findings ("));
+        assert!(ddl.contains("'projection.dt.type' = 'date'"));
+        assert!(ddl.contains("`days_to_end_of_standard_support` int"));
+    }
+}
