@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::checks::{CheckSettings, evaluate};
 use crate::cli::{AnalyzeArgs, ClusterArgs};
 use crate::collect::{self, Target};
-use crate::config::{self, FailOn, Format, Settings};
+use crate::config::{self, FailOn, Format, Settings, TargetSettings};
 use crate::error::{Error, exit};
 use crate::finding::Remediation;
 use crate::render::render;
@@ -34,47 +34,66 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// Reads the configuration (file from `--config` or the working directory, then the
-    /// environment) and lays the flags over it.
-    pub fn resolve(args: ClusterArgs, cwd: &Path) -> Result<(Self, Settings), Error> {
-        let file = config::find_file(args.config.as_deref(), cwd);
-        let settings = config::load(file.as_deref(), None)?;
-        let target_version = match args.target_version {
-            Some(v) => Some(v),
-            None => settings
-                .target_version
-                .as_deref()
-                .map(str::parse)
-                .transpose()?,
-        };
-        let input = match args.snapshot {
-            Some(path) => Input::Snapshot(path),
+    /// The selection of one target; unset fields fall back to the top-level settings.
+    pub fn for_target(
+        t: &TargetSettings,
+        settings: &Settings,
+        as_of: Option<chrono::NaiveDate>,
+    ) -> Result<Self, Error> {
+        let target_version = t
+            .target_version
+            .as_deref()
+            .or(settings.target_version.as_deref())
+            .map(str::parse)
+            .transpose()?;
+        let input = match &t.snapshot {
+            Some(path) => Input::Snapshot(path.clone()),
             None => {
                 let target = Target {
-                    cluster: args.cluster.or(settings.cluster.clone()),
-                    region: args.region.or(settings.region.clone()),
-                    profile: args.profile.or(settings.profile.clone()),
-                    use_aws: !(args.no_aws || settings.no_aws),
-                    kubeconfig: args.kubeconfig.or(settings.kubeconfig.clone()),
-                    context: args.context.or(settings.context.clone()),
-                    in_cluster: args.in_cluster || settings.in_cluster,
+                    cluster: t.cluster.clone(),
+                    region: t.region.clone().or(settings.region.clone()),
+                    profile: t.profile.clone().or(settings.profile.clone()),
+                    use_aws: !t.no_aws,
+                    kubeconfig: t.kubeconfig.clone(),
+                    context: t.context.clone(),
+                    in_cluster: t.in_cluster,
                     target_version,
                 };
                 if target.use_aws && target.cluster.is_none() {
                     return Err(Error::Usage(
-                        "no cluster given: pass --cluster NAME, --snapshot FILE, or --no-aws with --kubeconfig".into(),
+                        "no cluster given: pass --cluster NAME (or set `cluster` / EKSUP_CLUSTER), --snapshot FILE, or --no-aws with --kubeconfig".into(),
                     ));
                 }
                 Input::Cluster(target)
             }
         };
-        let selection = Self {
+        Ok(Self {
             input,
             target_version,
-            save_snapshot: args.save_snapshot,
-            as_of: args.as_of,
+            save_snapshot: None,
+            as_of,
             checks: settings.checks.clone(),
+        })
+    }
+
+    /// Reads the configuration (file from `--config` or the working directory, then the
+    /// environment) and lays the flags over it.
+    pub fn resolve(args: ClusterArgs, cwd: &Path) -> Result<(Self, Settings), Error> {
+        let file = config::find_file(args.config.as_deref(), cwd);
+        let settings = config::load(file.as_deref(), None)?;
+        let target = TargetSettings {
+            cluster: args.cluster.or(settings.cluster.clone()),
+            region: args.region,
+            profile: args.profile,
+            target_version: args.target_version.map(|v| v.to_string()),
+            kubeconfig: args.kubeconfig.or(settings.kubeconfig.clone()),
+            context: args.context.or(settings.context.clone()),
+            in_cluster: args.in_cluster || settings.in_cluster,
+            no_aws: args.no_aws || settings.no_aws,
+            snapshot: args.snapshot,
         };
+        let mut selection = Self::for_target(&target, &settings, args.as_of)?;
+        selection.save_snapshot = args.save_snapshot;
         Ok((selection, settings))
     }
 }

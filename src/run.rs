@@ -12,7 +12,6 @@ use uuid::Uuid;
 
 use crate::analyze::{self, Input, Selection};
 use crate::cli::{ClusterArgs, RunArgs};
-use crate::collect::Target;
 use crate::config::{self, Settings, TargetSettings};
 use crate::error::{Error, exit};
 use crate::sink::s3::{S3Settings, S3Sink};
@@ -30,37 +29,6 @@ fn flags_name_a_target(a: &ClusterArgs) -> bool {
         || a.context.is_some()
         || a.in_cluster
         || a.no_aws
-}
-
-fn target_from(
-    t: &TargetSettings,
-    settings: &Settings,
-) -> Result<(Input, Option<crate::version::KubeVersion>), Error> {
-    let target_version = t
-        .target_version
-        .as_deref()
-        .or(settings.target_version.as_deref())
-        .map(str::parse)
-        .transpose()?;
-    if let Some(path) = &t.snapshot {
-        return Ok((Input::Snapshot(path.clone()), target_version));
-    }
-    let target = Target {
-        cluster: t.cluster.clone(),
-        region: t.region.clone().or(settings.region.clone()),
-        profile: t.profile.clone().or(settings.profile.clone()),
-        use_aws: !t.no_aws,
-        kubeconfig: t.kubeconfig.clone(),
-        context: t.context.clone(),
-        in_cluster: t.in_cluster,
-        target_version,
-    };
-    if target.use_aws && target.cluster.is_none() {
-        return Err(Error::Usage(
-            "a target names no cluster: set `cluster` (or EKSUP_CLUSTER)".into(),
-        ));
-    }
-    Ok((Input::Cluster(target), target_version))
 }
 
 /// The targets: the flags' one target, else `targets` from the configuration, else the
@@ -93,16 +61,7 @@ fn selections(args: ClusterArgs, cwd: &Path) -> Result<(Vec<Selection>, Settings
     }
     let selections = list
         .iter()
-        .map(|t| {
-            let (input, target_version) = target_from(t, &settings)?;
-            Ok(Selection {
-                input,
-                target_version,
-                save_snapshot: None,
-                as_of,
-                checks: settings.checks.clone(),
-            })
-        })
+        .map(|t| Selection::for_target(t, &settings, as_of))
         .collect::<Result<Vec<_>, Error>>()?;
     Ok((selections, settings))
 }

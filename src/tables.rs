@@ -73,35 +73,43 @@ const fn col(
 
 use ColumnType::{Date, Int32, Int64, String as Str, Timestamp};
 
-/// A table: its name (also the S3 prefix) and columns, in order.
+/// A table: its name (also the S3 prefix) and columns, in order: the identifying
+/// [`LEADING`] columns, the table's own, then [`TRAILING`].
 #[derive(Debug)]
 pub struct Table {
     pub name: &'static str,
     pub comment: &'static str,
-    pub columns: &'static [Column],
+    own_columns: &'static [Column],
 }
+
+/// The columns every table starts with: which run and which cluster a row belongs to.
+const LEADING: &[Column] = &[
+    col(
+        "schema_version",
+        Int32,
+        false,
+        "version of this table's columns",
+    ),
+    col(
+        "run_id",
+        Str,
+        false,
+        "the run that wrote the row (UUIDv7, time-ordered)",
+    ),
+    col("run_time", Timestamp, false, "when the run started"),
+    col("account_id", Str, true, "AWS account of the cluster"),
+    col("region", Str, true, "AWS region of the cluster"),
+    col("cluster_name", Str, false, "cluster name"),
+    col("cluster_arn", Str, true, "cluster ARN"),
+];
+
+/// The columns every table ends with.
+const TRAILING: &[Column] = &[col("tool_version", Str, false, "eksup version")];
 
 pub static FINDINGS: Table = Table {
     name: "findings",
     comment: "One row per finding per cluster per run.",
-    columns: &[
-        col(
-            "schema_version",
-            Int32,
-            false,
-            "version of this table's columns",
-        ),
-        col(
-            "run_id",
-            Str,
-            false,
-            "the run that wrote the row (UUIDv7, time-ordered)",
-        ),
-        col("run_time", Timestamp, false, "when the run started"),
-        col("account_id", Str, true, "AWS account of the cluster"),
-        col("region", Str, true, "AWS region of the cluster"),
-        col("cluster_name", Str, false, "cluster name"),
-        col("cluster_arn", Str, true, "cluster ARN"),
+    own_columns: &[
         col(
             "current_version",
             Str,
@@ -138,31 +146,13 @@ pub static FINDINGS: Table = Table {
             false,
             "check-specific facts as a JSON object",
         ),
-        col("tool_version", Str, false, "eksup version"),
     ],
 };
 
 pub static CLUSTERS: Table = Table {
     name: "clusters",
     comment: "One row per cluster per run, also for clusters that could not be read (status = error).",
-    columns: &[
-        col(
-            "schema_version",
-            Int32,
-            false,
-            "version of this table's columns",
-        ),
-        col(
-            "run_id",
-            Str,
-            false,
-            "the run that wrote the row (UUIDv7, time-ordered)",
-        ),
-        col("run_time", Timestamp, false, "when the run started"),
-        col("account_id", Str, true, "AWS account of the cluster"),
-        col("region", Str, true, "AWS region of the cluster"),
-        col("cluster_name", Str, false, "cluster name"),
-        col("cluster_arn", Str, true, "cluster ARN"),
+    own_columns: &[
         col(
             "status",
             Str,
@@ -243,17 +233,20 @@ pub static CLUSTERS: Table = Table {
             "sources that could not be read",
         ),
         col("duration_ms", Int64, false, "time spent on this cluster"),
-        col("tool_version", Str, false, "eksup version"),
     ],
 };
 
 pub static TABLES: [&Table; 2] = [&FINDINGS, &CLUSTERS];
 
 impl Table {
+    /// Every column, in order.
+    pub fn columns(&self) -> impl Iterator<Item = &'static Column> {
+        LEADING.iter().chain(self.own_columns).chain(TRAILING)
+    }
+
     pub fn arrow_schema(&self) -> Arc<Schema> {
         Arc::new(Schema::new(
-            self.columns
-                .iter()
+            self.columns()
                 .map(|c| Field::new(c.name, c.kind.arrow(), c.nullable))
                 .collect::<Vec<_>>(),
         ))
@@ -435,8 +428,7 @@ pub fn glue_json() -> serde_json::Value {
     let mut out = serde_json::Map::new();
     for t in TABLES {
         let columns: Vec<serde_json::Value> = t
-            .columns
-            .iter()
+            .columns()
             .map(|c| {
                 serde_json::json!({
                     "Name": c.name,
@@ -458,8 +450,7 @@ pub fn athena_ddl() -> String {
     let mut out = String::new();
     for t in TABLES {
         let cols: Vec<String> = t
-            .columns
-            .iter()
+            .columns()
             .map(|c| {
                 format!(
                     "  `{}` {} COMMENT '{}'",
@@ -491,7 +482,7 @@ mod tests {
     }
 
     fn declared(t: &Table) -> Vec<String> {
-        t.columns.iter().map(|c| c.name.to_string()).collect()
+        t.columns().map(|c| c.name.to_string()).collect()
     }
 
     #[test]
@@ -513,7 +504,7 @@ mod tests {
     #[test]
     fn columns_are_unique_and_start_with_the_schema_version() {
         for t in TABLES {
-            let mut names: Vec<&str> = t.columns.iter().map(|c| c.name).collect();
+            let mut names: Vec<&str> = t.columns().map(|c| c.name).collect();
             assert_eq!(names[0], "schema_version");
             names.sort();
             let before = names.len();

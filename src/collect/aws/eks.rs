@@ -166,6 +166,26 @@ pub async fn describe_cluster(
     })
 }
 
+/// Runs `describe` for every item, a few at a time, and returns the results sorted by
+/// `key`; the first failure fails the source.
+async fn describe_each<I, T, F, Fut>(
+    items: Vec<I>,
+    describe: F,
+    key: fn(&T) -> &str,
+) -> Result<Vec<T>, String>
+where
+    F: Fn(I) -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let mut out: Vec<T> = futures::stream::iter(items)
+        .map(describe)
+        .buffer_unordered(DESCRIBE_CONCURRENCY)
+        .try_collect()
+        .await?;
+    out.sort_by(|a, b| key(a).cmp(key(b)));
+    Ok(out)
+}
+
 fn nodegroup_issue(i: &Issue) -> (&str, &str, &[String]) {
     (
         i.code().map_or("", |c| c.as_str()),
@@ -184,8 +204,9 @@ pub async fn node_groups(client: &Client, cluster: &str) -> Result<Vec<NodeGroup
         .try_collect()
         .await
         .map_err(|e| message("ListNodegroups", "eks:ListNodegroups", &e))?;
-    futures::stream::iter(names)
-        .map(|name| async move {
+    describe_each(
+        names,
+        |name| async move {
             let out = client
                 .describe_nodegroup()
                 .cluster_name(cluster)
@@ -227,14 +248,10 @@ pub async fn node_groups(client: &Client, cluster: &str) -> Result<Vec<NodeGroup
                     .unwrap_or_default(),
                 name,
             })
-        })
-        .buffer_unordered(DESCRIBE_CONCURRENCY)
-        .try_collect::<Vec<_>>()
-        .await
-        .map(|mut v| {
-            v.sort_by(|a, b| a.name.cmp(&b.name));
-            v
-        })
+        },
+        |x| &x.name,
+    )
+    .await
 }
 
 pub async fn fargate_profiles(
@@ -250,8 +267,9 @@ pub async fn fargate_profiles(
         .try_collect()
         .await
         .map_err(|e| message("ListFargateProfiles", "eks:ListFargateProfiles", &e))?;
-    futures::stream::iter(names)
-        .map(|name| async move {
+    describe_each(
+        names,
+        |name| async move {
             let out = client
                 .describe_fargate_profile()
                 .cluster_name(cluster)
@@ -271,14 +289,10 @@ pub async fn fargate_profiles(
                     .collect(),
                 name,
             })
-        })
-        .buffer_unordered(DESCRIBE_CONCURRENCY)
-        .try_collect::<Vec<_>>()
-        .await
-        .map(|mut v| {
-            v.sort_by(|a, b| a.name.cmp(&b.name));
-            v
-        })
+        },
+        |x| &x.name,
+    )
+    .await
 }
 
 pub async fn addons(client: &Client, cluster: &str) -> Result<Vec<Addon>, String> {
@@ -291,8 +305,9 @@ pub async fn addons(client: &Client, cluster: &str) -> Result<Vec<Addon>, String
         .try_collect()
         .await
         .map_err(|e| message("ListAddons", "eks:ListAddons", &e))?;
-    futures::stream::iter(names)
-        .map(|name| async move {
+    describe_each(
+        names,
+        |name| async move {
             let out = client
                 .describe_addon()
                 .cluster_name(cluster)
@@ -321,14 +336,10 @@ pub async fn addons(client: &Client, cluster: &str) -> Result<Vec<Addon>, String
                     .unwrap_or_default(),
                 name,
             })
-        })
-        .buffer_unordered(DESCRIBE_CONCURRENCY)
-        .try_collect::<Vec<_>>()
-        .await
-        .map(|mut v| {
-            v.sort_by(|a, b| a.name.cmp(&b.name));
-            v
-        })
+        },
+        |x| &x.name,
+    )
+    .await
 }
 
 /// One paginated `DescribeAddonVersions` for a Kubernetes version, covering every addon.
@@ -381,8 +392,9 @@ pub async fn insights(client: &Client, cluster: &str) -> Result<Vec<Insight>, St
         .try_collect()
         .await
         .map_err(|e| message("ListInsights", "eks:ListInsights", &e))?;
-    futures::stream::iter(summaries)
-        .map(|s| async move {
+    describe_each(
+        summaries,
+        |s| async move {
             let status = s.insight_status();
             let mut insight = Insight {
                 id: s.id().unwrap_or_default().to_string(),
@@ -414,14 +426,10 @@ pub async fn insights(client: &Client, cluster: &str) -> Result<Vec<Insight>, St
                     .and_then(|i| i.recommendation().map(str::to_string));
             }
             Ok(insight)
-        })
-        .buffer_unordered(DESCRIBE_CONCURRENCY)
-        .try_collect::<Vec<_>>()
-        .await
-        .map(|mut v| {
-            v.sort_by(|a, b| a.name.cmp(&b.name));
-            v
-        })
+        },
+        |x| &x.name,
+    )
+    .await
 }
 
 fn date(d: Option<&aws_smithy_types::DateTime>) -> Option<chrono::NaiveDate> {
