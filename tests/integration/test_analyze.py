@@ -182,5 +182,12 @@ def test_kubernetes_only_with_kubeconfig(certs, tmp_path):
         meta = report["metadata"]
         assert (meta["cluster_name"], meta["cluster_source"], meta["current_version"]) == ("edge", "kubernetes-only", "1.34")
         assert meta["account_id"] is None
+        # Every AWS and EKS check is listed as skipped, with the reason.
+        skipped = {s["code"]: s["reason"] for s in report["skipped_checks"]}
+        aws_and_eks = {f"AWS00{i}" for i in range(1, 6)} | {f"EKS0{i:02d}" for i in range(1, 12)}
+        assert aws_and_eks <= set(skipped)
+        assert skipped["EKS005"] == "needs the EKS and AWS APIs, which this run did not use (--no-aws)"
+        text = run_eksup(["analyze", "--no-aws", "--kubeconfig", str(kubeconfig), "--context", "edge"], tmp_path)
+        assert "Skipped checks:\n  AWS001  needs the EKS and AWS APIs" in text.stdout
     finally:
         kube.stop()
