@@ -40,7 +40,14 @@ fn selections(args: ClusterArgs, cwd: &Path) -> Result<(Vec<Selection>, Settings
     }
     let as_of = args.as_of;
     let file = config::find_file(args.config.as_deref(), cwd);
-    let settings = config::load(file.as_deref(), None)?;
+    let mut settings = config::load(file.as_deref(), None)?;
+    // Flags that are not a target themselves still win over the configuration's defaults.
+    settings.region = args.region.or(settings.region);
+    settings.profile = args.profile.or(settings.profile);
+    settings.target_version = args
+        .target_version
+        .map(|v| v.to_string())
+        .or(settings.target_version);
     let mut list: Vec<TargetSettings> = settings.targets.clone();
     if list.is_empty() && (settings.cluster.is_some() || settings.in_cluster) {
         list.push(TargetSettings {

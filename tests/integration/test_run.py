@@ -179,6 +179,14 @@ def test_a_failing_target_gets_an_error_row_and_the_others_complete(eks_cluster,
     assert by_name["vanished"]["current_version"] is None
 
 
+def test_flags_override_configured_targets_defaults(tmp_path):
+    write_config(tmp_path, [DEMO], "directory: out\nstdout: false")
+    run = run_eksup(["run", "--target-version", "1.34"], tmp_path)
+    assert run.code == 0, run.stderr
+    row = pq.read_table(next((tmp_path / "out" / "clusters").rglob("*.parquet"))).to_pylist()[0]
+    assert (row["current_version"], row["target_version"]) == ("1.34", "1.34")
+
+
 def test_schema_ddl_declares_partition_projection(tmp_path):
     run = run_eksup(["schema", "--format", "ddl"], tmp_path)
     assert run.code == 0
