@@ -11,6 +11,7 @@ pub mod s3;
 
 use std::path::PathBuf;
 
+use bytes::Bytes;
 use futures::StreamExt;
 
 use crate::report::Report;
@@ -25,11 +26,12 @@ pub struct Batch {
     pub reports: Vec<Report>,
 }
 
-/// One object to write: key, body and content type.
+/// One object to write: key, body and content type. The body is shared, not copied, by the
+/// sinks that write it.
 #[derive(Debug)]
 pub struct Object {
     pub key: String,
-    pub body: Vec<u8>,
+    pub body: Bytes,
     pub content_type: &'static str,
 }
 
@@ -40,22 +42,22 @@ pub fn encode(batch: &Batch, layout: &Layout) -> Result<Vec<Object>, String> {
     let mut objects = vec![
         Object {
             key: layout.parquet(FINDINGS.name),
-            body: encode::parquet(&FINDINGS, &findings_json)?,
+            body: encode::parquet(&FINDINGS, &findings_json)?.into(),
             content_type: "application/vnd.apache.parquet",
         },
         Object {
             key: layout.parquet(CLUSTERS.name),
-            body: encode::parquet(&CLUSTERS, &clusters_json)?,
+            body: encode::parquet(&CLUSTERS, &clusters_json)?.into(),
             content_type: "application/vnd.apache.parquet",
         },
         Object {
             key: layout.json_lines(FINDINGS.name),
-            body: findings_json,
+            body: findings_json.into(),
             content_type: "application/x-ndjson",
         },
         Object {
             key: layout.json_lines(CLUSTERS.name),
-            body: clusters_json,
+            body: clusters_json.into(),
             content_type: "application/x-ndjson",
         },
     ];
@@ -67,7 +69,9 @@ pub fn encode(batch: &Batch, layout: &Layout) -> Result<Vec<Object>, String> {
                 m.region.as_deref(),
                 &m.cluster_name,
             ),
-            body: serde_json::to_vec_pretty(report).expect("a report serializes"),
+            body: serde_json::to_vec_pretty(report)
+                .expect("a report serializes")
+                .into(),
             content_type: "application/json",
         });
     }

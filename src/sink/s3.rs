@@ -4,6 +4,7 @@
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 /// The `outputs.s3` settings.
@@ -89,7 +90,8 @@ impl S3Sink {
         )
     }
 
-    pub async fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> Result<(), String> {
+    /// Writes `body` (a cheap, reference-counted handle) to `key`.
+    pub async fn put(&self, key: &str, body: Bytes, content_type: &str) -> Result<(), String> {
         if body.len() as u64 > self.settings.multipart_threshold_bytes {
             return self.put_multipart(key, body, content_type).await;
         }
@@ -116,7 +118,7 @@ impl S3Sink {
     async fn put_multipart(
         &self,
         key: &str,
-        body: Vec<u8>,
+        body: Bytes,
         content_type: &str,
     ) -> Result<(), String> {
         let s = &self.settings;
@@ -137,8 +139,10 @@ impl S3Sink {
         let part_size = (s.multipart_threshold_bytes as usize).max(MIN_PART);
         let mut parts = Vec::new();
         let result: Result<(), String> = async {
-            for (i, chunk) in body.chunks(part_size).enumerate() {
+            for (i, start) in (0..body.len()).step_by(part_size).enumerate() {
                 let number = i32::try_from(i + 1).map_err(|_| "too many parts".to_string())?;
+                // A slice shares the body's buffer: no part is copied.
+                let chunk = body.slice(start..(start + part_size).min(body.len()));
                 let out = self
                     .client
                     .upload_part()
@@ -146,7 +150,7 @@ impl S3Sink {
                     .key(key)
                     .upload_id(&upload_id)
                     .part_number(number)
-                    .body(ByteStream::from(chunk.to_vec()))
+                    .body(ByteStream::from(chunk))
                     .set_expected_bucket_owner(s.expected_bucket_owner.clone())
                     .send()
                     .await
