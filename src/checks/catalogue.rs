@@ -26,6 +26,8 @@ pub struct Check {
     pub doc_url: &'static str,
     /// Why the check does not apply to an EKS local cluster on Outposts (`None`: it does).
     pub not_on_local_outposts: Option<&'static str>,
+    /// A condition on the collected data beyond its sources; returns why it is unmet.
+    pub precondition: Option<fn(&Context) -> Option<String>>,
     pub run: fn(&Context) -> Vec<Finding>,
 }
 
@@ -49,6 +51,7 @@ static CATALOGUE: &[Check] = &[
         advice: "Free addresses in the node group, Fargate and self-managed subnets of each zone (fewer than 30: required, 100: recommended), or add subnets, so replacement nodes and pods get IPs.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html",
         not_on_local_outposts: None,
+        precondition: None,
         run: aws::data_plane_ips,
     },
     Check {
@@ -61,6 +64,7 @@ static CATALOGUE: &[Check] = &[
         advice: "Free addresses in the ENIConfig subnets of each zone (fewer than 16: required, 256: recommended), or add larger pod subnets.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/cni-custom-network.html",
         not_on_local_outposts: None,
+        precondition: None,
         run: aws::custom_networking_ips,
     },
     Check {
@@ -73,6 +77,7 @@ static CATALOGUE: &[Check] = &[
         advice: "Request a higher Running On-Demand Standard instances quota (L-1216C47A): a node rollout runs old and new nodes side by side.",
         doc_url: "https://docs.aws.amazon.com/servicequotas/latest/userguide/request-quota-increase.html",
         not_on_local_outposts: None,
+        precondition: None,
         run: aws::ec2_vcpu_quota,
     },
     Check {
@@ -85,6 +90,7 @@ static CATALOGUE: &[Check] = &[
         advice: "Request a higher gp2 storage quota (L-D18FCD1D): new nodes bring new root volumes.",
         doc_url: "https://docs.aws.amazon.com/servicequotas/latest/userguide/request-quota-increase.html",
         not_on_local_outposts: None,
+        precondition: None,
         run: aws::ebs_gp2_quota,
     },
     Check {
@@ -97,6 +103,7 @@ static CATALOGUE: &[Check] = &[
         advice: "Request a higher gp3 storage quota (L-7A658B76): new nodes bring new root volumes.",
         doc_url: "https://docs.aws.amazon.com/servicequotas/latest/userguide/request-quota-increase.html",
         not_on_local_outposts: None,
+        precondition: None,
         run: aws::ebs_gp3_quota,
     },
     Check {
@@ -109,6 +116,7 @@ static CATALOGUE: &[Check] = &[
         advice: "Make sure at least 2 availability zones of the cluster subnets have 5 or more free IPs each; the control-plane upgrade places new ENIs there.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html#network-requirements-subnets",
         not_on_local_outposts: None,
+        precondition: None,
         run: eks::control_plane_ips,
     },
     Check {
@@ -121,6 +129,7 @@ static CATALOGUE: &[Check] = &[
         advice: "Resolve the cluster's health issues (IAM role, subnets, security groups, KMS key) before upgrading; EKS refuses or fails upgrades of unhealthy clusters.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/APIReference/API_ClusterIssue.html",
         not_on_local_outposts: None,
+        precondition: None,
         run: eks::cluster_health,
     },
     Check {
@@ -133,6 +142,7 @@ static CATALOGUE: &[Check] = &[
         advice: "Resolve the node group's health issues before updating it; an update of a degraded node group fails.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/APIReference/API_Issue.html",
         not_on_local_outposts: NO_MANAGED_NODES,
+        precondition: None,
         run: eks::node_group_health,
     },
     Check {
@@ -145,6 +155,7 @@ static CATALOGUE: &[Check] = &[
         advice: "Resolve the addon's health issues before updating it.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/APIReference/API_AddonIssue.html",
         not_on_local_outposts: NO_ADDONS,
+        precondition: None,
         run: eks::addon_health,
     },
     Check {
@@ -157,6 +168,7 @@ static CATALOGUE: &[Check] = &[
         advice: "Update each addon to a version supported on every Kubernetes version of the upgrade path, ideally the target's default.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/updating-an-add-on.html",
         not_on_local_outposts: NO_ADDONS,
+        precondition: Some(eks::addon_catalogues_missing),
         run: eks::addon_versions,
     },
     Check {
@@ -169,6 +181,7 @@ static CATALOGUE: &[Check] = &[
         advice: "Roll the node group to the launch-template version you intend, so the upgrade does not also ship unreviewed template changes.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html",
         not_on_local_outposts: NO_MANAGED_NODES,
+        precondition: None,
         run: eks::node_group_template_drift,
     },
     Check {
@@ -181,6 +194,7 @@ static CATALOGUE: &[Check] = &[
         advice: "Roll the Auto Scaling group to the launch-template version you intend; move groups off launch configurations.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/update-workers.html",
         not_on_local_outposts: None,
+        precondition: None,
         run: eks::self_managed_template_drift,
     },
     Check {
@@ -193,6 +207,7 @@ static CATALOGUE: &[Check] = &[
         advice: "Move node groups from Amazon Linux 2 to AL2023 or Bottlerocket; EKS publishes no AL2 AMIs for Kubernetes 1.33 and later.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/al2023.html",
         not_on_local_outposts: NO_MANAGED_NODES,
+        precondition: None,
         run: eks::amazon_linux_2,
     },
     Check {
@@ -205,6 +220,7 @@ static CATALOGUE: &[Check] = &[
         advice: "Follow the insight's recommendation (usually: stop using an API removed in the target version).",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/cluster-insights.html",
         not_on_local_outposts: NO_INSIGHTS,
+        precondition: None,
         run: eks::upgrade_insights,
     },
     Check {
@@ -217,6 +233,7 @@ static CATALOGUE: &[Check] = &[
         advice: "Follow the insight's recommendation to fix the misconfiguration.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/cluster-insights.html",
         not_on_local_outposts: NO_INSIGHTS,
+        precondition: None,
         run: eks::misconfiguration_insights,
     },
     Check {
@@ -229,6 +246,7 @@ static CATALOGUE: &[Check] = &[
         advice: "Upgrade before standard support ends: extended support costs extra, and at its end EKS upgrades the cluster itself.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html",
         not_on_local_outposts: None,
+        precondition: None,
         run: eks::end_of_support,
     },
     Check {
@@ -240,6 +258,7 @@ static CATALOGUE: &[Check] = &[
         needs: &[source::NODES],
         advice: "Upgrade or replace nodes so that no kubelet is more than 3 minors behind the control plane after the upgrade; align node versions with the control plane before each hop.",
         not_on_local_outposts: None,
+        precondition: None,
         doc_url: "https://kubernetes.io/releases/version-skew-policy/#kubelet",
         run: kubernetes::nodes::kubelet_skew,
     },
@@ -252,6 +271,7 @@ static CATALOGUE: &[Check] = &[
         needs: &[source::HPAS],
         advice: "Run at least the configured minimum of replicas (default 2), or raise the HorizontalPodAutoscaler's minReplicas, so a node drain never takes the whole workload down.",
         not_on_local_outposts: None,
+        precondition: None,
         doc_url: "https://docs.aws.amazon.com/eks/latest/best-practices/application.html",
         run: kubernetes::workloads::too_few_replicas,
     },
@@ -264,6 +284,7 @@ static CATALOGUE: &[Check] = &[
         needs: &[],
         advice: "Set spec.minReadySeconds so a new pod must stay ready for a while before the rollout or drain moves on.",
         not_on_local_outposts: None,
+        precondition: None,
         doc_url: "https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#min-ready-seconds",
         run: kubernetes::workloads::min_ready_seconds,
     },
@@ -276,6 +297,7 @@ static CATALOGUE: &[Check] = &[
         needs: &[source::PDBS],
         advice: "Add a PodDisruptionBudget selecting the workload's pods with minAvailable or maxUnavailable set, so node drains keep enough replicas running.",
         not_on_local_outposts: None,
+        precondition: None,
         doc_url: "https://kubernetes.io/docs/tasks/run-application/configure-pdb/",
         run: kubernetes::workloads::pod_disruption_budget,
     },
@@ -288,6 +310,7 @@ static CATALOGUE: &[Check] = &[
         needs: &[],
         advice: "Spread replicas across nodes and zones with topologySpreadConstraints or podAntiAffinity; node affinity alone does not spread pods.",
         not_on_local_outposts: None,
+        precondition: None,
         doc_url: "https://kubernetes.io/docs/concepts/scheduling-eviction/topology-spread-constraints/",
         run: kubernetes::workloads::spread,
     },
@@ -300,6 +323,7 @@ static CATALOGUE: &[Check] = &[
         needs: &[],
         advice: "Give every container a readinessProbe so traffic only reaches pods that can serve it while nodes are replaced.",
         not_on_local_outposts: None,
+        precondition: None,
         doc_url: "https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/",
         run: kubernetes::workloads::readiness_probes,
     },
@@ -312,6 +336,7 @@ static CATALOGUE: &[Check] = &[
         needs: &[],
         advice: "Give StatefulSet pods a termination grace period so they can shut down cleanly when their node is drained.",
         not_on_local_outposts: None,
+        precondition: None,
         doc_url: "https://kubernetes.io/docs/tasks/run-application/force-delete-stateful-set-pod/",
         run: kubernetes::workloads::termination_grace_period,
     },
@@ -324,6 +349,7 @@ static CATALOGUE: &[Check] = &[
         needs: &[],
         advice: "Remove docker.sock / dockershim.sock mounts: EKS nodes run containerd and the Docker socket does not exist; use the containerd socket or the Kubernetes API instead.",
         not_on_local_outposts: None,
+        precondition: None,
         doc_url: "https://kubernetes.io/docs/tasks/administer-cluster/migrating-from-dockershim/find-out-runtime-you-use/",
         run: kubernetes::workloads::docker_socket,
     },
@@ -336,6 +362,7 @@ static CATALOGUE: &[Check] = &[
         needs: &[source::DAEMONSETS],
         advice: "Update kube-proxy (the EKS kube-proxy addon) to the control plane's version; it must never be newer than the control plane nor more than 3 minors older.",
         not_on_local_outposts: None,
+        precondition: None,
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/managing-kube-proxy.html",
         run: kubernetes::kube_proxy::version_skew,
     },
@@ -348,6 +375,7 @@ static CATALOGUE: &[Check] = &[
         needs: &[source::DAEMONSETS, source::KUBE_PROXY_CONFIG],
         advice: "Move kube-proxy from IPVS to iptables or nftables mode: IPVS mode is deprecated from Kubernetes 1.35 and removed later.",
         not_on_local_outposts: None,
+        precondition: None,
         doc_url: "https://kubernetes.io/docs/reference/networking/virtual-ips/#proxy-mode-ipvs",
         run: kubernetes::kube_proxy::ipvs_mode,
     },
@@ -360,6 +388,7 @@ static CATALOGUE: &[Check] = &[
         needs: &[],
         advice: "The community ingress-nginx project is retired and receives no fixes; migrate to a maintained Ingress controller or the Gateway API.",
         not_on_local_outposts: None,
+        precondition: None,
         doc_url: "https://kubernetes.io/blog/2025/11/11/ingress-nginx-retirement/",
         run: kubernetes::ingress::retired_ingress_nginx,
     },

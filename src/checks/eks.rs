@@ -117,6 +117,28 @@ pub fn compare_addon_versions(a: &str, b: &str) -> Ordering {
     numbers(a).cmp(&numbers(b))
 }
 
+/// Precondition of EKS005: the addon catalogue of every hop was read. A snapshot taken for a
+/// nearer target lacks the farther hops, and judging addons without them would be a guess.
+pub fn addon_catalogues_missing(ctx: &Context) -> Option<String> {
+    let aws = aws(ctx)?;
+    let missing: Vec<String> = ctx
+        .hops()
+        .into_iter()
+        .filter(|hop| {
+            !aws.addon_versions
+                .iter()
+                .any(|c| c.kubernetes_version == *hop)
+        })
+        .map(|hop| hop.to_string())
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "addon versions for {} were not collected (analyze the cluster with this target)",
+            missing.join(", ")
+        )
+    })
+}
+
 /// EKS005: an installed addon version that some hop does not support is required; one older
 /// than the target's default version is recommended.
 pub fn addon_versions(ctx: &Context) -> Vec<Finding> {
@@ -398,4 +420,48 @@ pub fn end_of_support(ctx: &Context) -> Vec<Finding> {
         message,
         json!(support),
     )]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use crate::checks::kubernetes::fixtures::{run, snapshot};
+    use crate::snapshot::{Addon, AddonCatalog, AwsData};
+
+    #[test]
+    fn eks005_is_skipped_when_a_hop_catalogue_was_not_collected() {
+        let mut s = snapshot("1.33");
+        s.aws = Some(AwsData {
+            addons: vec![Addon {
+                name: "coredns".into(),
+                version: "v1.12.1-eksbuild.1".into(),
+                ..Default::default()
+            }],
+            addon_versions: vec![AddonCatalog {
+                kubernetes_version: "1.34".parse().unwrap(),
+                addons: BTreeMap::new(),
+            }],
+            ..Default::default()
+        });
+        let two_hops = run(&s, "1.35");
+        let skipped = two_hops
+            .skipped
+            .iter()
+            .find(|k| k.code == "EKS005")
+            .expect("skipped");
+        assert_eq!(
+            skipped.reason,
+            "addon versions for 1.35 were not collected (analyze the cluster with this target)"
+        );
+        // For the hop that was collected, the check runs (and the addon is unsupported there).
+        let one_hop = run(&s, "1.34");
+        assert!(one_hop.skipped.iter().all(|k| k.code != "EKS005"));
+        assert!(
+            one_hop
+                .findings
+                .iter()
+                .any(|f| f.code == "EKS005" && f.resource_name == "coredns")
+        );
+    }
 }

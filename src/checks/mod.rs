@@ -120,35 +120,13 @@ fn skip_reason(check: &Check, ctx: &Context) -> Option<String> {
                 "does not apply to EKS local clusters on AWS Outposts: {reason}"
             ));
         }
-        if check.code == "EKS005" {
-            let missing: Vec<String> = ctx
-                .hops()
-                .into_iter()
-                .filter(|hop| {
-                    !aws.addon_versions
-                        .iter()
-                        .any(|c| c.kubernetes_version == *hop)
-                })
-                .map(|hop| hop.to_string())
-                .collect();
-            if !missing.is_empty()
-                && ctx
-                    .snapshot
-                    .failure_of(crate::snapshot::source::ADDON_VERSIONS)
-                    .is_none()
-            {
-                return Some(format!(
-                    "addon versions for {} were not collected (analyze the cluster with this target)",
-                    missing.join(", ")
-                ));
-            }
-        }
     }
     check
         .needs
         .iter()
         .find_map(|source| ctx.snapshot.failure_of(source))
         .map(|e| format!("{} could not be read: {}", e.source, e.message))
+        .or_else(|| check.precondition.and_then(|unmet| unmet(ctx)))
 }
 
 /// Builds a finding for `check`; checks call this so every row carries catalogue data.
