@@ -14,10 +14,8 @@ use std::time::Duration;
 use base64::Engine;
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{ConfigMap, Node, ReplicationController};
-use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::core::v1::ConfigMap;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 pub use client::{ApiClient, ApiError, Listed, Shape};
@@ -204,7 +202,7 @@ pub async fn collect(api: &ApiClient, snapshot: &mut Snapshot) -> Result<(), Col
         proxy_config,
         eniconfigs,
     ) = tokio::join!(
-        api.list("/api/v1/nodes", Shape::Full, |n: Node| project::node(n)),
+        api.list("/api/v1/nodes", Shape::Full, project::node),
         api.list(
             "/apis/apps/v1/deployments",
             Shape::Full,
@@ -222,21 +220,17 @@ pub async fn collect(api: &ApiClient, snapshot: &mut Snapshot) -> Result<(), Col
         api.list(
             "/api/v1/replicationcontrollers",
             Shape::Full,
-            |r: ReplicationController| {
-                (!project::is_owned(&r.metadata))
-                    .then_some(r)
-                    .and_then(project::replication_controller)
-            }
+            project::replication_controller
         ),
         api.list(
             "/apis/policy/v1/poddisruptionbudgets",
             Shape::Full,
-            |p: PodDisruptionBudget| { project::pod_disruption_budget(p) }
+            project::pod_disruption_budget
         ),
         api.list(
             "/apis/autoscaling/v2/horizontalpodautoscalers",
             Shape::Full,
-            |h: HorizontalPodAutoscaler| { project::autoscaler(h) }
+            project::autoscaler
         ),
         api.get::<ConfigMap>(
             "/api/v1/namespaces/kube-system/configmaps",

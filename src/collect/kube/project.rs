@@ -209,7 +209,11 @@ pub fn job(j: Job) -> Option<Workload> {
     ))
 }
 
+/// Only unowned ReplicationControllers are workloads of their own (a controller owns the rest).
 pub fn replication_controller(r: ReplicationController) -> Option<Workload> {
+    if is_owned(&r.metadata) {
+        return None;
+    }
     let spec = r.spec.as_ref();
     Some(workload(
         WorkloadKind::ReplicationController,
