@@ -60,21 +60,23 @@ fn cell(value: &serde_json::Value) -> String {
 pub fn render(report: &Report) -> String {
     let m = &report.metadata;
     let mut out = String::new();
-    let place = [m.region.as_deref(), m.account_id.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(", account ");
+    // "(us-east-1, account 1111…)", with whichever of the two is known.
+    let place: Vec<String> = [
+        m.region.clone(),
+        m.account_id.as_ref().map(|a| format!("account {a}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let place = if place.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", place.join(", "))
+    };
     let _ = writeln!(
         out,
-        "eksup {} · cluster {}{}",
-        m.tool_version,
-        m.cluster_name,
-        if place.is_empty() {
-            String::new()
-        } else {
-            format!(" ({place})")
-        }
+        "eksup {} · cluster {}{place}",
+        m.tool_version, m.cluster_name
     );
     let path: Vec<String> = m.upgrade_path.iter().map(ToString::to_string).collect();
     if let Some(support) = &m.support {
