@@ -41,8 +41,14 @@ Examples:
   # One cluster to S3, as the in-cluster CronJob does (credentials from IRSA / Pod Identity)
   EKSUP_CLUSTER=prod EKSUP_IN_CLUSTER=true eksup run --s3 s3://fleet-reports/eksup
 
-  # Everything from a configuration file (targets, outputs)
+  # Everything from a configuration file (targets or fleet, outputs)
   eksup run --config /etc/eksup/config.yaml
+
+  # Check a fleet configuration and print the plan, without calling any API
+  eksup run --config fleet.yaml --dry-run
+
+  # Shard 2 of 8 of a fleet (an Indexed Job sets JOB_COMPLETION_INDEX instead)
+  eksup run --config fleet.yaml --shard 2/8
 ";
 
 /// Upgrade-readiness analysis for Amazon EKS clusters.
@@ -172,6 +178,14 @@ pub struct RunArgs {
     /// Do not print JSON lines on stdout.
     #[arg(long)]
     pub no_stdout: bool,
+    /// Run shard I of N (0-based) of the fleet's (account, region) pairs. Default: from
+    /// JOB_COMPLETION_INDEX/JOB_COMPLETIONS (Indexed Job) or AWS_BATCH_JOB_ARRAY_INDEX/SIZE.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::fleet::Shard>,
+    /// Validate the configuration and print the plan (clusters or fleet, shard, outputs)
+    /// without calling any API.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,13 +5,26 @@
 
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{CheckSettings, lookup};
+use crate::version::KubeVersion;
 
 /// Files looked for in the working directory when `--config` is not given, in order.
 pub const DEFAULT_FILES: [&str; 4] = [".eksup.yaml", ".eksup.yml", ".eksup.toml", "eksup.toml"];
 const ENV_PREFIX: &str = "EKSUP";
+/// Keys whose `EKSUP_*` value is a comma-separated list.
+const LIST_KEYS: [&str; 7] = [
+    "checks.disabled",
+    "fleet.accounts",
+    "fleet.regions",
+    "fleet.include",
+    "fleet.exclude",
+    "fleet.organization.ou_ids",
+    "fleet.organization.exclude",
+];
 
 /// Output format of `analyze`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -29,14 +42,17 @@ pub enum FailOn {
     Recommended,
 }
 
-/// Everything that can be set in a config file or the environment.
+/// Everything that can be set in a config file or the environment, and (through
+/// [`Overrides`]) on the command line: the one settings value every command starts from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub cluster: Option<String>,
     pub region: Option<String>,
     pub profile: Option<String>,
-    pub target_version: Option<String>,
+    /// The Kubernetes version to upgrade to; validated here, so a number (`1.30` unquoted
+    /// reads as 1.3) is an error that names the key and the file.
+    pub target_version: Option<KubeVersion>,
     pub format: Option<Format>,
     pub ignore_recommended: bool,
     pub fail_on: Option<FailOn>,
@@ -46,26 +62,167 @@ pub struct Settings {
     pub in_cluster: bool,
     pub checks: CheckSettings,
     /// Clusters `eksup run` analyzes; empty: the one named by `cluster` (or the flags).
-    pub targets: Vec<TargetSettings>,
+    pub targets: Vec<ClusterSettings>,
+    /// Every cluster of many accounts and regions (`eksup run`); excludes `targets`.
+    pub fleet: Option<FleetSettings>,
     /// Where `eksup run` writes.
     pub outputs: OutputSettings,
     /// Names this writer in object names (`<run_id>-<writer>.parquet`); default: the host name.
     pub writer: Option<String>,
 }
 
-/// One cluster of `eksup run`.
+/// One cluster of `eksup run`'s `targets` list; unset fields fall back to the top level.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct TargetSettings {
+pub struct ClusterSettings {
     pub cluster: Option<String>,
     pub region: Option<String>,
     pub profile: Option<String>,
-    pub target_version: Option<String>,
+    pub target_version: Option<KubeVersion>,
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
     pub in_cluster: bool,
     pub no_aws: bool,
     pub snapshot: Option<PathBuf>,
+}
+
+/// The `fleet` section: which accounts, regions and clusters the central runner reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FleetSettings {
+    /// Role assumed in each member account: `arn:aws:iam::<id>:role/<role_name>`.
+    pub role_name: Option<String>,
+    /// Sent with every AssumeRole unless an account sets its own.
+    pub external_id: Option<String>,
+    pub accounts: Vec<AccountSettings>,
+    /// Every ACTIVE account of the AWS Organization instead of `accounts`.
+    pub organization: Option<OrganizationSettings>,
+    pub regions: Regions,
+    /// Cluster-name globs to keep (all when empty) and to drop.
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    /// Only clusters that carry every one of these tags.
+    pub tags: BTreeMap<String, String>,
+    /// Clusters analyzed at once.
+    pub concurrency: usize,
+    /// Per cluster, collection included.
+    pub cluster_timeout_seconds: u64,
+}
+
+impl Default for FleetSettings {
+    fn default() -> Self {
+        Self {
+            role_name: None,
+            external_id: None,
+            accounts: Vec::new(),
+            organization: None,
+            regions: Regions::List(Vec::new()),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            tags: BTreeMap::new(),
+            concurrency: 16,
+            cluster_timeout_seconds: 300,
+        }
+    }
+}
+
+/// A member account: its 12-digit ID (as a string) or an object with its own role.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountSettings {
+    pub id: String,
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for AccountSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Full {
+            id: String,
+            #[serde(default)]
+            role_arn: Option<String>,
+            #[serde(default)]
+            external_id: Option<String>,
+        }
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = AccountSettings;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a quoted 12-digit account ID or {id, role_arn, external_id}")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<AccountSettings, E> {
+                Ok(AccountSettings {
+                    id: s.to_string(),
+                    role_arn: None,
+                    external_id: None,
+                })
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<AccountSettings, E> {
+                Err(E::custom(format!(
+                    "account ID {v} is a number: quote it (\"{v:012}\"), or an ID with leading zeros loses them"
+                )))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<AccountSettings, E> {
+                self.visit_i64(v as i64)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<AccountSettings, A::Error> {
+                let f = Full::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(AccountSettings {
+                    id: f.id,
+                    role_arn: f.role_arn,
+                    external_id: f.external_id,
+                })
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// `fleet.organization`: accounts from `organizations:ListAccounts`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OrganizationSettings {
+    /// Only accounts directly under these organizational units (all when empty).
+    pub ou_ids: Vec<String>,
+    /// Account IDs to leave out.
+    pub exclude: Vec<String>,
+}
+
+/// `fleet.regions`: a list, or `enabled` for every region enabled in each account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Regions {
+    List(Vec<String>),
+    Enabled,
+}
+
+impl<'de> Deserialize<'de> for Regions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Regions;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of regions or \"enabled\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Regions, E> {
+                if s == "enabled" {
+                    Ok(Regions::Enabled)
+                } else {
+                    Err(E::custom(format!(
+                        "`{s}`: give a list of regions, or \"enabled\" for every region enabled in each account"
+                    )))
+                }
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Regions, A::Error> {
+                Vec::<String>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(Regions::List)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// The outputs of `eksup run`. With none configured it writes to `./eksup-out` and stdout.
@@ -76,6 +233,38 @@ pub struct OutputSettings {
     /// JSON lines on stdout (default: on).
     pub stdout: Option<bool>,
     pub s3: Option<crate::sink::s3::S3Settings>,
+}
+
+/// What the command line sets, laid over the file and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub cluster: Option<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub target_version: Option<KubeVersion>,
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub in_cluster: bool,
+    pub no_aws: bool,
+}
+
+impl Settings {
+    /// Lays the command line over the loaded settings: a flag wins over both.
+    pub fn apply(&mut self, o: Overrides) {
+        fn set<T>(slot: &mut Option<T>, value: Option<T>) {
+            if value.is_some() {
+                *slot = value;
+            }
+        }
+        set(&mut self.cluster, o.cluster);
+        set(&mut self.region, o.region);
+        set(&mut self.profile, o.profile);
+        set(&mut self.target_version, o.target_version);
+        set(&mut self.kubeconfig, o.kubeconfig);
+        set(&mut self.context, o.context);
+        self.in_cluster |= o.in_cluster;
+        self.no_aws |= o.no_aws;
+    }
 }
 
 /// A configuration problem, naming where it is.
@@ -121,13 +310,80 @@ fn deserialize_layer(config: config::Config, origin: &Origin) -> Result<Settings
     Ok(settings)
 }
 
-/// Checks what serde cannot: that `checks.disabled` names real checks.
+/// Checks what serde cannot: that `checks.disabled` names real checks, and that the fleet
+/// section is complete and consistent.
 fn validate(settings: &Settings) -> Result<(), String> {
     for code in &settings.checks.disabled {
         if lookup(code).is_none() {
             return Err(format!(
                 "key `checks.disabled`: `{code}` is not a check code (see `eksup checks`)"
             ));
+        }
+    }
+    if let Some(fleet) = &settings.fleet {
+        validate_fleet(fleet)?;
+        if !settings.targets.is_empty() {
+            return Err("`fleet` and `targets` are both set: use one of them".into());
+        }
+    }
+    Ok(())
+}
+
+fn validate_fleet(f: &FleetSettings) -> Result<(), String> {
+    for (i, a) in f.accounts.iter().enumerate() {
+        if a.id.len() != 12 || !a.id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(format!(
+                "key `fleet.accounts[{i}]`: `{}` is not a 12-digit AWS account ID",
+                a.id
+            ));
+        }
+        if a.role_arn.is_none() && f.role_name.is_none() {
+            return Err(format!(
+                "key `fleet.role_name`: account {} has no `role_arn`, so `fleet.role_name` is needed",
+                a.id
+            ));
+        }
+    }
+    if f.organization.is_some() && f.role_name.is_none() {
+        return Err(
+            "key `fleet.role_name`: organization discovery needs the member role name".into(),
+        );
+    }
+    if let Some(org) = &f.organization
+        && let Some(bad) = org
+            .exclude
+            .iter()
+            .find(|a| a.len() != 12 || !a.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(format!(
+            "key `fleet.organization.exclude`: `{bad}` is not a quoted 12-digit AWS account ID"
+        ));
+    }
+    match (f.accounts.is_empty(), f.organization.is_some()) {
+        (true, false) => {
+            return Err("key `fleet`: list `accounts`, or set `organization: {}` to read every account of the AWS Organization".into());
+        }
+        (false, true) => {
+            return Err(
+                "key `fleet`: `accounts` and `organization` are both set: use one of them".into(),
+            );
+        }
+        _ => {}
+    }
+    if let Regions::List(list) = &f.regions
+        && list.is_empty()
+    {
+        return Err("key `fleet.regions`: list the regions, or set \"enabled\"".into());
+    }
+    if f.concurrency == 0 {
+        return Err("key `fleet.concurrency`: must be at least 1".into());
+    }
+    if f.cluster_timeout_seconds == 0 {
+        return Err("key `fleet.cluster_timeout_seconds`: must be at least 1".into());
+    }
+    for (key, globs) in [("include", &f.include), ("exclude", &f.exclude)] {
+        for g in globs {
+            globset::Glob::new(g).map_err(|e| format!("key `fleet.{key}`: `{g}`: {e}"))?;
         }
     }
     Ok(())
@@ -187,13 +443,22 @@ fn env_layer(
             });
         }
         let key = segments.join(".");
-        let value: config::Value = if key == "checks.disabled" {
+        let value: config::Value = if LIST_KEYS.contains(&key.as_str())
+            && !(key == "fleet.regions" && raw.trim() == "enabled")
+        {
             raw.split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
                 .collect::<Vec<_>>()
                 .into()
+        } else if key.ends_with("external_id")
+            || key == "fleet.role_name"
+            || key.starts_with("fleet.tags.")
+            || matches!(key.as_str(), "cluster" | "writer" | "profile" | "context")
+        {
+            // Strings even when they look like numbers.
+            raw.into()
         } else if let Ok(i) = raw.parse::<i64>() {
             i.into()
         } else if let Ok(b) = raw.to_ascii_lowercase().parse::<bool>() {

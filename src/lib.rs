@@ -8,8 +8,10 @@
 //! | module | job |
 //! |---|---|
 //! | [`cli`] | command-line arguments (clap); parsing only |
-//! | [`config`] | configuration layers: defaults < file < `EKSUP_*` environment < flags |
-//! | [`analyze`] | the analysis `analyze` and `playbook` share (selection → snapshot → report) and the `analyze` command |
+//! | [`config`] | the one settings value: defaults < file < `EKSUP_*` environment < flags, validated at load |
+//! | [`plan`] | settings → validated work: one job, a list of jobs, or a fleet; `--dry-run`'s description |
+//! | [`analyze`] | the analysis every command shares (job → snapshot → report) and the `analyze` command |
+//! | [`fleet`] | fleet mode: accounts × regions, AssumeRole, discovery, shards, progress and summary |
 //! | [`collect`] | the only I/O: EKS, EC2, Auto Scaling and Service Quotas ([`collect::aws`]), the native EKS token ([`collect::auth`]), the Kubernetes API read with least load ([`collect::kube`]) |
 //! | [`snapshot`] | what the checks read, as owned serde data; saved and loaded as JSON |
 //! | [`checks`] | the catalogue and one module per area; pure functions over a snapshot |
@@ -17,7 +19,7 @@
 //! | [`report`] | run metadata + findings + skipped checks + collection errors |
 //! | [`playbook`] | the Markdown upgrade playbook: context from snapshot + report, rendered from `templates/playbook.md.j2` |
 //! | [`render`] | the report as text tables or JSON; the check catalogue as text or Markdown |
-//! | [`run`] | the scheduled job: targets → analyses → one batch of rows → sinks; JSON lines on stdout |
+//! | [`run`] | the scheduled job: clusters or a fleet → bounded concurrent analyses → one batch of rows → sinks; JSON lines on stdout |
 //! | [`tables`] | the `findings` and `clusters` tables as code (columns, Arrow/Glue types, DDL) |
 //! | [`sink`] | object layout, Parquet/JSON-lines encoding, local directory and S3 writers |
 //! | [`version`] | Kubernetes versions, upgrade hops, the EKS support calendar (API over embedded table) |
@@ -30,6 +32,8 @@ pub mod collect;
 pub mod config;
 pub mod error;
 pub mod finding;
+pub mod fleet;
+pub mod plan;
 pub mod playbook;
 pub mod render;
 pub mod report;
@@ -94,8 +98,11 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Analyze(args) => analyze::run(*args, &working_dir()?).await,
         Command::Playbook(args) => {
-            let (selection, _) = analyze::Selection::resolve(args.cluster, &working_dir()?)?;
-            let analysis = analyze::analyze(&selection, false).await?;
+            let (job, mut how, _) = analyze::one_job(&args.cluster, &working_dir()?)?;
+            // The playbook lists every finding, recommended ones included.
+            how.ignore_recommended = false;
+            let analysis =
+                analyze::analyze(&job, &how, args.cluster.save_snapshot.as_deref()).await?;
             let report = &analysis.report;
             let text =
                 playbook::render(&playbook::build(&analysis.snapshot, report, analysis.as_of))

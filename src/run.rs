@@ -1,28 +1,41 @@
-//! `eksup run`: the scheduled batch job. It analyzes each target, then writes one batch of
-//! rows (findings, clusters), the full reports, and JSON lines on stdout.
+//! `eksup run`: the scheduled batch job. It analyzes a list of clusters or a fleet,
+//! `concurrency` clusters at a time, then writes one batch of rows (findings, clusters) and
+//! JSON lines on stdout; each cluster's full report is written as soon as it is done.
 //!
-//! A target that cannot be read still gets a `clusters` row with `status = error`; a sink
-//! that fails is reported and the others are still written; either makes the exit code 3.
+//! A cluster, region or account that cannot be read still gets a `clusters` row with
+//! `status = error` and the reason; a sink that fails is reported and the others are still
+//! written; either makes the exit code 3. A wrong S3 output fails before any cluster is read.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use chrono::{SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
+use futures::StreamExt;
 use uuid::Uuid;
 
-use crate::analyze::{self, Input, Selection};
+use crate::analyze::{self, Evaluation};
 use crate::cli::{ClusterArgs, RunArgs};
-use crate::config::{self, Settings, TargetSettings};
+use crate::collect::{self, AwsScope, Deadline, EksCluster};
+use crate::config::Settings;
 use crate::error::{Error, exit};
+use crate::fleet::{self, Shard, Unit, progress::Progress};
+use crate::plan::{self, Job, Source, Work};
 use crate::sink::s3::{S3Settings, S3Sink};
 use crate::sink::{self, Batch, Layout, Sinks};
-use crate::tables;
+use crate::tables::{self, ClusterRow, FindingRow};
+use crate::version::KubeVersion;
 
 /// tracing target of the JSON lines `eksup run` prints on stdout.
 pub const EVENTS: &str = "eksup::events";
+/// Clusters of a `targets` list analyzed at once.
+const TARGETS_CONCURRENCY: usize = 4;
+/// Past its deadline, a cluster's sources have stopped; this is the margin for building
+/// its report before the cluster is given up entirely.
+const DEADLINE_GRACE: Duration = Duration::from_secs(10);
 
-/// Whether the command line names a target itself (the one-target shortcut).
-fn flags_name_a_target(a: &ClusterArgs) -> bool {
+/// Whether the command line names a cluster itself (the one-cluster shortcut).
+fn flags_name_a_cluster(a: &ClusterArgs) -> bool {
     a.cluster.is_some()
         || a.snapshot.is_some()
         || a.kubeconfig.is_some()
@@ -31,55 +44,69 @@ fn flags_name_a_target(a: &ClusterArgs) -> bool {
         || a.no_aws
 }
 
-/// The targets: the flags' one target, else `targets` from the configuration, else the
-/// top-level `cluster` (the in-cluster CronJob sets EKSUP_CLUSTER and EKSUP_IN_CLUSTER).
-fn selections(args: ClusterArgs, cwd: &Path) -> Result<(Vec<Selection>, Settings), Error> {
-    if flags_name_a_target(&args) {
-        let (selection, settings) = Selection::resolve(args, cwd)?;
-        return Ok((vec![selection], settings));
-    }
-    let as_of = args.as_of;
-    let file = config::find_file(args.config.as_deref(), cwd);
-    let mut settings = config::load(file.as_deref(), None)?;
-    // Flags that are not a target themselves still win over the configuration's defaults.
-    settings.region = args.region.or(settings.region);
-    settings.profile = args.profile.or(settings.profile);
-    settings.target_version = args
-        .target_version
-        .map(|v| v.to_string())
-        .or(settings.target_version);
-    let mut list: Vec<TargetSettings> = settings.targets.clone();
-    if list.is_empty() && (settings.cluster.is_some() || settings.in_cluster) {
-        list.push(TargetSettings {
-            cluster: settings.cluster.clone(),
-            region: settings.region.clone(),
-            profile: settings.profile.clone(),
-            kubeconfig: settings.kubeconfig.clone(),
-            context: settings.context.clone(),
-            in_cluster: settings.in_cluster,
-            no_aws: settings.no_aws,
-            ..Default::default()
-        });
-    }
-    if list.is_empty() {
-        return Err(Error::Usage(
-            "no target: pass --cluster/--snapshot, set EKSUP_CLUSTER, or list `targets` in the configuration".into(),
-        ));
-    }
-    let selections = list
-        .iter()
-        .map(|t| Selection::for_target(t, &settings, as_of))
-        .collect::<Result<Vec<_>, Error>>()?;
-    Ok((selections, settings))
+/// Where the run writes, resolved from flags over settings.
+struct Outputs {
+    directory: Option<PathBuf>,
+    s3: Option<S3Settings>,
+    stdout: bool,
 }
 
-fn target_label(selection: &Selection) -> (String, Option<String>) {
-    match &selection.input {
-        Input::Cluster(t) => (
-            t.cluster.clone().unwrap_or_else(|| "in-cluster".into()),
-            t.region.clone(),
-        ),
-        Input::Snapshot(p) => (p.display().to_string(), None),
+impl Outputs {
+    fn resolve(
+        settings: &Settings,
+        output_dir: Option<PathBuf>,
+        s3: Option<String>,
+        no_stdout: bool,
+    ) -> Result<Self, Error> {
+        let outputs = &settings.outputs;
+        let s3 = match s3 {
+            Some(url) => {
+                let mut s = S3Settings::from_url(&url).map_err(Error::Usage)?;
+                if let Some(configured) = &outputs.s3 {
+                    s.kms_key_id = configured.kms_key_id.clone();
+                    s.expected_bucket_owner = configured.expected_bucket_owner.clone();
+                    s.force_path_style = configured.force_path_style;
+                    s.multipart_threshold_bytes = configured.multipart_threshold_bytes;
+                }
+                Some(s)
+            }
+            None => outputs.s3.clone(),
+        };
+        let directory = output_dir.or(outputs.directory.clone()).or_else(|| {
+            // With no output configured at all, write locally so the job is useful anywhere.
+            s3.is_none().then(|| PathBuf::from("eksup-out"))
+        });
+        Ok(Self {
+            directory,
+            stdout: !no_stdout && outputs.stdout.unwrap_or(true),
+            s3,
+        })
+    }
+
+    fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(d) = &self.directory {
+            out.push(format!("directory {}", d.display()));
+        }
+        if let Some(s) = &self.s3 {
+            out.push(format!(
+                "s3://{}/{}{}{}",
+                s.bucket,
+                s.prefix,
+                s.kms_key_id
+                    .as_ref()
+                    .map(|k| format!(" (SSE-KMS {k})"))
+                    .unwrap_or_default(),
+                s.expected_bucket_owner
+                    .as_ref()
+                    .map(|o| format!(" (owner {o})"))
+                    .unwrap_or_default()
+            ));
+        }
+        if self.stdout {
+            out.push("JSON lines on stdout".into());
+        }
+        out
     }
 }
 
@@ -152,124 +179,332 @@ fn writer_name(settings: &Settings) -> String {
         .unwrap_or_else(|| "eksup".into())
 }
 
+/// What one run shares with each cluster's analysis.
+struct RunContext {
+    run_id: Uuid,
+    run_time: DateTime<Utc>,
+    how: Evaluation,
+    layout: Layout,
+    sinks: Sinks,
+    stdout: bool,
+}
+
+/// A cluster's rows, plus what failed writing its report.
+struct Outcome {
+    row: ClusterRow,
+    findings: Vec<FindingRow>,
+    write_errors: Vec<String>,
+}
+
+/// A unit of work of the run: a job of a `targets` list, or what fleet discovery found.
+enum Item {
+    Job(Job),
+    Fleet(Unit),
+}
+
+impl RunContext {
+    fn error_row(
+        &self,
+        account: Option<String>,
+        region: Option<String>,
+        cluster: &str,
+        error: String,
+        started: Instant,
+    ) -> Outcome {
+        tracing::error!(cluster, "{error}");
+        let row = tables::error_row(
+            &self.run_id.to_string(),
+            self.run_time,
+            account,
+            region,
+            cluster,
+            error,
+            started.elapsed().as_millis() as i64,
+        );
+        emit_summary(&row, self.stdout);
+        Outcome {
+            row,
+            findings: Vec::new(),
+            write_errors: Vec::new(),
+        }
+    }
+
+    /// Rows from an analysis; the report is written now and the snapshot dropped, so only
+    /// rows outlive the cluster.
+    async fn rows(
+        &self,
+        analysis: analyze::Analysis,
+        started: Instant,
+        timeout: Option<Duration>,
+    ) -> Outcome {
+        let mut analysis = analysis;
+        analysis.report.metadata.run_id = self.run_id;
+        let elapsed = started.elapsed().as_millis() as i64;
+        let mut row =
+            tables::cluster_row(&analysis.report, &analysis.snapshot, self.run_time, elapsed);
+        if let Some(t) = timeout {
+            let late: Vec<&str> = analysis
+                .snapshot
+                .collection_errors
+                .iter()
+                .filter(|e| e.message.contains(collect::deadline::MARKER))
+                .map(|e| e.source.as_str())
+                .collect();
+            if !late.is_empty() {
+                row.status = "error".into();
+                row.error = Some(format!(
+                    "the cluster exceeded cluster_timeout_seconds ({} s); not read in time: {}; findings from what was read before the deadline are kept",
+                    t.as_secs(),
+                    late.join(", ")
+                ));
+            }
+        }
+        drop(analysis.snapshot);
+        emit_events(&analysis.report, &row, self.stdout);
+        let findings = tables::finding_rows(&analysis.report, self.run_time);
+        let object = sink::report_object(&analysis.report, &self.layout);
+        let written = sink::write(std::slice::from_ref(&object), &self.sinks).await;
+        Outcome {
+            row,
+            findings,
+            write_errors: written.errors,
+        }
+    }
+
+    async fn job(&self, job: Job) -> Result<Outcome, Error> {
+        let started = Instant::now();
+        match analyze::analyze(&job, &self.how, None).await {
+            Ok(analysis) => Ok(self.rows(analysis, started, None).await),
+            // A bad snapshot file is a usage error of the whole run.
+            Err(e) if e.exit_code() == exit::USAGE && matches!(job.source, Source::Snapshot(_)) => {
+                Err(e)
+            }
+            Err(e) => {
+                let (name, region) = job.label();
+                Ok(self.error_row(None, region, &name, e.to_string(), started))
+            }
+        }
+    }
+
+    /// A fleet cluster: collected under its deadline with its account's credentials.
+    async fn described(
+        &self,
+        scope: Arc<AwsScope>,
+        cluster: EksCluster,
+        target_version: Option<KubeVersion>,
+        timeout: Duration,
+    ) -> Outcome {
+        let started = Instant::now();
+        let (account, region, name) = (
+            cluster.account_id.clone(),
+            Some(cluster.region.clone()),
+            cluster.name.clone(),
+        );
+        let collected = tokio::time::timeout(
+            timeout + DEADLINE_GRACE,
+            collect::collect_described(
+                &scope,
+                cluster,
+                target_version,
+                None,
+                Deadline::after(timeout),
+            ),
+        )
+        .await;
+        let analysis = match collected {
+            Err(_) => Err(format!(
+                "the cluster exceeded cluster_timeout_seconds ({} s) before anything could be reported",
+                timeout.as_secs()
+            )),
+            Ok(Err(e)) => Err(e.to_string()),
+            Ok(Ok(snapshot)) => analyze::evaluate_snapshot(snapshot, target_version, &self.how)
+                .map_err(|e| e.to_string()),
+        };
+        match analysis {
+            Ok(a) => self.rows(a, started, Some(timeout)).await,
+            Err(e) => self.error_row(account, region, &name, e, started),
+        }
+    }
+}
+
 /// `eksup run`; returns the exit code.
 pub async fn run(args: RunArgs, cwd: &Path) -> Result<u8, Error> {
-    let RunArgs {
-        cluster,
-        output_dir,
-        s3,
-        no_stdout,
-    } = args;
-    let (selections, settings) = selections(cluster, cwd)?;
-    let outputs = &settings.outputs;
-    let s3_settings = match s3 {
-        Some(url) => {
-            let mut s = S3Settings::from_url(&url).map_err(Error::Usage)?;
-            if let Some(configured) = &outputs.s3 {
-                s.kms_key_id = configured.kms_key_id.clone();
-                s.expected_bucket_owner = configured.expected_bucket_owner.clone();
-                s.force_path_style = configured.force_path_style;
-                s.multipart_threshold_bytes = configured.multipart_threshold_bytes;
-            }
-            Some(s)
-        }
-        None => outputs.s3.clone(),
-    };
-    let directory: Option<PathBuf> = output_dir.or(outputs.directory.clone()).or_else(|| {
-        // With no output configured at all, write locally so the job is useful anywhere.
-        s3_settings.is_none().then(|| PathBuf::from("eksup-out"))
-    });
-    let stdout = !no_stdout && outputs.stdout.unwrap_or(true);
+    let settings = plan::settings(&args.cluster, cwd)?;
+    let work = plan::run_work(
+        &settings,
+        flags_name_a_cluster(&args.cluster),
+        args.cluster.snapshot.as_deref(),
+    )?;
+    let shard = Shard::resolve(args.shard, |k| std::env::var(k).ok()).map_err(Error::Usage)?;
+    let outputs = Outputs::resolve(&settings, args.output_dir, args.s3, args.no_stdout)?;
+    if args.dry_run {
+        print!(
+            "{}",
+            plan::describe(&work, shard, &settings, &outputs.describe())
+        );
+        return Ok(exit::OK);
+    }
 
     let run_id = Uuid::now_v7();
     // Milliseconds, the precision of the Parquet column, so JSON lines and Parquet agree.
     let run_time = Utc::now().trunc_subsecs(3);
-    let mut batch = Batch::default();
-    let mut failed_targets = 0;
-    for selection in &selections {
-        let started = Instant::now();
-        match analyze::analyze(selection, false).await {
-            Ok(mut analysis) => {
-                analysis.report.metadata.run_id = run_id;
-                let elapsed = started.elapsed().as_millis() as i64;
-                let row =
-                    tables::cluster_row(&analysis.report, &analysis.snapshot, run_time, elapsed);
-                emit_events(&analysis.report, &row, stdout);
-                batch
-                    .findings
-                    .extend(tables::finding_rows(&analysis.report, run_time));
-                batch.clusters.push(row);
-                batch.reports.push(analysis.report);
-            }
-            Err(e)
-                if e.exit_code() == exit::USAGE
-                    && matches!(selection.input, Input::Snapshot(_)) =>
-            {
-                return Err(e);
-            }
-            Err(e) => {
-                failed_targets += 1;
-                let (name, region) = target_label(selection);
-                tracing::error!("{name}: {e}");
-                let row = tables::error_row(
-                    &run_id.to_string(),
-                    run_time,
-                    &name,
-                    region,
-                    e.to_string(),
-                    started.elapsed().as_millis() as i64,
-                );
-                emit_summary(&row, stdout);
-                batch.clusters.push(row);
-            }
-        }
+    let mut writer = writer_name(&settings);
+    if shard.count > 1 {
+        writer = format!("{writer}-shard-{}-of-{}", shard.index, shard.count);
     }
-
     let layout = Layout::new(
-        s3_settings.as_ref().map_or("", |s| s.prefix.as_str()),
+        outputs.s3.as_ref().map_or("", |s| s.prefix.as_str()),
         run_time,
         &run_id.to_string(),
-        &writer_name(&settings),
+        &writer,
     );
-    let objects = sink::encode(&batch, &layout).map_err(Error::Render)?;
-    let s3_sink = match s3_settings {
-        Some(s) => {
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .load()
-                .await;
-            Some(S3Sink::new(&sdk, s))
-        }
-        None => None,
+    // The runner's own credentials: outputs and AssumeRole use them, never a member's.
+    let needs_aws = outputs.s3.is_some() || matches!(work, Work::Fleet(_));
+    let runner = if needs_aws {
+        Some(
+            collect::aws::eks::load_sdk_config(
+                settings.profile.as_deref(),
+                settings.region.as_deref(),
+            )
+            .await?,
+        )
+    } else {
+        None
     };
-    let written = sink::write(
-        &objects,
-        &Sinks {
-            directory: directory.clone(),
-            s3: s3_sink,
+    let s3 = match (&outputs.s3, &runner) {
+        (Some(s), Some(sdk)) => Some(S3Sink::new(sdk, s.clone())),
+        _ => None,
+    };
+    if let Some(s3) = &s3 {
+        let manifest = serde_json::json!({
+            "run_id": run_id.to_string(),
+            "run_time": run_time,
+            "writer": writer,
+            "shard": shard.to_string(),
+            "tool_version": env!("CARGO_PKG_VERSION"),
+        });
+        let body = serde_json::to_vec_pretty(&manifest).expect("serializes");
+        if let Err(e) = s3
+            .put(&layout.manifest(), body.into(), "application/json")
+            .await
+        {
+            eprintln!(
+                "error: cannot write {e}; no cluster was read (check the bucket, its owner, the KMS key and the runner's permissions)"
+            );
+            return Ok(exit::FAILURE);
+        }
+    }
+    let ctx = RunContext {
+        run_id,
+        run_time,
+        how: Evaluation {
+            checks: settings.checks.clone(),
+            as_of: args.cluster.as_of,
+            ignore_recommended: false,
         },
-    )
-    .await;
-    for e in &written.errors {
+        layout,
+        sinks: Sinks {
+            directory: outputs.directory.clone(),
+            s3,
+        },
+        stdout: outputs.stdout,
+    };
+    let progress = Progress::new(false);
+    let started = Instant::now();
+    let run_id_text = run_id.to_string();
+
+    let (items, concurrency, fleet_limits) = match &work {
+        Work::Clusters(jobs) => {
+            let mine: Vec<Job> = jobs
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k as u32 % shard.count == shard.index)
+                .map(|(_, j)| j.clone())
+                .collect();
+            (
+                futures::stream::iter(mine.into_iter().map(Item::Job)).left_stream(),
+                TARGETS_CONCURRENCY,
+                None,
+            )
+        }
+        Work::Fleet(plan) => {
+            let runner = runner
+                .as_ref()
+                .expect("a fleet loads the runner's configuration");
+            let units = fleet::units(plan, runner, &run_id_text, shard, &progress).await;
+            (
+                units.map(Item::Fleet).right_stream(),
+                plan.concurrency,
+                Some((plan.target_version, plan.cluster_timeout)),
+            )
+        }
+    };
+    let ctx = &ctx;
+    let progress = &progress;
+    let mut outcomes = items
+        .map(|item| async move {
+            let result = match item {
+                Item::Job(job) => {
+                    progress.started();
+                    ctx.job(job).await.map(|o| (o, true))
+                }
+                Item::Fleet(Unit::Failed(f)) => Ok((
+                    ctx.error_row(f.account, f.region, &f.cluster, f.error, Instant::now()),
+                    false,
+                )),
+                Item::Fleet(Unit::Cluster { scope, cluster }) => {
+                    progress.started();
+                    let (tv, timeout) = fleet_limits.expect("fleet units come with fleet limits");
+                    Ok((ctx.described(scope, *cluster, tv, timeout).await, true))
+                }
+            };
+            if let Ok((o, began)) = &result {
+                progress.finished(o.row.status == "error", *began);
+            }
+            result.map(|(o, _)| o)
+        })
+        .buffer_unordered(concurrency);
+    let mut batch = Batch::default();
+    let mut errors = Vec::new();
+    while let Some(outcome) = outcomes.next().await {
+        let outcome = outcome?;
+        batch.clusters.push(outcome.row);
+        batch.findings.extend(outcome.findings);
+        errors.extend(outcome.write_errors);
+    }
+    drop(outcomes);
+    progress.finish();
+
+    let objects = sink::encode(&batch, &ctx.layout).map_err(Error::Render)?;
+    let written = sink::write(&objects, &ctx.sinks).await;
+    errors.extend(written.errors);
+    for e in &errors {
         eprintln!("error: {e}");
     }
-    let ok = batch
+    let failed = batch
         .clusters
         .iter()
-        .filter(|c| c.status != "error")
+        .filter(|c| c.status == "error")
         .count();
     eprintln!(
-        "run {run_id}: {ok} of {} cluster(s) analyzed, {} finding(s); wrote {} object(s){}",
+        "run {run_id}: {} of {} cluster(s) analyzed, {} finding(s); wrote {} table object(s){}",
+        batch.clusters.len() - failed,
         batch.clusters.len(),
         batch.findings.len(),
         written.locations.len(),
-        directory
+        outputs
+            .directory
             .map(|d| format!(" under {}", d.display()))
             .unwrap_or_default()
+    );
+    eprint!(
+        "{}",
+        fleet::progress::summary(&batch.clusters, started.elapsed())
     );
     for location in &written.locations {
         tracing::info!("wrote {location}");
     }
-    Ok(if failed_targets > 0 || !written.errors.is_empty() {
+    Ok(if failed > 0 || !errors.is_empty() {
         exit::FAILURE
     } else {
         exit::OK

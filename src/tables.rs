@@ -404,8 +404,9 @@ pub fn cluster_row(
 pub fn error_row(
     run_id: &str,
     run_time: DateTime<Utc>,
-    cluster: &str,
+    account_id: Option<String>,
     region: Option<String>,
+    cluster: &str,
     error: String,
     duration_ms: i64,
 ) -> ClusterRow {
@@ -413,6 +414,7 @@ pub fn error_row(
         schema_version: SCHEMA_VERSION,
         run_id: run_id.to_string(),
         run_time,
+        account_id,
         region,
         cluster_name: cluster.to_string(),
         status: "error".into(),

@@ -89,10 +89,36 @@ impl Serialize for KubeVersion {
     }
 }
 
+/// The message for a version written as a number: YAML and TOML read `1.30` unquoted as the
+/// float 1.3, so accepting numbers would silently analyze for the wrong version.
+fn quote_it(shown: impl fmt::Display) -> String {
+    format!(
+        "`{shown}` is a number, not a version: quote it (e.g. \"1.30\"); unquoted, YAML and TOML read 1.30 as 1.3"
+    )
+}
+
 impl<'de> Deserialize<'de> for KubeVersion {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = KubeVersion;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a Kubernetes version as a string, e.g. \"1.30\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<KubeVersion, E> {
+                s.parse().map_err(E::custom)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<KubeVersion, E> {
+                Err(E::custom(quote_it(v)))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<KubeVersion, E> {
+                Err(E::custom(quote_it(v)))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<KubeVersion, E> {
+                Err(E::custom(quote_it(v)))
+            }
+        }
+        d.deserialize_any(Visitor)
     }
 }
 

@@ -69,7 +69,7 @@ mod tests {
             ..Default::default()
         };
         ok.tool_version = "x".into();
-        let rows = vec![ok, error_row("r", t, "b", None, "boom".into(), 5)];
+        let rows = vec![ok, error_row("r", t, None, None, "b", "boom".into(), 5)];
         let bytes = parquet(&CLUSTERS, &json_lines(&rows)).unwrap();
         let reader = ParquetRecordBatchReaderBuilder::try_new(Bytes::from(bytes)).unwrap();
         assert_eq!(reader.schema().as_ref(), CLUSTERS.arrow_schema().as_ref());

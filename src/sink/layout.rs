@@ -7,6 +7,7 @@
 //! PREFIX/json/findings/dt=YYYY-MM-DD/<run_id>-<writer>.jsonl
 //! PREFIX/json/clusters/dt=YYYY-MM-DD/<run_id>-<writer>.jsonl
 //! PREFIX/reports/dt=YYYY-MM-DD/<account>/<region>/<cluster>/<run_id>.json
+//! PREFIX/runs/dt=YYYY-MM-DD/<run_id>-<writer>.json      (the run's manifest, written first)
 //! ```
 
 use chrono::{DateTime, Utc};
@@ -72,6 +73,15 @@ impl Layout {
         ))
     }
 
+    /// The run's manifest: written before any cluster is read, so a wrong bucket, owner,
+    /// key or permission fails the run at once (and a started run leaves a trace).
+    pub fn manifest(&self) -> String {
+        self.join(format!(
+            "runs/dt={}/{}-{}.json",
+            self.dt, self.run_id, self.writer
+        ))
+    }
+
     pub fn report(&self, account: Option<&str>, region: Option<&str>, cluster: &str) -> String {
         self.join(format!(
             "reports/dt={}/{}/{}/{}/{}.json",
@@ -105,6 +115,10 @@ mod tests {
         assert_eq!(
             l.report(Some("012345678901"), Some("eu-west-1"), "prod"),
             "eksup/v1/reports/dt=2026-11-23/012345678901/eu-west-1/prod/0192-abc.json"
+        );
+        assert_eq!(
+            l.manifest(),
+            "eksup/v1/runs/dt=2026-11-23/0192-abc-runner_pod_1.json"
         );
         let bare = Layout::new("", t, "r", "w");
         assert_eq!(

@@ -35,6 +35,22 @@ pub struct Object {
     pub content_type: &'static str,
 }
 
+/// The full report of one cluster, as its object of the layout.
+pub fn report_object(report: &Report, layout: &Layout) -> Object {
+    let m = &report.metadata;
+    Object {
+        key: layout.report(
+            m.account_id.as_deref(),
+            m.region.as_deref(),
+            &m.cluster_name,
+        ),
+        body: serde_json::to_vec_pretty(report)
+            .expect("a report serializes")
+            .into(),
+        content_type: "application/json",
+    }
+}
+
 /// Encodes the batch into the objects of the layout.
 pub fn encode(batch: &Batch, layout: &Layout) -> Result<Vec<Object>, String> {
     let findings_json = encode::json_lines(&batch.findings);
@@ -62,18 +78,7 @@ pub fn encode(batch: &Batch, layout: &Layout) -> Result<Vec<Object>, String> {
         },
     ];
     for report in &batch.reports {
-        let m = &report.metadata;
-        objects.push(Object {
-            key: layout.report(
-                m.account_id.as_deref(),
-                m.region.as_deref(),
-                &m.cluster_name,
-            ),
-            body: serde_json::to_vec_pretty(report)
-                .expect("a report serializes")
-                .into(),
-            content_type: "application/json",
-        });
+        objects.push(report_object(report, layout));
     }
     Ok(objects)
 }

@@ -37,6 +37,8 @@ pub struct EksCluster {
     pub health_issues: Vec<HealthIssue>,
     pub support_type: Option<String>,
     pub outpost: Option<OutpostConfig>,
+    /// The cluster's AWS tags (the fleet filters on them).
+    pub tags: BTreeMap<String, String>,
 }
 
 /// Loads the standard AWS configuration chain with the optional profile and region.
@@ -51,6 +53,14 @@ pub async fn load_sdk_config(
     if let Some(r) = region {
         loader = loader.region(Region::new(r.to_string()));
     }
+    // Bounded waits: a sick endpoint fails the source instead of hanging the run.
+    loader = loader.timeout_config(
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .operation_attempt_timeout(std::time::Duration::from_secs(30))
+            .operation_timeout(std::time::Duration::from_secs(90))
+            .build(),
+    );
     let sdk = loader.load().await;
     if sdk.region().is_none() {
         return Err(CollectError::NoRegion);
@@ -163,6 +173,10 @@ pub async fn describe_cluster(
             .and_then(|u| u.support_type())
             .map(|s| s.as_str().to_string()),
         outpost,
+        tags: cluster
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
     })
 }
 

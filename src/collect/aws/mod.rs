@@ -10,15 +10,38 @@ pub mod ec2;
 pub mod eks;
 pub mod error;
 pub mod quotas;
+pub mod shared;
 
 use std::collections::BTreeSet;
 
 use aws_config::SdkConfig;
 
 pub use eks::EksCluster;
+pub use shared::Shared;
 
+use super::deadline::Deadline;
 use crate::snapshot::{AwsData, CollectionError, Quota, source};
 use crate::version::KubeVersion;
+
+/// AWS access for one account and region: its configuration (credentials, region,
+/// endpoint), one client per service, and the sources its clusters share.
+pub struct AwsScope {
+    pub sdk: SdkConfig,
+    pub region: String,
+    pub clients: Clients,
+    pub shared: Shared,
+}
+
+impl AwsScope {
+    pub fn new(sdk: SdkConfig) -> Self {
+        Self {
+            region: sdk.region().map(ToString::to_string).unwrap_or_default(),
+            clients: Clients::new(&sdk),
+            shared: Shared::default(),
+            sdk,
+        }
+    }
+}
 
 /// One client per AWS service, built from one configuration.
 pub struct Clients {
@@ -28,13 +51,47 @@ pub struct Clients {
     pub quotas: aws_sdk_servicequotas::Client,
 }
 
+/// Counts every AWS attempt in [`crate::collect::REQUESTS`].
+#[derive(Debug)]
+pub struct CountCalls;
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for CountCalls {
+    fn name(&self) -> &'static str {
+        "eksup-count-calls"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        crate::collect::REQUESTS
+            .aws
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// A client of one service from `sdk`, its calls counted.
+#[macro_export]
+macro_rules! counted_client {
+    ($service:ident, $sdk:expr) => {
+        $service::Client::from_conf(
+            $service::config::Builder::from($sdk)
+                .interceptor($crate::collect::aws::CountCalls)
+                .build(),
+        )
+    };
+}
+
 impl Clients {
     pub fn new(sdk: &SdkConfig) -> Self {
         Self {
-            eks: aws_sdk_eks::Client::new(sdk),
-            ec2: aws_sdk_ec2::Client::new(sdk),
-            autoscaling: aws_sdk_autoscaling::Client::new(sdk),
-            quotas: aws_sdk_servicequotas::Client::new(sdk),
+            eks: counted_client!(aws_sdk_eks, sdk),
+            ec2: counted_client!(aws_sdk_ec2, sdk),
+            autoscaling: counted_client!(aws_sdk_autoscaling, sdk),
+            quotas: counted_client!(aws_sdk_servicequotas, sdk),
         }
     }
 }
@@ -77,72 +134,71 @@ fn quota_with_usage(
     }
 }
 
-/// Reads everything but the cluster itself (already described) and the network batch.
-/// `hops` are the Kubernetes versions whose addon catalogues are needed.
+/// Reads everything but the cluster itself (already described) and the network batch,
+/// each source under the cluster's deadline. `hops` are the Kubernetes versions whose
+/// addon catalogues are needed; they and the quotas come from the scope's shared reads.
 pub async fn collect(
-    clients: &Clients,
+    scope: &AwsScope,
     cluster: &EksCluster,
     hops: &[KubeVersion],
+    deadline: Deadline,
     errors: &mut Vec<CollectionError>,
 ) -> AwsData {
+    let clients = &scope.clients;
     let name = cluster.name.as_str();
     let local = cluster.outpost.is_some();
-    let (
-        node_groups,
-        fargate,
-        addons,
-        catalogues,
-        insights,
-        vcpu_quota,
-        gp2_quota,
-        gp3_quota,
-        vcpus,
-        storage,
-    ) = tokio::join!(
-        async {
+    // A local Outposts cluster has no node groups, Fargate, addons or insights to read.
+    let (node_groups, fargate, addons, catalogues, insights, readings) = tokio::join!(
+        deadline.within(async {
             if local {
                 Ok(Vec::new())
             } else {
                 eks::node_groups(&clients.eks, name).await
             }
-        },
-        async {
+        }),
+        deadline.within(async {
             if local {
                 Ok(Vec::new())
             } else {
                 eks::fargate_profiles(&clients.eks, name).await
             }
-        },
-        async {
+        }),
+        deadline.within(async {
             if local {
                 Ok(Vec::new())
             } else {
                 eks::addons(&clients.eks, name).await
             }
-        },
-        async {
+        }),
+        deadline.within(async {
             if local {
                 return Ok(Vec::new());
             }
             let mut catalogues = Vec::new();
             for hop in hops {
-                catalogues.push(eks::addon_versions(&clients.eks, *hop).await?);
+                catalogues.push(scope.shared.addon_versions(clients, *hop).await?);
             }
             Ok(catalogues)
-        },
-        async {
+        }),
+        deadline.within(async {
             if local {
                 Ok(Vec::new())
             } else {
                 eks::insights(&clients.eks, name).await
             }
-        },
-        quotas::quota(&clients.quotas, quotas::EC2_ON_DEMAND_VCPU),
-        quotas::quota(&clients.quotas, quotas::EBS_GP2_TIB),
-        quotas::quota(&clients.quotas, quotas::EBS_GP3_TIB),
-        ec2::on_demand_standard_vcpus(&clients.ec2),
-        ec2::general_purpose_storage_tib(&clients.ec2),
+        }),
+        deadline.within(async { Ok(scope.shared.quotas(clients).await) }),
     );
+    let (vcpu_quota, gp2_quota, gp3_quota, vcpus, storage) = match readings {
+        Ok(r) => (r.vcpu_quota, r.gp2_quota, r.gp3_quota, r.vcpus, r.storage),
+        Err(late) => (
+            Err(late.clone()),
+            Err(late.clone()),
+            Err(late.clone()),
+            Err(late.clone()),
+            Err(late),
+        ),
+    };
     let node_groups = settle(errors, source::NODEGROUPS, node_groups);
     let managed_asgs: Vec<String> = node_groups
         .iter()
@@ -151,7 +207,13 @@ pub async fn collect(
     let self_managed = settle(
         errors,
         source::SELF_MANAGED,
-        autoscaling::self_managed_groups(&clients.autoscaling, name, &managed_asgs).await,
+        deadline
+            .within(autoscaling::self_managed_groups(
+                &clients.autoscaling,
+                name,
+                &managed_asgs,
+            ))
+            .await,
     );
     let (gp2, gp3) = match storage {
         Ok((a, b)) => (Ok(a), Ok(b)),
@@ -188,6 +250,7 @@ pub async fn collect(
 /// template in use.
 pub async fn collect_network(
     clients: &Clients,
+    deadline: Deadline,
     data: &mut AwsData,
     eni_subnets: &[String],
     errors: &mut Vec<CollectionError>,
@@ -214,8 +277,8 @@ pub async fn collect_network(
     let subnet_ids: Vec<String> = subnet_ids.into_iter().collect();
     let template_ids: Vec<String> = template_ids.into_iter().collect();
     let (subnets, templates) = tokio::join!(
-        ec2::subnets(&clients.ec2, &subnet_ids),
-        ec2::launch_templates(&clients.ec2, &template_ids)
+        deadline.within(ec2::subnets(&clients.ec2, &subnet_ids)),
+        deadline.within(ec2::launch_templates(&clients.ec2, &template_ids))
     );
     data.subnets = settle(errors, source::SUBNETS, subnets);
     data.launch_templates = settle(errors, source::LAUNCH_TEMPLATES, templates);

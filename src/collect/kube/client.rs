@@ -14,6 +14,8 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 
+use crate::collect::Deadline;
+
 /// Objects per LIST page: large enough to keep request counts low, small enough that the
 /// API server never builds a huge response.
 pub const PAGE_SIZE: u32 = 500;
@@ -22,6 +24,9 @@ pub const MAX_CONCURRENT_REQUESTS: usize = 4;
 const MAX_ATTEMPTS: u32 = 5;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// The most time spent retrying one request, waits included: an API server that sheds
+/// load with 429 for longer than this is reported, not waited out.
+pub const RETRY_BUDGET: Duration = Duration::from_secs(30);
 /// A list restarted this often after `410 Expired` is given up.
 const MAX_LIST_RESTARTS: u32 = 3;
 
@@ -44,6 +49,9 @@ pub enum ApiError {
     Expired { path: String },
     #[error("{0}")]
     Request(String),
+    /// The cluster's deadline passed before the request could be answered.
+    #[error("{0}")]
+    Deadline(String),
 }
 
 /// What an operator should do about a status, where that is clear.
@@ -94,6 +102,7 @@ pub struct ApiClient {
     pub endpoint: String,
     permits: Arc<Semaphore>,
     pub load: Arc<Load>,
+    deadline: Deadline,
 }
 
 /// How a list asks for its items.
@@ -106,75 +115,105 @@ pub enum Shape {
 }
 
 impl ApiClient {
-    pub fn new(client: kube::Client, endpoint: String) -> Self {
+    /// A client whose requests all end by `deadline`. kube's own retry layer must be off
+    /// (`Config::default_retry`): this client's loop is the only retry layer.
+    pub fn new(client: kube::Client, endpoint: String, deadline: Deadline) -> Self {
         Self {
             client,
             endpoint,
             permits: Arc::new(Semaphore::new(MAX_CONCURRENT_REQUESTS)),
             load: Arc::new(Load::default()),
+            deadline,
         }
     }
 
     /// GET `path` with retries; returns the status and body. Connection errors, 429 and
     /// 5xx are retried with exponential backoff, or after `Retry-After` when the server
-    /// says so.
+    /// says so — within [`RETRY_BUDGET`] per request and never past the cluster's deadline;
+    /// then the last answer stands.
     async fn send(
         &self,
         build: impl Fn() -> Result<http::Request<Vec<u8>>, ApiError>,
     ) -> Result<(u16, Bytes), ApiError> {
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 1;
+        let budget_ends = tokio::time::Instant::now() + RETRY_BUDGET;
         loop {
+            if self.deadline.passed() {
+                return Err(ApiError::Deadline(self.deadline.message()));
+            }
             let request = build()?;
             let path = request.uri().path().to_string();
-            let outcome = {
-                let _permit = self
-                    .permits
-                    .acquire()
-                    .await
-                    .expect("semaphore is never closed");
-                self.load.requests.fetch_add(1, Ordering::Relaxed);
-                match self.client.send(request.map(Body::from)).await {
-                    Ok(response) => {
-                        let status = response.status().as_u16();
-                        let retry_after = response
-                            .headers()
-                            .get(http::header::RETRY_AFTER)
-                            .and_then(|v| v.to_str().ok())
-                            .and_then(|v| v.trim().parse::<u64>().ok())
-                            .map(Duration::from_secs);
-                        match response.into_body().collect_bytes().await {
-                            Ok(body) => {
-                                self.load
-                                    .bytes
-                                    .fetch_add(body.len() as u64, Ordering::Relaxed);
-                                Ok((status, body, retry_after))
-                            }
-                            Err(e) => Err(ApiError::Transport(error_chain(&e))),
-                        }
-                    }
-                    Err(e) => Err(ApiError::Transport(error_chain(&e))),
-                }
-            };
+            let outcome = self
+                .deadline
+                .within(async { Ok(self.attempt(request).await) })
+                .await
+                .unwrap_or_else(|late| Err(ApiError::Deadline(late)));
+            if let Err(e @ ApiError::Deadline(_)) = outcome {
+                return Err(e);
+            }
             let retryable = match &outcome {
                 Ok((status, _, _)) => *status == 429 || (500..600).contains(status),
                 Err(_) => true,
             };
-            if !retryable || attempt >= MAX_ATTEMPTS {
+            let wait = match &outcome {
+                Ok((_, _, Some(after))) => (*after).min(MAX_BACKOFF * 3),
+                _ => backoff,
+            };
+            let resume = tokio::time::Instant::now() + wait;
+            let out_of_time =
+                resume > budget_ends || self.deadline.at.is_some_and(|at| resume >= at);
+            if !retryable || attempt >= MAX_ATTEMPTS || out_of_time {
                 return match outcome {
                     Ok((status, body, _)) => Ok((status, body)),
                     Err(e) => Err(e),
                 };
             }
-            let wait = match &outcome {
-                Ok((_, _, Some(after))) => (*after).min(MAX_BACKOFF * 3),
-                _ => backoff,
-            };
             tracing::debug!(%path, attempt, ?wait, "retrying");
             self.load.retries.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(wait).await;
             backoff = (backoff * 2).min(MAX_BACKOFF);
             attempt += 1;
+        }
+    }
+
+    /// One attempt: status, body and `Retry-After`, counted in [`Load`].
+    async fn attempt(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<(u16, Bytes, Option<Duration>), ApiError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("semaphore is never closed");
+        self.load.requests.fetch_add(1, Ordering::Relaxed);
+        crate::collect::REQUESTS
+            .kubernetes
+            .fetch_add(1, Ordering::Relaxed);
+        match self.client.send(request.map(Body::from)).await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let retry_after = response
+                    .headers()
+                    .get(http::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
+                match response.into_body().collect_bytes().await {
+                    Ok(body) => {
+                        self.load
+                            .bytes
+                            .fetch_add(body.len() as u64, Ordering::Relaxed);
+                        crate::collect::REQUESTS
+                            .kubernetes_bytes
+                            .fetch_add(body.len() as u64, Ordering::Relaxed);
+                        Ok((status, body, retry_after))
+                    }
+                    Err(e) => Err(ApiError::Transport(error_chain(&e))),
+                }
+            }
+            Err(e) => Err(ApiError::Transport(error_chain(&e))),
         }
     }
 

@@ -21,7 +21,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 pub use client::{ApiClient, ApiError, Listed, Shape};
 use project::MetadataOnly;
 
-use super::CollectError;
+use super::{CollectError, Deadline};
 use crate::snapshot::{KubeProxy, Snapshot, Workload, WorkloadKind, source};
 
 /// How to reach the API server.
@@ -42,6 +42,26 @@ pub enum Connection {
     InCluster,
 }
 
+/// The Kubernetes group the read-only ClusterRole is bound to (deploy/kubernetes), and that
+/// an EKS access entry maps eksup's role to.
+pub const READER_GROUP: &str = "eksup-readers";
+
+/// Every source the Kubernetes side records, for when none of them can be read.
+const SOURCES: [&str; 12] = [
+    source::NODES,
+    source::DEPLOYMENTS,
+    source::STATEFULSETS,
+    source::DAEMONSETS,
+    source::CRONJOBS,
+    source::REPLICASETS,
+    source::JOBS,
+    source::REPLICATIONCONTROLLERS,
+    source::PDBS,
+    source::HPAS,
+    source::KUBE_PROXY_CONFIG,
+    source::ENICONFIGS,
+];
+
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -49,8 +69,12 @@ fn user_agent() -> String {
     format!("eksup/{}", env!("CARGO_PKG_VERSION"))
 }
 
-/// Builds a kube client for `connection`; a bad kubeconfig or certificate is a usage error.
-pub async fn connect(connection: &Connection) -> Result<ApiClient, CollectError> {
+/// Builds a kube client for `connection` whose requests end by `deadline`; a bad
+/// kubeconfig or certificate is a usage error.
+pub async fn connect(
+    connection: &Connection,
+    deadline: Deadline,
+) -> Result<ApiClient, CollectError> {
     let mut config = match connection {
         Connection::Eks {
             endpoint,
@@ -94,6 +118,9 @@ pub async fn connect(connection: &Connection) -> Result<ApiClient, CollectError>
     let endpoint = config.cluster_url.to_string();
     config.connect_timeout = Some(CONNECT_TIMEOUT);
     config.read_timeout = Some(READ_TIMEOUT);
+    // One retry layer: ApiClient's, which honours Retry-After within a budget and the
+    // deadline. kube's default layer would retry again inside each of its attempts.
+    config.default_retry = false;
     config.headers.push((
         http::header::USER_AGENT,
         user_agent().parse().expect("valid header value"),
@@ -101,7 +128,7 @@ pub async fn connect(connection: &Connection) -> Result<ApiClient, CollectError>
     let client = kube::Client::try_from(config).map_err(|e| {
         CollectError::Connection(format!("cannot build the Kubernetes client: {e}"))
     })?;
-    Ok(ApiClient::new(client, endpoint))
+    Ok(ApiClient::new(client, endpoint, deadline))
 }
 
 /// Records a failed list under `source`, and a list's undecodable objects too.
@@ -178,15 +205,40 @@ where
     Ok(Some(listed))
 }
 
-/// Reads everything the Kubernetes checks need into `snapshot`. The `/version` probe must
-/// succeed (otherwise the cluster cannot be read at all); after it, each failing source is
-/// recorded and the others go on.
+/// Reads everything the Kubernetes checks need into `snapshot`, starting with the
+/// `/version` probe. A server that cannot be reached or refuses eksup's identity fails
+/// the cluster; one that keeps shedding load (429, 5xx) or runs past the deadline has every
+/// Kubernetes source recorded as not read, so its checks are skipped with the reason and
+/// the AWS side still completes. After the probe, each failing source is recorded and the
+/// others go on.
 pub async fn collect(api: &ApiClient, snapshot: &mut Snapshot) -> Result<(), CollectError> {
-    let version = api.version().await.map_err(|e| CollectError::Unreachable {
-        endpoint: api.endpoint.clone(),
-        message: e.to_string(),
-    })?;
-    snapshot.kubernetes.server_version = Some(version);
+    match api.version().await {
+        Ok(version) => snapshot.kubernetes.server_version = Some(version),
+        Err(ApiError::Transport(message)) => {
+            return Err(CollectError::Unreachable {
+                endpoint: api.endpoint.clone(),
+                message,
+            });
+        }
+        Err(ApiError::Status {
+            code: code @ (401 | 403),
+            reason,
+            ..
+        }) => {
+            return Err(CollectError::Unauthorized {
+                endpoint: api.endpoint.clone(),
+                code,
+                message: reason,
+            });
+        }
+        Err(e) => {
+            let message = format!("the API server did not answer /version: {e}");
+            for s in SOURCES {
+                snapshot.record_error(s, message.clone());
+            }
+            return Ok(());
+        }
+    }
 
     let (
         nodes,

@@ -1,0 +1,166 @@
+//! Finding the fleet: the Organization's accounts, the regions enabled in an account, and
+//! the clusters of one (account, region) that pass the filters — each described once, and
+//! that description is what the analysis starts from.
+
+use aws_config::SdkConfig;
+use aws_sdk_eks::error::{DisplayErrorContext, ProvideErrorMetadata};
+use futures::StreamExt;
+
+use super::plan::{ClusterFilter, OrganizationPlan};
+use crate::collect::aws::eks::describe_cluster;
+use crate::collect::{AwsScope, CollectError, EksCluster};
+
+/// `DescribeCluster` calls in flight per (account, region).
+const DESCRIBE_CONCURRENCY: usize = 4;
+
+/// Every ACTIVE account of the Organization (or of the listed OUs), minus the excluded
+/// ones, read with the runner's credentials.
+pub async fn organization_accounts(
+    runner: &SdkConfig,
+    org: &OrganizationPlan,
+) -> Result<Vec<String>, String> {
+    let client = crate::counted_client!(aws_sdk_organizations, runner);
+    let denied = |action: &str, e: &dyn std::fmt::Display| {
+        format!(
+            "organizations:{action} failed from the runner's account (it must be the management or a delegated administrator account, and the runner role needs the action): {e}"
+        )
+    };
+    let mut accounts = Vec::new();
+    if org.ou_ids.is_empty() {
+        let pages: Vec<_> = client
+            .list_accounts()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| denied("ListAccounts", &DisplayErrorContext(&e)))?;
+        for page in pages {
+            accounts.extend(page.accounts.unwrap_or_default());
+        }
+    } else {
+        for ou in &org.ou_ids {
+            let pages: Vec<_> = client
+                .list_accounts_for_parent()
+                .parent_id(ou)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| denied("ListAccountsForParent", &DisplayErrorContext(&e)))?;
+            for page in pages {
+                accounts.extend(page.accounts.unwrap_or_default());
+            }
+        }
+    }
+    let mut ids: Vec<String> = accounts
+        .into_iter()
+        .filter(|a| {
+            a.status()
+                .is_none_or(|s| *s == aws_sdk_organizations::types::AccountStatus::Active)
+        })
+        .filter_map(|a| a.id)
+        .filter(|id| !org.exclude.contains(id))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// The regions enabled for the account (`ec2:DescribeRegions` lists only those by default).
+pub async fn enabled_regions(member: &SdkConfig) -> Result<Vec<String>, String> {
+    let out = crate::counted_client!(aws_sdk_ec2, member)
+        .describe_regions()
+        .send()
+        .await
+        .map_err(|e| {
+            crate::collect::aws::error::message("DescribeRegions", "ec2:DescribeRegions", &e)
+        })?;
+    let mut regions: Vec<String> = out
+        .regions()
+        .iter()
+        .filter_map(|r| r.region_name().map(str::to_string))
+        .collect();
+    regions.sort();
+    Ok(regions)
+}
+
+/// Why one (account, region) could not be listed, in words an operator can act on.
+fn list_error(
+    account: &str,
+    region: &str,
+    e: &aws_sdk_eks::error::SdkError<
+        aws_sdk_eks::operation::list_clusters::ListClustersError,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> String {
+    let code = e.code().unwrap_or_default();
+    let detail = e.message().unwrap_or_default();
+    match code {
+        // What STS-signed requests get in an opt-in region the account has not enabled.
+        "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "AuthFailure"
+        | "OptInRequired" => {
+            format!("region {region} is not enabled for account {account} ({code}: {detail})")
+        }
+        c if c.contains("AccessDenied") => format!(
+            "eks:ListClusters denied in account {account}, region {region}: add it to the member role's policy ({detail})"
+        ),
+        _ => format!(
+            "eks:ListClusters failed in account {account}, region {region}: {}",
+            DisplayErrorContext(e)
+        ),
+    }
+}
+
+/// A cluster the filters kept: described, or the reason it could not be.
+pub type Found = Result<EksCluster, (String, CollectError)>;
+
+/// The clusters of one (account, region): `ListClusters` (paginated), the name filters,
+/// then one `DescribeCluster` each (which carries the tags), then the tag filter.
+pub async fn clusters(
+    scope: &AwsScope,
+    account: &str,
+    filter: &ClusterFilter,
+) -> Result<Vec<Found>, String> {
+    let pages: Vec<_> = scope
+        .clients
+        .eks
+        .list_clusters()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| list_error(account, &scope.region, &e))?;
+    let mut names: Vec<String> = pages
+        .into_iter()
+        .flat_map(|p| p.clusters.unwrap_or_default())
+        .filter(|n| filter.keeps_name(n))
+        .collect();
+    names.sort();
+    let described: Vec<Found> = futures::stream::iter(names)
+        .map(|name| async move {
+            describe_cluster(&scope.clients.eks, &scope.region, &name)
+                .await
+                .map_err(|e| (name, e))
+        })
+        .buffer_unordered(DESCRIBE_CONCURRENCY)
+        .collect()
+        .await;
+    let mut kept: Vec<Found> = described
+        .into_iter()
+        .filter(|d| match d {
+            Ok(c) => filter.keeps_tags(&c.tags),
+            Err(_) => true,
+        })
+        .collect();
+    kept.sort_by(|a, b| name_of(a).cmp(name_of(b)));
+    Ok(kept)
+}
+
+fn name_of(found: &Found) -> &str {
+    match found {
+        Ok(c) => &c.name,
+        Err((n, _)) => n,
+    }
+}

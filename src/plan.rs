@@ -1,0 +1,212 @@
+//! The run plan: the one settings value (file ⊕ `EKSUP_*` ⊕ flags, validated at load) turned
+//! into the validated work a command does — one cluster for `analyze` and `playbook`; a list
+//! of clusters or a fleet for `run`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::cli::ClusterArgs;
+use crate::collect::ClusterRef;
+use crate::config::{self, Overrides, Settings};
+use crate::error::Error;
+use crate::fleet::{FleetPlan, Shard};
+use crate::version::KubeVersion;
+
+/// Where a job's snapshot comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Cluster(ClusterRef),
+    Snapshot(PathBuf),
+}
+
+/// One cluster to analyze, validated.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub source: Source,
+    /// The Kubernetes version to upgrade to (default: the control plane's next minor).
+    pub target_version: Option<KubeVersion>,
+}
+
+impl Job {
+    /// The cluster name and region to put in an error row when the job fails.
+    pub fn label(&self) -> (String, Option<String>) {
+        match &self.source {
+            Source::Cluster(c) => (
+                c.name.clone().unwrap_or_else(|| "in-cluster".into()),
+                c.region.clone(),
+            ),
+            Source::Snapshot(p) => (p.display().to_string(), None),
+        }
+    }
+}
+
+/// What `eksup run` does.
+#[derive(Debug)]
+pub enum Work {
+    Clusters(Vec<Job>),
+    Fleet(Box<FleetPlan>),
+}
+
+/// Loads the settings once: the file (`--config`, else a default file in `cwd`), then the
+/// environment, then the flags on top.
+pub fn settings(args: &ClusterArgs, cwd: &Path) -> Result<Settings, Error> {
+    let file = config::find_file(args.config.as_deref(), cwd);
+    let mut settings = config::load(file.as_deref(), None)?;
+    settings.apply(Overrides {
+        cluster: args.cluster.clone(),
+        region: args.region.clone(),
+        profile: args.profile.clone(),
+        target_version: args.target_version,
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        in_cluster: args.in_cluster,
+        no_aws: args.no_aws,
+    });
+    Ok(settings)
+}
+
+const NO_CLUSTER: &str = "no cluster given: pass --cluster NAME (or set `cluster` / EKSUP_CLUSTER), --snapshot FILE, or --no-aws with --kubeconfig";
+
+/// The top-level cluster of the settings (what `analyze` and `playbook` read), or the
+/// snapshot to load instead.
+pub fn single_job(settings: &Settings, snapshot: Option<&Path>) -> Result<Job, Error> {
+    let source = match snapshot {
+        Some(path) => Source::Snapshot(path.to_path_buf()),
+        None => {
+            let cluster = ClusterRef {
+                name: settings.cluster.clone(),
+                region: settings.region.clone(),
+                profile: settings.profile.clone(),
+                use_aws: !settings.no_aws,
+                kubeconfig: settings.kubeconfig.clone(),
+                context: settings.context.clone(),
+                in_cluster: settings.in_cluster,
+            };
+            if cluster.use_aws && cluster.name.is_none() {
+                return Err(Error::Usage(NO_CLUSTER.into()));
+            }
+            Source::Cluster(cluster)
+        }
+    };
+    Ok(Job {
+        source,
+        target_version: settings.target_version,
+    })
+}
+
+/// A `targets` entry; unset fields fall back to the top level (where the flags already are).
+fn target_job(t: &config::ClusterSettings, s: &Settings) -> Result<Job, Error> {
+    let source = match &t.snapshot {
+        Some(path) => Source::Snapshot(path.clone()),
+        None => {
+            let cluster = ClusterRef {
+                name: t.cluster.clone(),
+                region: t.region.clone().or(s.region.clone()),
+                profile: t.profile.clone().or(s.profile.clone()),
+                use_aws: !t.no_aws,
+                kubeconfig: t.kubeconfig.clone(),
+                context: t.context.clone(),
+                in_cluster: t.in_cluster,
+            };
+            if cluster.use_aws && cluster.name.is_none() {
+                return Err(Error::Usage(
+                    "a `targets` entry names no cluster: set `cluster` (or `snapshot`)".into(),
+                ));
+            }
+            Source::Cluster(cluster)
+        }
+    };
+    Ok(Job {
+        source,
+        target_version: t.target_version.or(s.target_version),
+    })
+}
+
+/// The work of `eksup run`: the flags' one cluster, else the fleet, else `targets`, else
+/// the top-level `cluster` (the in-cluster CronJob sets EKSUP_CLUSTER and EKSUP_IN_CLUSTER).
+pub fn run_work(
+    settings: &Settings,
+    flags_name_a_cluster: bool,
+    snapshot: Option<&Path>,
+) -> Result<Work, Error> {
+    if flags_name_a_cluster {
+        return Ok(Work::Clusters(vec![single_job(settings, snapshot)?]));
+    }
+    if let Some(fleet) = &settings.fleet {
+        return Ok(Work::Fleet(Box::new(FleetPlan::new(
+            fleet,
+            settings.target_version,
+        )?)));
+    }
+    if !settings.targets.is_empty() {
+        let jobs = settings
+            .targets
+            .iter()
+            .map(|t| target_job(t, settings))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(Work::Clusters(jobs));
+    }
+    if settings.cluster.is_some() || settings.in_cluster {
+        return Ok(Work::Clusters(vec![single_job(settings, None)?]));
+    }
+    Err(Error::Usage(
+        "nothing to analyze: pass --cluster/--snapshot, set EKSUP_CLUSTER, or configure `targets` or `fleet`".into(),
+    ))
+}
+
+/// `eksup run --dry-run`: the plan in words, from the settings alone (no API is called).
+pub fn describe(work: &Work, shard: Shard, settings: &Settings, outputs: &[String]) -> String {
+    let mut out = String::new();
+    let version = |v: Option<KubeVersion>| {
+        v.map_or_else(
+            || "the next minor of each control plane".to_string(),
+            |v| v.to_string(),
+        )
+    };
+    match work {
+        Work::Clusters(jobs) => {
+            let _ = writeln!(out, "clusters: {}", jobs.len());
+            for job in jobs {
+                let what = match &job.source {
+                    Source::Snapshot(p) => format!("snapshot {}", p.display()),
+                    Source::Cluster(c) => {
+                        let name = c.name.as_deref().unwrap_or("in-cluster");
+                        let via = match c.explicit_connection() {
+                            Some(crate::collect::Connection::InCluster) => {
+                                " (in-cluster service account)"
+                            }
+                            Some(_) => " (kubeconfig)",
+                            None => " (EKS endpoint and token)",
+                        };
+                        let region = c.region.as_deref().unwrap_or("the default region");
+                        if c.use_aws {
+                            format!("EKS cluster {name} in {region}{via}")
+                        } else {
+                            format!("Kubernetes only: {name}{via}")
+                        }
+                    }
+                };
+                let _ = writeln!(out, "  - {what}, target {}", version(job.target_version));
+            }
+        }
+        Work::Fleet(plan) => {
+            let _ = write!(out, "{}", plan.describe());
+            let _ = writeln!(out, "target version: {}", version(plan.target_version));
+        }
+    }
+    let _ = writeln!(out, "shard: {shard}");
+    let _ = writeln!(
+        out,
+        "runner: profile {}, region {}",
+        settings.profile.as_deref().unwrap_or("(default chain)"),
+        settings
+            .region
+            .as_deref()
+            .unwrap_or("(from the AWS configuration)")
+    );
+    let _ = writeln!(out, "outputs:");
+    for o in outputs {
+        let _ = writeln!(out, "  - {o}");
+    }
+    out
+}
