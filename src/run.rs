@@ -193,6 +193,7 @@ struct RunContext {
 struct Outcome {
     row: ClusterRow,
     findings: Vec<FindingRow>,
+    reports_written: usize,
     write_errors: Vec<String>,
 }
 
@@ -225,6 +226,7 @@ impl RunContext {
         Outcome {
             row,
             findings: Vec::new(),
+            reports_written: 0,
             write_errors: Vec::new(),
         }
     }
@@ -267,6 +269,7 @@ impl RunContext {
         Outcome {
             row,
             findings,
+            reports_written: written.locations.len(),
             write_errors: written.errors,
         }
     }
@@ -466,8 +469,10 @@ pub async fn run(args: RunArgs, cwd: &Path) -> Result<u8, Error> {
         .buffer_unordered(concurrency);
     let mut batch = Batch::default();
     let mut errors = Vec::new();
+    let mut reports = 0;
     while let Some(outcome) = outcomes.next().await {
         let outcome = outcome?;
+        reports += outcome.reports_written;
         batch.clusters.push(outcome.row);
         batch.findings.extend(outcome.findings);
         errors.extend(outcome.write_errors);
@@ -487,7 +492,7 @@ pub async fn run(args: RunArgs, cwd: &Path) -> Result<u8, Error> {
         .filter(|c| c.status == "error")
         .count();
     eprintln!(
-        "run {run_id}: {} of {} cluster(s) analyzed, {} finding(s); wrote {} table object(s){}",
+        "run {run_id}: {} of {} cluster(s) analyzed, {} finding(s); wrote {} table object(s) and {reports} report(s){}",
         batch.clusters.len() - failed,
         batch.clusters.len(),
         batch.findings.len(),

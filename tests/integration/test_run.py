@@ -77,6 +77,7 @@ def test_run_writes_the_layout_to_s3_with_the_declared_schema(moto, standin, tmp
         f"eksup/v1/json/clusters/dt={dt}/{run_id}-runner-1.jsonl",
         f"eksup/v1/reports/dt={dt}/123456789012/us-east-1/healthy/{run_id}.json",
         f"eksup/v1/reports/dt={dt}/123456789012/us-east-1/demo/{run_id}.json",
+        f"eksup/v1/runs/dt={dt}/{run_id}-runner-1.json",
     ])
     print("objects written to moto:\n" + "\n".join(keys))
 
@@ -101,7 +102,7 @@ def test_run_writes_the_layout_to_s3_with_the_declared_schema(moto, standin, tmp
     assert (healthy["status"], healthy["end_of_standard_support"], healthy["days_to_end_of_standard_support"]) == \
         ("ok", datetime.date(2026, 12, 2), 184)
     puts = json.loads(__import__("urllib.request").request.urlopen(f"{standin}/_standin/stats").read())["s3_puts"]
-    assert len(puts) == 6
+    assert len(puts) == 7
     for p in puts:
         assert p["x-amz-server-side-encryption"] == "aws:kms"
         assert p["x-amz-server-side-encryption-aws-kms-key-id"] == kms
@@ -154,16 +155,22 @@ def test_stdout_json_lines_carry_cluster_code_remediation_resource(tmp_path):
     first = findings[0]
     assert (first["cluster"], first["level"], first["category"]) == ("demo", "INFO", "aws")
     assert summaries[0]["status"] == "ok" and summaries[0]["required"] == report["summary"]["required"]
-    assert "wrote 5 object(s) under out" in run.stderr
+    assert "wrote 4 table object(s) and 1 report(s) under out" in run.stderr
 
 
-def test_s3_failure_exits_3_and_keeps_local_and_stdout(moto, standin, tmp_path):
+def test_a_wrong_bucket_fails_before_any_cluster_is_read(moto, standin, tmp_path):
+    from harness import http_json
+    http_json(f"{standin}/_standin/reset", "POST", {})
     write_config(tmp_path, [DEMO], "directory: out\ns3: {bucket: no-such-bucket, force_path_style: true}")
     run = run_eksup(["run"], tmp_path, aws_url=standin)
     assert run.code == 3
     assert "no-such-bucket" in run.stderr and "error: cannot write" in run.stderr
-    assert len(list((tmp_path / "out").rglob("*.parquet"))) == 2, "the local sink is still written"
-    assert any(json.loads(l)["event"] == "cluster" for l in run.stdout.splitlines()), "stdout too"
+    assert "no cluster was read" in run.stderr
+    assert run.wall_seconds < 10, "fails in seconds, not after the collection"
+    assert not (tmp_path / "out").exists(), "nothing was analyzed"
+    assert run.stdout == ""
+    calls = http_json(f"{standin}/_standin/stats")["calls"]
+    assert calls == ["s3:PutObject"], "the manifest PUT is the only call"
 
 
 def test_a_failing_target_gets_an_error_row_and_the_others_complete(eks_cluster, standin, tmp_path):
