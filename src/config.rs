@@ -631,3 +631,140 @@ checks:
         assert!(e.contains("K8S999") && e.contains("bad.yaml"), "{e}");
     }
 }
+
+#[cfg(test)]
+mod plan_tests {
+    //! The one settings value: precedence of flags over environment over file, versions and
+    //! account IDs validated at load, every bad key named.
+    use super::*;
+
+    fn tmp_file(name: &str, text: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("eksup-plan-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&d).unwrap();
+        let p = d.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Option<Vec<(String, String)>> {
+        Some(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn flags_win_over_environment_over_file() {
+        let file = tmp_file(
+            ".eksup.yaml",
+            "cluster: from-file\nregion: eu-west-1\nprofile: file\ntarget_version: \"1.31\"\n",
+        );
+        let v = |s: &str| s.parse::<KubeVersion>().unwrap();
+        // File alone.
+        let s = load(Some(&file), env(&[])).unwrap();
+        assert_eq!(
+            (s.cluster.as_deref(), s.region.as_deref(), s.target_version),
+            (Some("from-file"), Some("eu-west-1"), Some(v("1.31")))
+        );
+        // Environment over file, key by key.
+        let mut s = load(
+            Some(&file),
+            env(&[("EKSUP_REGION", "us-east-2"), ("EKSUP_TARGET_VERSION", "1.32")]),
+        )
+        .unwrap();
+        assert_eq!(
+            (s.cluster.as_deref(), s.region.as_deref(), s.profile.as_deref(), s.target_version),
+            (Some("from-file"), Some("us-east-2"), Some("file"), Some(v("1.32")))
+        );
+        // Flags over both; unset flags leave the layers below alone.
+        s.apply(Overrides {
+            target_version: Some(v("1.33")),
+            profile: Some("flag".into()),
+            ..Default::default()
+        });
+        assert_eq!(
+            (s.cluster.as_deref(), s.region.as_deref(), s.profile.as_deref(), s.target_version),
+            (Some("from-file"), Some("us-east-2"), Some("flag"), Some(v("1.33")))
+        );
+    }
+
+    #[test]
+    fn an_unquoted_version_is_an_error_that_says_to_quote_it() {
+        for (name, text) in [
+            (".eksup.yaml", "target_version: 1.30\n"),
+            ("eksup.toml", "target_version = 1.30\n"),
+            (".eksup.yaml", "targets:\n  - {cluster: a, target_version: 1.31}\n"),
+        ] {
+            let file = tmp_file(name, text);
+            let e = load(Some(&file), env(&[])).unwrap_err().to_string();
+            assert!(e.contains(name), "{e}");
+            assert!(e.contains("target_version"), "{e}");
+            assert!(e.contains("quote it"), "{e}");
+        }
+        // The environment carries text, so 1.30 stays 1.30.
+        let s = load(None, env(&[("EKSUP_TARGET_VERSION", "1.30")])).unwrap();
+        assert_eq!(s.target_version, Some(KubeVersion::new(1, 30)));
+        let e = load(None, env(&[("EKSUP_TARGET_VERSION", "one")])).unwrap_err().to_string();
+        assert!(e.contains("environment") && e.contains("target_version"), "{e}");
+    }
+
+    #[test]
+    fn the_fleet_section_reads_from_file_and_environment() {
+        let file = tmp_file(
+            "fleet.yaml",
+            r#"
+fleet:
+  role_name: eksup-reader
+  external_id: "x-123"
+  accounts: ["111111111111", {id: "222222222222", role_arn: "arn:aws:iam::222222222222:role/other"}]
+  regions: [us-east-1, eu-west-1]
+  include: ["prod-*"]
+  exclude: ["sandbox-*"]
+  tags: {env: prod}
+  concurrency: 8
+  cluster_timeout_seconds: 60
+"#,
+        );
+        let s = load(Some(&file), env(&[])).unwrap();
+        let f = s.fleet.unwrap();
+        assert_eq!(f.accounts[0].id, "111111111111");
+        assert_eq!(f.accounts[1].role_arn.as_deref(), Some("arn:aws:iam::222222222222:role/other"));
+        assert_eq!(f.regions, Regions::List(vec!["us-east-1".into(), "eu-west-1".into()]));
+        assert_eq!(f.tags["env"], "prod");
+        assert_eq!((f.concurrency, f.cluster_timeout_seconds), (8, 60));
+
+        let s = load(
+            None,
+            env(&[
+                ("EKSUP_FLEET__ROLE_NAME", "r"),
+                ("EKSUP_FLEET__ACCOUNTS", "012345678901, 222222222222"),
+                ("EKSUP_FLEET__REGIONS", "enabled"),
+                ("EKSUP_FLEET__CONCURRENCY", "4"),
+            ]),
+        )
+        .unwrap();
+        let f = s.fleet.unwrap();
+        assert_eq!(f.accounts[0].id, "012345678901", "leading zero kept");
+        assert_eq!(f.regions, Regions::Enabled);
+        assert_eq!(f.concurrency, 4);
+    }
+
+    #[test]
+    fn every_bad_fleet_key_is_named() {
+        let cases = [
+            ("fleet: {role_name: r, accounts: [111111111111], regions: [us-east-1]}", "quote it"),
+            ("fleet: {role_name: r, accounts: [\"1234\"], regions: [us-east-1]}", "fleet.accounts[0]"),
+            ("fleet: {accounts: [\"111111111111\"], regions: [us-east-1]}", "fleet.role_name"),
+            ("fleet: {role_name: r, regions: [us-east-1]}", "organization"),
+            ("fleet: {role_name: r, accounts: [\"111111111111\"], organization: {}, regions: [a]}", "both set"),
+            ("fleet: {role_name: r, accounts: [\"111111111111\"], regions: []}", "fleet.regions"),
+            ("fleet: {role_name: r, accounts: [\"111111111111\"], regions: all}", "enabled"),
+            ("fleet: {role_name: r, accounts: [\"111111111111\"], regions: [a], concurrency: 0}", "fleet.concurrency"),
+            ("fleet: {role_name: r, accounts: [\"111111111111\"], regions: [a], include: [\"[\"]}", "fleet.include"),
+            ("fleet: {role_name: r, accounts: [\"111111111111\"], regions: [a], colour: blue}", "colour"),
+            ("fleet: {role_name: r, accounts: [\"111111111111\"], regions: [a]}\ntargets: [{cluster: x}]", "both set"),
+        ];
+        for (text, needle) in cases {
+            let file = tmp_file("fleet.yaml", text);
+            let e = load(Some(&file), env(&[])).unwrap_err().to_string();
+            assert!(e.contains("fleet.yaml") && e.contains(needle), "{text}: {e}");
+        }
+    }
+}
