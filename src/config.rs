@@ -647,7 +647,12 @@ mod plan_tests {
     }
 
     fn env(pairs: &[(&str, &str)]) -> Option<Vec<(String, String)>> {
-        Some(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -666,12 +671,25 @@ mod plan_tests {
         // Environment over file, key by key.
         let mut s = load(
             Some(&file),
-            env(&[("EKSUP_REGION", "us-east-2"), ("EKSUP_TARGET_VERSION", "1.32")]),
+            env(&[
+                ("EKSUP_REGION", "us-east-2"),
+                ("EKSUP_TARGET_VERSION", "1.32"),
+            ]),
         )
         .unwrap();
         assert_eq!(
-            (s.cluster.as_deref(), s.region.as_deref(), s.profile.as_deref(), s.target_version),
-            (Some("from-file"), Some("us-east-2"), Some("file"), Some(v("1.32")))
+            (
+                s.cluster.as_deref(),
+                s.region.as_deref(),
+                s.profile.as_deref(),
+                s.target_version
+            ),
+            (
+                Some("from-file"),
+                Some("us-east-2"),
+                Some("file"),
+                Some(v("1.32"))
+            )
         );
         // Flags over both; unset flags leave the layers below alone.
         s.apply(Overrides {
@@ -680,8 +698,18 @@ mod plan_tests {
             ..Default::default()
         });
         assert_eq!(
-            (s.cluster.as_deref(), s.region.as_deref(), s.profile.as_deref(), s.target_version),
-            (Some("from-file"), Some("us-east-2"), Some("flag"), Some(v("1.33")))
+            (
+                s.cluster.as_deref(),
+                s.region.as_deref(),
+                s.profile.as_deref(),
+                s.target_version
+            ),
+            (
+                Some("from-file"),
+                Some("us-east-2"),
+                Some("flag"),
+                Some(v("1.33"))
+            )
         );
     }
 
@@ -690,7 +718,10 @@ mod plan_tests {
         for (name, text) in [
             (".eksup.yaml", "target_version: 1.30\n"),
             ("eksup.toml", "target_version = 1.30\n"),
-            (".eksup.yaml", "targets:\n  - {cluster: a, target_version: 1.31}\n"),
+            (
+                ".eksup.yaml",
+                "targets:\n  - {cluster: a, target_version: 1.31}\n",
+            ),
         ] {
             let file = tmp_file(name, text);
             let e = load(Some(&file), env(&[])).unwrap_err().to_string();
@@ -701,8 +732,13 @@ mod plan_tests {
         // The environment carries text, so 1.30 stays 1.30.
         let s = load(None, env(&[("EKSUP_TARGET_VERSION", "1.30")])).unwrap();
         assert_eq!(s.target_version, Some(KubeVersion::new(1, 30)));
-        let e = load(None, env(&[("EKSUP_TARGET_VERSION", "one")])).unwrap_err().to_string();
-        assert!(e.contains("environment") && e.contains("target_version"), "{e}");
+        let e = load(None, env(&[("EKSUP_TARGET_VERSION", "one")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("environment") && e.contains("target_version"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -725,8 +761,14 @@ fleet:
         let s = load(Some(&file), env(&[])).unwrap();
         let f = s.fleet.unwrap();
         assert_eq!(f.accounts[0].id, "111111111111");
-        assert_eq!(f.accounts[1].role_arn.as_deref(), Some("arn:aws:iam::222222222222:role/other"));
-        assert_eq!(f.regions, Regions::List(vec!["us-east-1".into(), "eu-west-1".into()]));
+        assert_eq!(
+            f.accounts[1].role_arn.as_deref(),
+            Some("arn:aws:iam::222222222222:role/other")
+        );
+        assert_eq!(
+            f.regions,
+            Regions::List(vec!["us-east-1".into(), "eu-west-1".into()])
+        );
         assert_eq!(f.tags["env"], "prod");
         assert_eq!((f.concurrency, f.cluster_timeout_seconds), (8, 60));
 
@@ -749,22 +791,58 @@ fleet:
     #[test]
     fn every_bad_fleet_key_is_named() {
         let cases = [
-            ("fleet: {role_name: r, accounts: [111111111111], regions: [us-east-1]}", "quote it"),
-            ("fleet: {role_name: r, accounts: [\"1234\"], regions: [us-east-1]}", "fleet.accounts[0]"),
-            ("fleet: {accounts: [\"111111111111\"], regions: [us-east-1]}", "fleet.role_name"),
-            ("fleet: {role_name: r, regions: [us-east-1]}", "organization"),
-            ("fleet: {role_name: r, accounts: [\"111111111111\"], organization: {}, regions: [a]}", "both set"),
-            ("fleet: {role_name: r, accounts: [\"111111111111\"], regions: []}", "fleet.regions"),
-            ("fleet: {role_name: r, accounts: [\"111111111111\"], regions: all}", "enabled"),
-            ("fleet: {role_name: r, accounts: [\"111111111111\"], regions: [a], concurrency: 0}", "fleet.concurrency"),
-            ("fleet: {role_name: r, accounts: [\"111111111111\"], regions: [a], include: [\"[\"]}", "fleet.include"),
-            ("fleet: {role_name: r, accounts: [\"111111111111\"], regions: [a], colour: blue}", "colour"),
-            ("fleet: {role_name: r, accounts: [\"111111111111\"], regions: [a]}\ntargets: [{cluster: x}]", "both set"),
+            (
+                "fleet: {role_name: r, accounts: [111111111111], regions: [us-east-1]}",
+                "quote it",
+            ),
+            (
+                "fleet: {role_name: r, accounts: [\"1234\"], regions: [us-east-1]}",
+                "fleet.accounts[0]",
+            ),
+            (
+                "fleet: {accounts: [\"111111111111\"], regions: [us-east-1]}",
+                "fleet.role_name",
+            ),
+            (
+                "fleet: {role_name: r, regions: [us-east-1]}",
+                "organization",
+            ),
+            (
+                "fleet: {role_name: r, accounts: [\"111111111111\"], organization: {}, regions: [a]}",
+                "both set",
+            ),
+            (
+                "fleet: {role_name: r, accounts: [\"111111111111\"], regions: []}",
+                "fleet.regions",
+            ),
+            (
+                "fleet: {role_name: r, accounts: [\"111111111111\"], regions: all}",
+                "enabled",
+            ),
+            (
+                "fleet: {role_name: r, accounts: [\"111111111111\"], regions: [a], concurrency: 0}",
+                "fleet.concurrency",
+            ),
+            (
+                "fleet: {role_name: r, accounts: [\"111111111111\"], regions: [a], include: [\"[\"]}",
+                "fleet.include",
+            ),
+            (
+                "fleet: {role_name: r, accounts: [\"111111111111\"], regions: [a], colour: blue}",
+                "colour",
+            ),
+            (
+                "fleet: {role_name: r, accounts: [\"111111111111\"], regions: [a]}\ntargets: [{cluster: x}]",
+                "both set",
+            ),
         ];
         for (text, needle) in cases {
             let file = tmp_file("fleet.yaml", text);
             let e = load(Some(&file), env(&[])).unwrap_err().to_string();
-            assert!(e.contains("fleet.yaml") && e.contains(needle), "{text}: {e}");
+            assert!(
+                e.contains("fleet.yaml") && e.contains(needle),
+                "{text}: {e}"
+            );
         }
     }
 }

@@ -61,7 +61,15 @@ DEFAULT_QUOTAS = {
 
 def fresh_state():
     return {"clusters": {}, "faults": [], "calls": [], "addon_versions": {}, "cluster_versions": None,
-            "quotas": dict(DEFAULT_QUOTAS), "s3_puts": []}
+            "quotas": dict(DEFAULT_QUOTAS), "s3_puts": [], "scoped": [],
+            # access key id -> {account, secret}; moto's default test credentials are the runner's.
+            "credentials": {"testing": {"account": "123456789012", "secret": "testing"}}}
+
+
+def signer(headers):
+    """(access key id, region) from a SigV4 Authorization header."""
+    m = re.search(r"Credential=([^/]+)/\d+/([^/]+)/", headers.get("Authorization", ""))
+    return (m.group(1), m.group(2)) if m else (None, None)
 
 
 S3_HEADERS = ("x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
@@ -186,7 +194,14 @@ class Handler(BaseHTTPRequestHandler):
         path = urllib.parse.urlparse(self.path).path
         with LOCK:
             if path == "/_standin/stats":
-                return self.reply(200, {"calls": list(STATE["calls"]), "s3_puts": list(STATE["s3_puts"])})
+                scoped = [{"op": op, "region": region,
+                           "account": STATE["credentials"].get(akid, {}).get("account")}
+                          for op, akid, region in STATE["scoped"]]
+                return self.reply(200, {"calls": list(STATE["calls"]), "s3_puts": list(STATE["s3_puts"]),
+                                        "scoped": scoped})
+            if m := re.match(r"^/_standin/credentials/([^/]+)$", path):
+                found = STATE["credentials"].get(m.group(1))
+                return self.reply(200 if found else 404, found or {"message": "unknown access key"})
             data = json.loads(body or b"{}")
             if path == "/_standin/reset":
                 STATE.clear()
@@ -215,11 +230,18 @@ class Handler(BaseHTTPRequestHandler):
             return self.control(body)
         path = urllib.parse.urlparse(self.path).path
         op = operation(self.command, self.path, self.headers, body)
+        akid, region = signer(self.headers)
+        raw_request = f"{self.path}\n{body.decode(errors='replace')}"
         with LOCK:
             STATE["calls"].append(op)
+            STATE["scoped"].append((op, akid, region))
+            account = STATE["credentials"].get(akid, {}).get("account")
             if op in ("s3:PutObject", "s3:CreateMultipartUpload"):
                 STATE["s3_puts"].append({"op": op, "path": path, **{h: self.headers.get(h) for h in S3_HEADERS}})
-            fault = next((f for f in STATE["faults"] if f["operation"] == op and f.get("times", 1) != 0), None)
+            fault = next((f for f in STATE["faults"] if f["operation"] == op and f.get("times", 1) != 0
+                          and f.get("match", "") in raw_request
+                          and f.get("account", account) == account
+                          and f.get("region", region) == region), None)
             if fault and fault.get("times", 1) > 0:
                 fault["times"] = fault.get("times", 1) - 1
         if fault:
@@ -261,6 +283,16 @@ class Handler(BaseHTTPRequestHandler):
                 doc["cluster"]["certificateAuthority"] = {"data": patch["ca"]}
                 doc["cluster"].update(patch.get("cluster", {}))
             data = json.dumps(doc).encode()
+        if op == "sts:AssumeRole" and resp.status == 200:
+            # Learn which account each assumed key belongs to, for per-account counters and
+            # for the fake API servers' token check.
+            text = data.decode()
+            key = re.search(r"<AccessKeyId>([^<]+)</AccessKeyId>", text)
+            secret = re.search(r"<SecretAccessKey>([^<]+)</SecretAccessKey>", text)
+            role = re.search(r"arn:aws:iam::(\d{12}):role", urllib.parse.unquote_plus(body.decode()))
+            if key and secret and role:
+                with LOCK:
+                    STATE["credentials"][key.group(1)] = {"account": role.group(1), "secret": secret.group(1)}
         if op == "eks:DescribeNodegroup" and resp.status == 200:
             doc = json.loads(data)
             ng = doc.get("nodegroup", {})

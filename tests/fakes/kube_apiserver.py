@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import yaml
@@ -197,6 +198,42 @@ def valid_eks_token(header):
     )
 
 
+def verified_eks_token(header, cluster, region, account, standin):
+    """Checks that an EKS token was minted for this cluster, in this region, by credentials
+    of this account, the way EKS does: recompute the presigned URL's SigV4 signature with
+    `x-k8s-aws-id: <cluster>` and the secret of the access key it names (which the AWS
+    stand-in learned from the AssumeRole answer). A token for another cluster or region, or
+    signed by another account's credentials, is rejected."""
+    import hashlib
+    import hmac
+    if not valid_eks_token(header):
+        return False
+    b64 = header[len("Bearer k8s-aws-v1."):]
+    url = urllib.parse.urlparse(base64.urlsafe_b64decode(b64 + "=" * (-len(b64) % 4)).decode())
+    pairs = [p.split("=", 1) for p in url.query.split("&")]
+    params = dict((k, v) for k, v in pairs)
+    akid, day, scope_region, service, _ = urllib.parse.unquote(params["X-Amz-Credential"]).split("/")
+    if scope_region != region or service != "sts" or url.hostname != f"sts.{region}.amazonaws.com":
+        return False
+    try:
+        with urllib.request.urlopen(f"{standin}/_standin/credentials/{akid}", timeout=5) as r:
+            creds = json.loads(r.read())
+    except Exception:
+        return False
+    if creds.get("account") != account:
+        return False
+    canonical_query = "&".join(f"{k}={v}" for k, v in sorted(pairs) if k != "X-Amz-Signature")
+    canonical = "\n".join(["GET", "/", canonical_query, f"host:{url.hostname}", f"x-k8s-aws-id:{cluster}", "",
+                           "host;x-k8s-aws-id", hashlib.sha256(b"").hexdigest()])
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", params["X-Amz-Date"], f"{day}/{region}/sts/aws4_request",
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + creds["secret"]).encode()
+    for part in (day, region, "sts", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, params["X-Amz-Signature"])
+
+
 # ---------------------------------------------------------------------------- handler
 
 class Handler(BaseHTTPRequestHandler):
@@ -268,7 +305,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json(200, {"requests": list(c.requests)}, record=False)
 
         auth = self.headers.get("Authorization", "")
-        ok = valid_eks_token(auth) if c.token_mode == "eks" else auth == f"Bearer {c.token}"
+        if c.token_mode == "eks-verified":
+            ok = verified_eks_token(auth, *c.expect)
+        else:
+            ok = valid_eks_token(auth) if c.token_mode == "eks" else auth == f"Bearer {c.token}"
         if not ok:
             return self.send_json(401, status(401, "Unauthorized", "Unauthorized"))
 
@@ -382,7 +422,9 @@ def main():
     ap.add_argument("--generate", help="generator spec, see generate.py")
     ap.add_argument("--certdir", required=True)
     ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--token-mode", default="eks", choices=["eks", "static"])
+    ap.add_argument("--token-mode", default="eks", choices=["eks", "static", "eks-verified"])
+    ap.add_argument("--expect", nargs=4, metavar=("CLUSTER", "REGION", "ACCOUNT", "STANDIN_URL"),
+                    help="with --token-mode eks-verified: whose tokens to accept")
     ap.add_argument("--token", default="test-token")
     args = ap.parse_args()
     if args.generate:
@@ -397,6 +439,7 @@ def main():
         token_mode=args.token_mode,
         token=args.token,
     )
+    cluster.expect = args.expect
     Handler.cluster = cluster
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True

@@ -110,8 +110,12 @@ class KubeServer:
         self.proc.wait()
 
 
-def start_kube(certs, fixture=None, generate=None, token_mode="eks"):
+def start_kube(certs, fixture=None, generate=None, token_mode="eks", expect=None):
+    """`expect=(cluster, region, account, standin_url)` with token_mode="eks-verified": accept only
+    EKS tokens signed for that cluster and region by that account's credentials."""
     args = [PY, str(FAKES / "kube_apiserver.py"), "--certdir", str(certs["ca"].parent), "--token-mode", token_mode]
+    if expect:
+        args += ["--expect", *expect]
     args += ["--generate", generate] if generate else ["--fixture", str(FIXTURES / "clusters" / fixture)]
     proc, url = start_ready(args, "fake Kubernetes API server", timeout=120)
     return KubeServer(proc, url, certs["ca"])

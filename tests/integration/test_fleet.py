@@ -1,0 +1,211 @@
+"""Fleet mode: one runner assumes a role in each member account of moto (accounts isolated
+through AssumeRole), discovers the clusters of every region, and reaches each cluster's own
+fake API server with an EKS token that the server verifies (signed for that cluster name and
+region, by that account's credentials). Faults are scoped: an account that cannot be entered,
+a region not enabled, ListClusters denied, an API server down, one answering 403, one slower
+than the deadline, one answering 429 to everything."""
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import boto3
+import pytest
+
+from harness import REGION, http_json, run_eksup, start_kube
+
+RUNNER = "123456789012"
+MEMBERS = ("111111111111", "222222222222")
+DENIED = "333333333333"
+REGIONS = ("us-east-1", "eu-west-1")
+DISABLED = "ap-southeast-3"
+
+
+def assumed(url, account):
+    """Credentials of `account`, from AssumeRole through `url` (the stand-in learns them)."""
+    sts = boto3.client("sts", region_name=REGION, endpoint_url=url, aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="setup")["Credentials"]
+    return {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
+            "aws_session_token": c["SessionToken"]}
+
+
+def create_cluster(moto, creds, region, name):
+    ec2 = boto3.client("ec2", region_name=region, endpoint_url=moto, **creds)
+    eks = boto3.client("eks", region_name=region, endpoint_url=moto, **creds)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i * 4}.0/24", AvailabilityZone=f"{region}{az}")
+               ["Subnet"]["SubnetId"] for i, az in enumerate("ab")]
+    eks.create_cluster(name=name, version="1.34", roleArn="arn:aws:iam::000000000000:role/eks",
+                       resourcesVpcConfig={"subnetIds": subnets})
+
+
+class Fleet:
+    """Clusters across member accounts and regions, each behind its own fake API server."""
+
+    def __init__(self, moto, standin, certs):
+        self.moto, self.standin, self.certs = moto, standin, certs
+        self.servers = []
+        http_json(f"{moto}/moto-api/reset", "POST", {})
+        http_json(f"{standin}/_standin/reset", "POST", {})
+        self.creds = {a: assumed(moto, a) for a in MEMBERS}
+
+    def add(self, account, region, name, faults=(), down=False, fixture="healthy.yaml"):
+        create_cluster(self.moto, self.creds[account], region, name)
+        kube = start_kube(self.certs, fixture=fixture, token_mode="eks-verified",
+                          expect=(name, region, account, self.standin))
+        self.servers.append(kube)
+        if faults:
+            kube.faults(*faults)
+        http_json(f"{self.standin}/_standin/clusters/{name}", "POST", {"endpoint": kube.url, "ca": kube.ca_b64})
+        if down:
+            kube.stop()
+        return kube
+
+    def fault(self, **rule):
+        http_json(f"{self.standin}/_standin/faults", "POST", {"faults": [{"times": -1, **rule}]})
+
+    def close(self):
+        for s in self.servers:
+            if s.proc.poll() is None:
+                s.stop()
+
+
+@pytest.fixture
+def fleet(moto, standin, certs):
+    f = Fleet(moto, standin, certs)
+    yield f
+    f.close()
+
+
+def write_fleet_config(tmp_path, accounts, regions, timeout=8):
+    (tmp_path / "fleet.yaml").write_text(json.dumps({
+        "fleet": {"role_name": "eksup-reader", "external_id": "ext-1", "accounts": list(accounts),
+                  "regions": list(regions), "concurrency": 4, "cluster_timeout_seconds": timeout},
+        "outputs": {"directory": "out", "stdout": True},
+        "writer": "fleet",
+    }))
+
+
+def rows(tmp_path, table):
+    return [json.loads(line) for f in sorted((tmp_path / "out" / "json" / table).rglob("*.jsonl"))
+            for line in f.read_text().splitlines()]
+
+
+def test_fleet_isolates_every_failure_and_completes_the_rest(fleet, tmp_path, standin):
+    for region in REGIONS:
+        fleet.add(MEMBERS[0], region, f"a-ok-{region}")
+        fleet.add(MEMBERS[1], region, f"b-ok-{region}")
+    fleet.add(MEMBERS[0], "us-east-1", "a-down", down=True)
+    fleet.add(MEMBERS[0], "eu-west-1", "a-slow", faults=[{"path": ".*", "delay": 12, "times": -1}])
+    fleet.add(MEMBERS[1], "us-east-1", "b-forbidden",
+              faults=[{"path": ".*", "status": 403, "times": -1, "message": "User cannot get path /version"}])
+    fleet.add(MEMBERS[1], "eu-west-1", "b-throttled", faults=[{"path": ".*", "status": 429, "retry_after": 1, "times": -1}])
+    fleet.fault(operation="sts:AssumeRole", match=DENIED, code="AccessDenied", status=403)
+    fleet.fault(operation="eks:ListClusters", account=MEMBERS[0], region=DISABLED, code="UnrecognizedClientException")
+    fleet.fault(operation="eks:ListClusters", account=MEMBERS[1], region=DISABLED, code="AccessDeniedException")
+    http_json(f"{standin}/_standin/reset-calls", "POST", {})
+
+    write_fleet_config(tmp_path, [*MEMBERS, DENIED], [*REGIONS, DISABLED])
+    run = run_eksup(["run", "--config", "fleet.yaml", "--as-of", "2026-06-01"], tmp_path, aws_url=standin, timeout=120)
+    print(run.stderr[-3000:])
+    assert run.code == 3, run.stderr
+
+    got = {(r["account_id"], r["region"], r["cluster_name"]): r for r in rows(tmp_path, "clusters")}
+    status = {k: r["status"] for k, r in got.items()}
+    expected = {(a, r, f"{p}-ok-{r}"): "ok" for a, p in zip(MEMBERS, "ab") for r in REGIONS}
+    expected.update({
+        (MEMBERS[0], "us-east-1", "a-down"): "error",
+        (MEMBERS[0], "eu-west-1", "a-slow"): "error",
+        (MEMBERS[1], "us-east-1", "b-forbidden"): "error",
+        (MEMBERS[1], "eu-west-1", "b-throttled"): "partial",
+        (MEMBERS[0], DISABLED, "*"): "error",
+        (MEMBERS[1], DISABLED, "*"): "error",
+        **{(DENIED, r, "*"): "error" for r in (*REGIONS, DISABLED)},
+    })
+    assert status == expected
+
+    reason = {k: r["error"] or "" for k, r in got.items()}
+    assert "cannot be read at https://127.0.0.1" in reason[(MEMBERS[0], "us-east-1", "a-down")]
+    assert "cluster_timeout_seconds (8 s)" in reason[(MEMBERS[0], "eu-west-1", "a-slow")]
+    forbidden = reason[(MEMBERS[1], "us-east-1", "b-forbidden")]
+    assert "HTTP 403" in forbidden and "access entry" in forbidden and "`eksup-readers`" in forbidden
+    assert "region ap-southeast-3 is not enabled for account 111111111111" in reason[(MEMBERS[0], DISABLED, "*")]
+    assert "eks:ListClusters denied" in reason[(MEMBERS[1], DISABLED, "*")]
+    for r in (*REGIONS, DISABLED):
+        assert "sts:AssumeRole into arn:aws:iam::333333333333:role/eksup-reader denied" in reason[(DENIED, r, "*")]
+
+    # 429 to everything: within the deadline, Kubernetes checks skipped with the reason and
+    # the AWS checks complete.
+    report = json.loads(next((tmp_path / "out" / "reports").rglob("b-throttled/*.json")).read_text())
+    skipped = {s["code"]: s["reason"] for s in report["skipped_checks"]}
+    assert all(code in skipped for code in ("K8S001", "K8S002", "K8S004")), skipped
+    assert "429" in skipped["K8S002"]
+    # AWS and EKS checks run unless they need a Kubernetes source (AWS002 reads ENIConfigs).
+    for code, why in skipped.items():
+        if code.startswith(("AWS", "EKS")):
+            assert "kubernetes/" in why, (code, why)
+    assert {"AWS001", "AWS003", "EKS001", "EKS011"}.isdisjoint(skipped), skipped
+    assert got[(MEMBERS[1], "eu-west-1", "b-throttled")]["duration_ms"] < 8000
+
+    # Each healthy cluster was read with its own account's token (the fake servers reject
+    # any other) and analyzed completely.
+    for key, r in got.items():
+        if r["status"] == "ok":
+            assert r["nodes"] > 0 and r["collection_errors"] == 0, r
+
+    # Account/region-scoped sources are read once per (account, region), not per cluster.
+    scoped = Counter((c["account"], c["region"], c["op"]) for c in http_json(f"{standin}/_standin/stats")["scoped"])
+    for account in MEMBERS:
+        for region in REGIONS:
+            for op, n in (("servicequotas:GetServiceQuota", 3), ("eks:DescribeClusterVersions", 1),
+                          ("eks:DescribeAddonVersions", 1), ("ec2:DescribeInstances", 1), ("ec2:DescribeVolumes", 1),
+                          ("eks:ListClusters", 1), ("eks:DescribeCluster", 2)):
+                assert scoped[(account, region, op)] == n, (account, region, op, scoped[(account, region, op)])
+    assumes = [c for c in http_json(f"{standin}/_standin/stats")["scoped"] if c["op"] == "sts:AssumeRole"]
+    assert len(assumes) == 3 and {c["account"] for c in assumes} == {RUNNER}, "one AssumeRole per account, as the runner"
+    assert "summary:" in run.stderr and "slowest clusters:" in run.stderr and "requests:" in run.stderr
+
+
+def test_healthy_fleet_exits_0_and_equals_per_cluster_analyze(fleet, tmp_path, standin):
+    names = []
+    for a, p in zip(MEMBERS, "ab"):
+        for region in REGIONS:
+            fleet.add(a, region, f"{p}-{region}", fixture="trips-everything.yaml" if p == "a" else "healthy.yaml")
+            names.append((a, region, f"{p}-{region}"))
+    write_fleet_config(tmp_path, MEMBERS, REGIONS)
+    run = run_eksup(["run", "--config", "fleet.yaml", "--as-of", "2026-06-01"], tmp_path, aws_url=standin, timeout=120)
+    assert run.code == 0, run.stderr
+    print(run.stderr[-2000:])
+    clusters = rows(tmp_path, "clusters")
+    assert sorted((r["account_id"], r["region"], r["cluster_name"], r["status"]) for r in clusters) == \
+        sorted((*n, "ok") for n in names)
+    fleet_findings = Counter((f["account_id"], f["region"], f["cluster_name"], f["code"], f["resource_kind"],
+                              f["resource_namespace"], f["resource_name"], f["message"]) for f in rows(tmp_path, "findings"))
+    single = Counter()
+    for account, region, name in names:
+        creds = assumed(standin, account)
+        env = {"AWS_ACCESS_KEY_ID": creds["aws_access_key_id"], "AWS_SECRET_ACCESS_KEY": creds["aws_secret_access_key"],
+               "AWS_SESSION_TOKEN": creds["aws_session_token"]}
+        one = run_eksup(["analyze", "--cluster", name, "--region", region, "--format", "json", "--as-of", "2026-06-01"],
+                        tmp_path, aws_url=standin, env=env)
+        assert one.code == 0, one.stderr
+        for f in one.json()["findings"]:
+            single[(account, region, name, f["code"], f["resource_kind"], f["resource_namespace"], f["resource_name"],
+                    f["message"])] += 1
+    assert fleet_findings == single
+    per_cluster = Counter(k[2] for k in fleet_findings.elements())
+    assert per_cluster["a-us-east-1"] > 10 and per_cluster["a-eu-west-1"] > 10, per_cluster
+
+
+def test_dry_run_prints_the_plan_without_calling_any_api(tmp_path, standin):
+    http_json(f"{standin}/_standin/reset-calls", "POST", {})
+    write_fleet_config(tmp_path, MEMBERS, REGIONS)
+    run = run_eksup(["run", "--config", "fleet.yaml", "--dry-run", "--shard", "1/2"], tmp_path, aws_url=standin)
+    assert run.code == 0, run.stderr
+    assert "fleet accounts: 2" in run.stdout and "(account, region) pairs: 4" in run.stdout
+    assert "shard: 1/2" in run.stdout and "directory out" in run.stdout
+    assert http_json(f"{standin}/_standin/stats")["calls"] == []
+    (tmp_path / "bad.yaml").write_text("fleet: {role_name: r, accounts: [111111111111], regions: [us-east-1]}\n")
+    bad = run_eksup(["run", "--config", "bad.yaml", "--dry-run"], tmp_path)
+    assert bad.code == 2 and "quote it" in bad.stderr, bad.stderr
