@@ -1,5 +1,6 @@
-"""deploy/iam/eksup-policy.json is exactly what the code calls: every AWS operation of a run
-over a cluster with every kind of capacity is allowed, and every allowed action is used."""
+"""deploy/iam/eksup-policy.json is exactly what the code calls in a member account: every AWS
+operation of a run over a cluster with every kind of capacity, and of a fleet run's discovery
+in a member account (`regions: enabled`), is allowed, and every allowed action is used."""
 
 import json
 
@@ -9,7 +10,7 @@ from test_aws_checks import TRIPS_AWS, eni_configs
 # Actions whose APIs do not support resource-level permissions, so "*" is the least.
 RESOURCE_STAR_OK = {"eks:DescribeAddonVersions", "eks:DescribeClusterVersions", "ec2:DescribeSubnets",
                     "ec2:DescribeLaunchTemplates", "ec2:DescribeInstances", "ec2:DescribeVolumes",
-                    "autoscaling:DescribeAutoScalingGroups"}
+                    "autoscaling:DescribeAutoScalingGroups", "eks:ListClusters", "ec2:DescribeRegions"}
 
 
 def policy_actions():
@@ -33,5 +34,16 @@ def test_policy_matches_the_calls_the_code_makes(eks_cluster, tmp_path, standin)
     run = run_eksup(["analyze", "--cluster", name, "--format", "json"], tmp_path, aws_url=standin)
     assert run.code == 0, run.stderr
     called = set(http_json(f"{standin}/_standin/stats")["calls"])
+    # A fleet run in a member account adds discovery; the runner's own calls (AssumeRole,
+    # the outputs) are the runner role's, not this policy's.
+    (tmp_path / "fleet.yaml").write_text(json.dumps({
+        "fleet": {"role_name": "eksup-reader", "accounts": ["111111111111"], "regions": "enabled"},
+        "outputs": {"directory": "out"}}))
+    http_json(f"{standin}/_standin/reset-calls", "POST", {})
+    fleet = run_eksup(["run", "--config", "fleet.yaml"], tmp_path, aws_url=standin)
+    assert fleet.code == 0, fleet.stderr
+    member = {c["op"] for c in http_json(f"{standin}/_standin/stats")["scoped"] if c["account"] == "111111111111"}
+    assert {"eks:ListClusters", "ec2:DescribeRegions"} <= member, member
+    called |= member
     assert called == policy_actions(), f"called but not allowed: {called - policy_actions()}; " \
                                        f"allowed but never called: {policy_actions() - called}"
