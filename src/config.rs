@@ -76,6 +76,8 @@ pub struct OutputSettings {
     /// JSON lines on stdout (default: on).
     pub stdout: Option<bool>,
     pub s3: Option<crate::sink::s3::S3Settings>,
+    /// CloudWatch Embedded Metric Format lines on stdout (off unless set).
+    pub emf: Option<crate::sink::emf::EmfSettings>,
 }
 
 /// A configuration problem, naming where it is.

@@ -252,6 +252,12 @@ pub async fn run(args: RunArgs, cwd: &Path) -> Result<u8, Error> {
     for e in &written.errors {
         eprintln!("error: {e}");
     }
+    sink::emf::emit(
+        outputs.emf.as_ref(),
+        &run_id.to_string(),
+        run_time,
+        &batch.clusters,
+    );
     let ok = batch
         .clusters
         .iter()
