@@ -233,6 +233,8 @@ pub struct OutputSettings {
     /// JSON lines on stdout (default: on).
     pub stdout: Option<bool>,
     pub s3: Option<crate::sink::s3::S3Settings>,
+    /// CloudWatch Embedded Metric Format lines on stdout (off unless set).
+    pub emf: Option<crate::sink::emf::EmfSettings>,
 }
 
 /// What the command line sets, laid over the file and the environment.

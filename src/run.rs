@@ -486,6 +486,12 @@ pub async fn run(args: RunArgs, cwd: &Path) -> Result<u8, Error> {
     for e in &errors {
         eprintln!("error: {e}");
     }
+    sink::emf::emit(
+        settings.outputs.emf.as_ref(),
+        &run_id.to_string(),
+        run_time,
+        &batch.clusters,
+    );
     let failed = batch
         .clusters
         .iter()

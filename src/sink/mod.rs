@@ -4,6 +4,7 @@
 //! One run writes one file per table (Parquet and JSON lines) and one report per cluster.
 //! A failing sink is reported and the others are still written.
 
+pub mod emf;
 pub mod encode;
 pub mod layout;
 pub mod local;

@@ -53,3 +53,10 @@ def eks_cluster(moto, standin, certs):
     yield make
     for s in servers:
         s.stop()
+
+
+@pytest.fixture(scope="session")
+def fleet_data(tmp_path_factory):
+    """The test fleet's tree, written once per session by the real binary (fleet.py)."""
+    import fleet
+    return fleet.build(tmp_path_factory.mktemp("fleet"))

@@ -1,0 +1,36 @@
+provider "aws" {
+  region = "eu-west-1"
+}
+
+################################################################################
+# A cluster that reports on itself: the in-cluster CronJob (deploy/kubernetes, in-cluster
+# overlay) writes to the central bucket; the reporting account lists this account in
+# `writer_account_ids`.
+################################################################################
+
+module "cluster_writer" {
+  source = "../../modules/cluster-writer"
+
+  cluster_name = "prod"
+
+  # Outputs `bucket_id`, `results_prefix` and `kms_key_arn` of examples/complete.
+  results = {
+    bucket      = "eksup-results-999999999999-eu-west-1"
+    prefix      = "eksup/v1"
+    kms_key_arn = "arn:aws:kms:eu-west-1:999999999999:key/0d4c6a0e-2f1b-4d3c-9a8e-1b2c3d4e5f60"
+  }
+
+  tags = {
+    Example = "in-cluster"
+  }
+}
+
+output "role_arn" {
+  description = "ARN of the role the CronJob's service account receives"
+  value       = module.cluster_writer.role_arn
+}
+
+output "eksup_s3_output" {
+  description = "The `outputs.s3` block of the CronJob's eksup configuration"
+  value       = module.cluster_writer.eksup_s3_output
+}

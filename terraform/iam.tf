@@ -1,0 +1,151 @@
+locals {
+  runner = var.runner
+  # The host and path of the OIDC issuer, as IRSA's condition keys name it.
+  oidc_issuer = local.runner.oidc_provider_arn == null ? null : replace(local.runner.oidc_provider_arn, "/^arn:[^:]+:iam::[0-9]{12}:oidc-provider\\//", "")
+
+  member_role_arns = length(local.runner.member_account_ids) > 0 ? [
+    for id in local.runner.member_account_ids : "arn:${local.partition}:iam::${id}:role/${local.runner.member_role_name}"
+  ] : ["arn:${local.partition}:iam::*:role/${local.runner.member_role_name}"]
+}
+
+################################################################################
+# Central runner role: who may assume it
+################################################################################
+
+data "aws_iam_policy_document" "runner_trust" {
+  count = local.runner.create ? 1 : 0
+
+  dynamic "statement" {
+    for_each = local.runner.trust == "pod_identity" ? [1] : []
+
+    content {
+      sid     = "EksPodIdentity"
+      actions = ["sts:AssumeRole", "sts:TagSession"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["pods.eks.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.runner.trust == "irsa" ? [1] : []
+
+    content {
+      sid     = "IrsaServiceAccount"
+      actions = ["sts:AssumeRoleWithWebIdentity"]
+
+      principals {
+        type        = "Federated"
+        identifiers = [local.runner.oidc_provider_arn]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "${local.oidc_issuer}:sub"
+        values   = ["system:serviceaccount:${local.runner.namespace}:${local.runner.service_account}"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "${local.oidc_issuer}:aud"
+        values   = ["sts.amazonaws.com"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.runner.trust == "ecs" ? [1] : []
+
+    content {
+      sid     = "EcsTasks"
+      actions = ["sts:AssumeRole"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["ecs-tasks.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      }
+
+      condition {
+        test     = "ArnLike"
+        variable = "aws:SourceArn"
+        values   = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:*"]
+      }
+    }
+  }
+}
+
+resource "aws_iam_role" "runner" {
+  count = local.runner.create ? 1 : 0
+
+  name                 = local.runner.name
+  description          = "eksup central runner: assumes ${local.runner.member_role_name} in member accounts, writes results to ${local.bucket_name}/${local.results_prefix}"
+  assume_role_policy   = data.aws_iam_policy_document.runner_trust[0].json
+  permissions_boundary = local.runner.permissions_boundary
+  max_session_duration = local.runner.max_session_duration
+
+  tags = var.tags
+}
+
+################################################################################
+# Central runner role: what it may do
+################################################################################
+
+data "aws_iam_policy_document" "runner" {
+  count = local.runner.create ? 1 : 0
+
+  statement {
+    sid       = "AssumeMemberRoles"
+    actions   = ["sts:AssumeRole"]
+    resources = local.member_role_arns
+  }
+
+  statement {
+    sid       = "WriteResults"
+    actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = [local.results_objects_arn]
+  }
+
+  statement {
+    sid       = "EncryptResults"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [local.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.runner.organization_discovery ? [1] : []
+
+    content {
+      sid       = "DiscoverOrganizationAccounts"
+      actions   = ["organizations:ListAccounts"]
+      resources = ["*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "runner" {
+  count = local.runner.create ? 1 : 0
+
+  name   = "eksup-runner"
+  role   = aws_iam_role.runner[0].id
+  policy = data.aws_iam_policy_document.runner[0].json
+}
