@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The one test command (README "Run all tests"; CI runs it through .ci/run).
 # Sets up everything it needs — a Python venv with the pinned test tools (moto, pytest,
-# boto3, cryptography, PyYAML) — then runs formatting and lint checks, the Rust unit tests,
-# and the integration tests that drive the real binary against moto and the fake
-# Kubernetes API server.
+# boto3, cryptography, PyYAML, hadolint, kubernetes-validate; checkov in a venv of its own)
+# — then runs formatting and lint checks, the Rust unit tests, and the integration tests
+# that drive the real binary against moto and the fake Kubernetes API server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +21,14 @@ if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.requirements.sha256 2>/dev/null)
 fi
 .venv/bin/python -c "import moto, pytest, yaml, cryptography, boto3" \
   || { echo "the test venv is broken: remove .venv and run again" >&2; exit 1; }
+
+step "checkov (.venv-checkov, tests/requirements-checkov.txt)"
+want=$(sha256sum tests/requirements-checkov.txt | cut -d' ' -f1)
+if [ ! -x .venv-checkov/bin/checkov ] || [ "$(cat .venv-checkov/.requirements.sha256 2>/dev/null)" != "$want" ]; then
+  python3 -m venv .venv-checkov
+  .venv-checkov/bin/pip install --quiet --disable-pip-version-check -r tests/requirements-checkov.txt
+  echo "$want" > .venv-checkov/.requirements.sha256
+fi
 
 step "cargo fmt --check"
 cargo fmt --all --check
