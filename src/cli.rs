@@ -81,6 +81,9 @@ pub enum Command {
     Schema(SchemaArgs),
     /// List the checks eksup runs.
     Checks(ChecksArgs),
+    /// Print the read-only ClusterRole and Role eksup needs (YAML), from the table of what
+    /// the collector reads.
+    Rbac,
 }
 
 #[derive(Debug, Args)]

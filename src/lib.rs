@@ -17,6 +17,7 @@
 //! | [`checks`] | the catalogue and one module per area; pure functions over a snapshot |
 //! | [`finding`] | the one flat finding row every output is built from |
 //! | [`report`] | run metadata + findings + skipped checks + collection errors |
+//! | [`rbac`] | what eksup reads from the Kubernetes API: the collector's paths and the RBAC `eksup rbac` prints |
 //! | [`playbook`] | the Markdown upgrade playbook: context from snapshot + report, rendered from `templates/playbook.md.j2` |
 //! | [`render`] | the report as text tables or JSON; the check catalogue as text or Markdown |
 //! | [`run`] | the scheduled job: clusters or a fleet → bounded concurrent analyses → one batch of rows → sinks; JSON lines on stdout |
@@ -35,6 +36,7 @@ pub mod finding;
 pub mod fleet;
 pub mod plan;
 pub mod playbook;
+pub mod rbac;
 pub mod render;
 pub mod report;
 pub mod run;
@@ -131,6 +133,10 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 cli::CatalogueFormat::Markdown => render::catalogue::markdown(),
             };
             print!("{out}");
+            Ok(exit::OK)
+        }
+        Command::Rbac => {
+            print!("{}", rbac::manifests());
             Ok(exit::OK)
         }
     }

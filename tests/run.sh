@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The one test command (README "Run all tests"; CI runs it through .ci/run).
 # Sets up everything it needs — a Python venv with the pinned test tools (moto, pytest,
-# boto3, cryptography, PyYAML, python-hcl2, sqlglot, the AWS provider schema), checkov in a
-# venv of its own, faketime (apt) — then runs formatting and lint checks, the Rust unit tests,
-# and the integration tests that drive the real binary against moto and the fake
-# Kubernetes API server.
+# boto3, cryptography, PyYAML, python-hcl2, sqlglot, the AWS provider schema, hadolint,
+# kubernetes-validate), checkov in a venv of its own, faketime (apt) — then runs formatting
+# and lint checks, the Rust unit tests, and the integration tests that drive the real binary
+# against moto and the fake Kubernetes API server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

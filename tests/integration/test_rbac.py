@@ -1,20 +1,20 @@
-"""The RBAC in deploy/rbac/rbac.yaml is exactly what eksup needs: every request of a run is
-allowed by it, and every rule is used by some request."""
+"""The RBAC of the kustomize base (deploy/kubernetes/base) is exactly what eksup needs: every
+request of a run is allowed by it, and every rule is used by some request."""
 
-import yaml
-
-from harness import ROOT, run_eksup
+from harness import run_eksup
+from manifests import BASE, render
 
 
 def request_to_attributes(path):
-    """(apiGroup, resource, verb, namespace, name) for a resource request; None for /version."""
+    """(apiGroup, resource, verb, namespace, name) for a resource request; the path alone for a
+    non-resource URL (/version)."""
     segs = [s for s in path.split("/") if s]
     if segs[0] == "api":
         group, rest = "", segs[2:]
     elif segs[0] == "apis":
         group, rest = segs[1], segs[3:]
     else:
-        return None
+        return path
     namespace = None
     if rest[0] == "namespaces" and len(rest) >= 3:
         namespace, rest = rest[1], rest[2:]
@@ -24,6 +24,11 @@ def request_to_attributes(path):
 
 
 def allowing_rules(docs, attrs):
+    if isinstance(attrs, str):
+        # A non-resource URL: only a ClusterRole can grant it, by nonResourceURLs.
+        return [(d["metadata"]["name"], i) for d in docs if d["kind"] == "ClusterRole"
+                for i, rule in enumerate(d["rules"])
+                if attrs in rule.get("nonResourceURLs", []) and "get" in rule["verbs"]]
     group, resource, verb, namespace, name = attrs
     hits = []
     for doc in docs:
@@ -32,6 +37,8 @@ def allowing_rules(docs, attrs):
         if doc["kind"] == "Role" and doc["metadata"]["namespace"] != namespace:
             continue
         for i, rule in enumerate(doc["rules"]):
+            if "nonResourceURLs" in rule:
+                continue
             if (group in rule["apiGroups"] and resource in rule["resources"] and verb in rule["verbs"]
                     and ("resourceNames" not in rule or name in rule["resourceNames"])):
                 hits.append((doc["metadata"]["name"], i))
@@ -39,20 +46,20 @@ def allowing_rules(docs, attrs):
 
 
 def test_rbac_covers_every_request_and_nothing_unused(eks_cluster, tmp_path, standin):
-    docs = list(yaml.safe_load_all((ROOT / "deploy" / "rbac" / "rbac.yaml").read_text()))
+    docs = [d for d in render(BASE) if d["kind"] in ("ClusterRole", "Role")]
+    assert {d["kind"] for d in docs} == {"ClusterRole", "Role"}
     for doc in docs:
-        for rule in doc.get("rules", []):
+        for rule in doc["rules"]:
             assert set(rule["verbs"]) <= {"get", "list"}, rule
-            assert "secrets" not in rule["resources"] and "*" not in rule["resources"], rule
+            resources = rule.get("resources", [])
+            assert "secrets" not in resources and "*" not in resources, rule
+            assert not any("/" in r for r in resources), f"subresource granted: {rule}"
     name, kube = eks_cluster("trips-everything.yaml")
     run = run_eksup(["analyze", "--cluster", name, "--format", "json"], tmp_path, aws_url=standin)
     assert run.code == 0, run.stderr
     used = set()
     for r in kube.stats():
         attrs = request_to_attributes(r["path"])
-        if attrs is None:
-            assert r["path"] == "/version"
-            continue
         hits = allowing_rules(docs, attrs)
         assert hits, f"no RBAC rule allows {attrs}"
         used.update(hits)

@@ -22,6 +22,7 @@ pub use client::{ApiClient, ApiError, Listed, Shape};
 use project::MetadataOnly;
 
 use super::{CollectError, Deadline};
+use crate::rbac::{self, Resource};
 use crate::snapshot::{KubeProxy, Snapshot, Workload, WorkloadKind, source};
 
 /// How to reach the API server.
@@ -163,14 +164,14 @@ fn settle<P>(
 /// full GET only for each unowned one.
 async fn list_unowned<T>(
     api: &ApiClient,
-    collection: &str,
+    resource: &Resource,
     project: fn(T) -> Option<Workload>,
 ) -> Result<Option<Listed<Workload>>, ApiError>
 where
     T: serde::de::DeserializeOwned,
 {
     let Some(meta) = api
-        .list(collection, Shape::Metadata, |m: MetadataOnly| {
+        .list(resource.collection, Shape::Metadata, |m: MetadataOnly| {
             (!project::is_owned(&m.metadata)).then_some(m.metadata)
         })
         .await?
@@ -184,7 +185,7 @@ where
     let fetches = futures::stream::iter(meta.items.into_iter().map(|m| {
         let namespace = m.namespace.unwrap_or_default();
         let name = m.name.unwrap_or_default();
-        let path = collection.replacen("/v1/", &format!("/v1/namespaces/{namespace}/"), 1);
+        let path = resource.namespaced(&namespace);
         async move {
             (
                 api.get::<T>(&path, &name).await,
@@ -254,42 +255,46 @@ pub async fn collect(api: &ApiClient, snapshot: &mut Snapshot) -> Result<(), Col
         proxy_config,
         eniconfigs,
     ) = tokio::join!(
-        api.list("/api/v1/nodes", Shape::Full, project::node),
+        api.list(rbac::NODES.collection, Shape::Full, project::node),
         api.list(
-            "/apis/apps/v1/deployments",
+            rbac::DEPLOYMENTS.collection,
             Shape::Full,
             project::deployment
         ),
         api.list(
-            "/apis/apps/v1/statefulsets",
+            rbac::STATEFULSETS.collection,
             Shape::Full,
             project::stateful_set
         ),
-        api.list("/apis/apps/v1/daemonsets", Shape::Full, project::daemon_set),
-        api.list("/apis/batch/v1/cronjobs", Shape::Full, project::cron_job),
-        list_unowned::<ReplicaSet>(api, "/apis/apps/v1/replicasets", project::replica_set),
-        list_unowned::<Job>(api, "/apis/batch/v1/jobs", project::job),
         api.list(
-            "/api/v1/replicationcontrollers",
+            rbac::DAEMONSETS.collection,
+            Shape::Full,
+            project::daemon_set
+        ),
+        api.list(rbac::CRONJOBS.collection, Shape::Full, project::cron_job),
+        list_unowned::<ReplicaSet>(api, &rbac::REPLICASETS, project::replica_set),
+        list_unowned::<Job>(api, &rbac::JOBS, project::job),
+        api.list(
+            rbac::REPLICATIONCONTROLLERS.collection,
             Shape::Full,
             project::replication_controller
         ),
         api.list(
-            "/apis/policy/v1/poddisruptionbudgets",
+            rbac::PODDISRUPTIONBUDGETS.collection,
             Shape::Full,
             project::pod_disruption_budget
         ),
         api.list(
-            "/apis/autoscaling/v2/horizontalpodautoscalers",
+            rbac::HORIZONTALPODAUTOSCALERS.collection,
             Shape::Full,
             project::autoscaler
         ),
         api.get::<ConfigMap>(
-            "/api/v1/namespaces/kube-system/configmaps",
-            "kube-proxy-config"
+            rbac::KUBE_PROXY_CONFIG.collection,
+            rbac::KUBE_PROXY_CONFIG.name
         ),
         api.list(
-            "/apis/crd.k8s.amazonaws.com/v1alpha1/eniconfigs",
+            rbac::ENICONFIGS.collection,
             Shape::Full,
             project::eni_config
         ),
