@@ -193,7 +193,7 @@ def test_member_role_trusts_the_runner_with_the_external_id_and_maps_to_eksup_re
     assert m["variable"]["kubernetes_groups"]["default"] == ["eksup-readers"]
     entry = m["resource"]["aws_eks_access_entry"]["this"]
     assert entry["kubernetes_groups"] == "${var.kubernetes_groups}" and entry["principal_arn"] == "${aws_iam_role.this.arn}"
-    rbac = (ROOT / "deploy" / "rbac" / "rbac.yaml").read_text()
+    rbac = (ROOT / "deploy/kubernetes/base/rbac/bindings.yaml").read_text()
     assert "name: eksup-readers" in rbac, "the group the access entries map to is the one RBAC binds"
 
 

@@ -25,7 +25,7 @@ module "member_role" {
   external_id     = var.external_id
 
   # Clusters of this account and region; each gets an access entry in the group
-  # `eksup-readers`, which deploy/rbac/rbac.yaml binds to the read-only ClusterRole.
+  # `eksup-readers`, which deploy/kubernetes/base binds to the read-only ClusterRole.
   access_entries = ["prod", "staging"]
 
   tags = {

@@ -22,7 +22,7 @@ variable "external_id" {
 }
 
 variable "access_entries" {
-  description = "EKS clusters of this account (and region) to give the role an access entry, mapping it to the Kubernetes group that deploy/rbac/rbac.yaml binds to the read-only ClusterRole"
+  description = "EKS clusters of this account (and region) to give the role an access entry, mapping it to the Kubernetes group that deploy/kubernetes/base binds to the read-only ClusterRole"
   type        = list(string)
   default     = []
 }
