@@ -123,7 +123,7 @@ class Run:
     stdout: str
     stderr: str
     wall_seconds: float
-    max_rss_kib: int
+    max_rss_kib: int  # the binary's own peak RSS (VmHWM, sampled every 10 ms)
 
     def json(self):
         try:
