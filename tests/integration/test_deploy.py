@@ -299,10 +299,10 @@ def run_config(tmp_path, cluster, bucket, moto):
 
 def test_memory_is_sized_from_a_measured_run(rendered, eks_cluster, moto, standin, tmp_path):
     """`eksup run` as the CronJob runs it (S3 + stdout), on a small cluster and on the load
-    test's 14,465-object cluster: the in-cluster job's request covers the large cluster's peak
-    RSS and its limit twice that (real objects carry managedFields and status the fake
-    server's lack); the fleet runner's covers `concurrency` large clusters at once on top of
-    the process's own footprint, the limit twice that."""
+    test's 14,465-object cluster. Real objects carry managedFields and status the fake
+    server's lack, so requests keep at least 1.5x and limits 3x over the measured need: the
+    large cluster's peak for the in-cluster job, and for the fleet runner the process's own
+    footprint plus `concurrency` large clusters at once."""
     peaks = {}
     for label, args in (("small", dict(fixture="trips-everything.yaml")),
                         ("large", dict(generate=",".join(f"{k}={v}" for k, v in LARGE_CLUSTER.items()), version="1.30"))):
@@ -315,14 +315,14 @@ def test_memory_is_sized_from_a_measured_run(rendered, eks_cluster, moto, standi
     per_cluster = peaks["large"] - peaks["small"]
 
     resources = container_of(rendered["in-cluster"])["resources"]
-    assert memory_mib(resources["requests"]["memory"]) >= peaks["large"]
-    assert memory_mib(resources["limits"]["memory"]) >= 2 * peaks["large"]
+    assert memory_mib(resources["requests"]["memory"]) >= 1.5 * peaks["large"]
+    assert memory_mib(resources["limits"]["memory"]) >= 3 * peaks["large"]
     for name in ("central-runner", "central-runner-sharded"):
         concurrency = config_of(rendered[name])["fleet"]["concurrency"]
         resources = container_of(rendered[name])["resources"]
         need = peaks["small"] + concurrency * per_cluster
-        assert memory_mib(resources["requests"]["memory"]) >= need, (name, need)
-        assert memory_mib(resources["limits"]["memory"]) >= 2 * need, (name, need)
+        assert memory_mib(resources["requests"]["memory"]) >= 1.5 * need, (name, need)
+        assert memory_mib(resources["limits"]["memory"]) >= 3 * need, (name, need)
 
 
 def test_run_writes_no_file_with_the_cronjob_outputs(eks_cluster, moto, standin, tmp_path):
