@@ -331,9 +331,14 @@ fn validate(settings: &Settings) -> Result<(), String> {
     Ok(())
 }
 
+/// An AWS account ID: exactly 12 digits.
+fn is_account_id(id: &str) -> bool {
+    id.len() == 12 && id.chars().all(|c| c.is_ascii_digit())
+}
+
 fn validate_fleet(f: &FleetSettings) -> Result<(), String> {
     for (i, a) in f.accounts.iter().enumerate() {
-        if a.id.len() != 12 || !a.id.chars().all(|c| c.is_ascii_digit()) {
+        if !is_account_id(&a.id) {
             return Err(format!(
                 "key `fleet.accounts[{i}]`: `{}` is not a 12-digit AWS account ID",
                 a.id
@@ -352,10 +357,7 @@ fn validate_fleet(f: &FleetSettings) -> Result<(), String> {
         );
     }
     if let Some(org) = &f.organization
-        && let Some(bad) = org
-            .exclude
-            .iter()
-            .find(|a| a.len() != 12 || !a.chars().all(|c| c.is_ascii_digit()))
+        && let Some(bad) = org.exclude.iter().find(|a| !is_account_id(a))
     {
         return Err(format!(
             "key `fleet.organization.exclude`: `{bad}` is not a quoted 12-digit AWS account ID"

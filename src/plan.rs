@@ -70,32 +70,23 @@ const NO_CLUSTER: &str = "no cluster given: pass --cluster NAME (or set `cluster
 /// The top-level cluster of the settings (what `analyze` and `playbook` read), or the
 /// snapshot to load instead.
 pub fn single_job(settings: &Settings, snapshot: Option<&Path>) -> Result<Job, Error> {
-    let source = match snapshot {
-        Some(path) => Source::Snapshot(path.to_path_buf()),
-        None => {
-            let cluster = ClusterRef {
-                name: settings.cluster.clone(),
-                region: settings.region.clone(),
-                profile: settings.profile.clone(),
-                use_aws: !settings.no_aws,
-                kubeconfig: settings.kubeconfig.clone(),
-                context: settings.context.clone(),
-                in_cluster: settings.in_cluster,
-            };
-            if cluster.use_aws && cluster.name.is_none() {
-                return Err(Error::Usage(NO_CLUSTER.into()));
-            }
-            Source::Cluster(cluster)
-        }
-    };
-    Ok(Job {
-        source,
+    let top_level = config::ClusterSettings {
+        cluster: settings.cluster.clone(),
+        region: settings.region.clone(),
+        profile: settings.profile.clone(),
         target_version: settings.target_version,
-    })
+        kubeconfig: settings.kubeconfig.clone(),
+        context: settings.context.clone(),
+        in_cluster: settings.in_cluster,
+        no_aws: settings.no_aws,
+        snapshot: snapshot.map(Path::to_path_buf),
+    };
+    job(&top_level, settings, NO_CLUSTER)
 }
 
-/// A `targets` entry; unset fields fall back to the top level (where the flags already are).
-fn target_job(t: &config::ClusterSettings, s: &Settings) -> Result<Job, Error> {
+/// The job of one cluster's settings; unset fields fall back to the top level (where the
+/// flags already are). `no_cluster` is the message when AWS is used but no cluster is named.
+fn job(t: &config::ClusterSettings, s: &Settings, no_cluster: &str) -> Result<Job, Error> {
     let source = match &t.snapshot {
         Some(path) => Source::Snapshot(path.clone()),
         None => {
@@ -109,9 +100,7 @@ fn target_job(t: &config::ClusterSettings, s: &Settings) -> Result<Job, Error> {
                 in_cluster: t.in_cluster,
             };
             if cluster.use_aws && cluster.name.is_none() {
-                return Err(Error::Usage(
-                    "a `targets` entry names no cluster: set `cluster` (or `snapshot`)".into(),
-                ));
+                return Err(Error::Usage(no_cluster.into()));
             }
             Source::Cluster(cluster)
         }
@@ -142,7 +131,13 @@ pub fn run_work(
         let jobs = settings
             .targets
             .iter()
-            .map(|t| target_job(t, settings))
+            .map(|t| {
+                job(
+                    t,
+                    settings,
+                    "a `targets` entry names no cluster: set `cluster` (or `snapshot`)",
+                )
+            })
             .collect::<Result<Vec<_>, _>>()?;
         return Ok(Work::Clusters(jobs));
     }

@@ -412,7 +412,7 @@ pub async fn run(args: RunArgs, cwd: &Path) -> Result<u8, Error> {
         },
         stdout: outputs.stdout,
     };
-    let progress = Progress::new(false);
+    let progress = Progress::start();
     let started = Instant::now();
     let run_id_text = run_id.to_string();
 

@@ -41,12 +41,6 @@ impl Deadline {
         self.at.is_some_and(|at| Instant::now() >= at)
     }
 
-    /// Time left, if there is a deadline.
-    pub fn remaining(&self) -> Option<Duration> {
-        self.at
-            .map(|at| at.saturating_duration_since(Instant::now()))
-    }
-
     /// Runs a source under the deadline; one that does not finish in time fails with
     /// [`Deadline::message`].
     pub async fn within<T>(

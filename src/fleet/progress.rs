@@ -24,10 +24,10 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// A bar when stderr is a terminal, JSON lines otherwise; nothing when `quiet`.
-    pub fn new(quiet: bool) -> Self {
+    /// Starts the clock: a bar when stderr is a terminal, JSON lines otherwise.
+    pub fn start() -> Self {
         let started = Instant::now();
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template(
@@ -46,11 +46,7 @@ impl Progress {
             accounts: AtomicUsize::new(0),
             bar,
             // The first line comes after 10 s, not at once.
-            last_line: Mutex::new(if quiet {
-                started + Duration::from_secs(u64::MAX / 4)
-            } else {
-                started
-            }),
+            last_line: Mutex::new(started),
         }
     }
 
