@@ -332,6 +332,13 @@ impl SupportCalendar {
         })
     }
 
+    pub fn oldest(&self) -> KubeVersion {
+        self.windows
+            .first()
+            .map(|w| w.version)
+            .expect("calendar is never empty")
+    }
+
     pub fn newest(&self) -> KubeVersion {
         self.windows
             .last()

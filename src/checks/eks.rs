@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::json;
 
 use crate::checks::aws::by_zone;
+use crate::checks::kubernetes::node_os;
 use crate::checks::{Check, Context, finding, lookup};
 use crate::finding::{Finding, Remediation};
 use crate::snapshot::{AwsData, HealthIssue, LaunchTemplate, TemplateRef};
@@ -298,23 +299,30 @@ pub fn self_managed_template_drift(ctx: &Context) -> Vec<Finding> {
         .collect()
 }
 
-/// EKS008: Amazon Linux 2 node groups — no EKS AMIs for AL2 from 1.33.
+/// EKS008: Amazon Linux 2 anywhere — managed node groups by AMI type, and every other
+/// node (self-managed, Karpenter, custom-AMI node groups) by its `osImage`, summarised by
+/// node group. No EKS AMIs for AL2 from 1.33.
 pub fn amazon_linux_2(ctx: &Context) -> Vec<Finding> {
     let Some(aws) = aws(ctx) else {
         return Vec::new();
     };
+    let check = check("EKS008");
     let level = if ctx.target >= KubeVersion::new(1, 33) {
         Remediation::Required
     } else {
         Remediation::Recommended
     };
-    aws.node_groups
+    let by_ami: Vec<&crate::snapshot::NodeGroup> = aws
+        .node_groups
         .iter()
         .filter(|n| n.ami_type.as_deref().is_some_and(|a| a.starts_with("AL2_")))
+        .collect();
+    let mut out: Vec<Finding> = by_ami
+        .iter()
         .map(|n| {
             let ami = n.ami_type.as_deref().unwrap_or_default();
             finding(
-                check("EKS008"),
+                check,
                 level,
                 ("NodeGroup", "", &n.name),
                 format!(
@@ -323,7 +331,29 @@ pub fn amazon_linux_2(ctx: &Context) -> Vec<Finding> {
                 json!({"ami_type": ami}),
             )
         })
-        .collect()
+        .collect();
+    let nodes = ctx.snapshot.kubernetes.nodes.iter().filter(|n| {
+        !node_os::is_fargate(n) && !node_os::is_windows(n) && node_os::is_amazon_linux_2(n)
+    });
+    for ((kind, name), nodes) in node_os::by_group(nodes) {
+        // Already reported by its AMI type.
+        if kind == "NodeGroup" && by_ami.iter().any(|n| n.name == name) {
+            continue;
+        }
+        let mut details = node_os::group_details(&nodes, "os_images", |n| n.os_image.as_str());
+        details.insert("ami_type".into(), serde_json::Value::Null);
+        out.push(finding(
+            check,
+            level,
+            (kind, "", &name),
+            format!(
+                "{} node(s) run Amazon Linux 2 (by their OS image); EKS publishes no AL2 AMIs for 1.33 and later: move them to AL2023 or Bottlerocket",
+                nodes.len()
+            ),
+            serde_json::Value::Object(details),
+        ));
+    }
+    out
 }
 
 fn insight_findings(ctx: &Context, code: &str, category: &str) -> Vec<Finding> {

@@ -7,6 +7,7 @@
 
 pub mod aws;
 pub mod catalogue;
+pub mod changes;
 pub mod eks;
 pub mod image;
 pub mod kubernetes;
@@ -15,7 +16,7 @@ pub mod settings;
 
 use serde::{Deserialize, Serialize};
 
-pub use catalogue::{Check, catalogue, lookup};
+pub use catalogue::{Check, Covers, catalogue, lookup};
 pub use settings::CheckSettings;
 
 use crate::finding::{Finding, Remediation};
@@ -46,6 +47,44 @@ impl Context<'_> {
 pub struct SkippedCheck {
     pub code: String,
     pub reason: String,
+    /// Older reports lack it; reading them as "not collected" never makes them look ready.
+    #[serde(default)]
+    pub cause: SkipCause,
+}
+
+/// Why a check was skipped: it does not apply, or eksup could not look.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipCause {
+    /// Disabled, target below the check's range, a local Outposts cluster, or a
+    /// precondition (e.g. a component someone else manages).
+    NotApplicable,
+    /// A source it needs failed, was denied or was not read (e.g. `--no-aws`).
+    #[default]
+    NotCollected,
+}
+
+/// Whether the cluster can be upgraded to the target now, as far as eksup could tell.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Readiness {
+    /// At least one required finding.
+    Blocked,
+    /// No required finding, but a check that can report one could not look.
+    #[default]
+    Unknown,
+    /// No required finding, and every check that can report one ran.
+    Ready,
+}
+
+impl Readiness {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Blocked => "blocked",
+            Self::Unknown => "unknown",
+            Self::Ready => "ready",
+        }
+    }
 }
 
 /// The result of evaluating the catalogue against one snapshot.
@@ -53,6 +92,16 @@ pub struct SkippedCheck {
 pub struct Evaluation {
     pub findings: Vec<Finding>,
     pub skipped: Vec<SkippedCheck>,
+    /// Checks that ran (with or without findings).
+    pub checks_run: usize,
+    pub readiness: Readiness,
+}
+
+/// Whether `check` can report a required finding for `target`: its catalogue levels say
+/// so, and for a behaviour change the data records a release that requires it.
+fn can_require(check: &Check, target: KubeVersion) -> bool {
+    check.levels.contains(&Remediation::Required)
+        && changes::find(check.code).is_none_or(|c| c.level(target) == Some(Remediation::Required))
 }
 
 /// Runs every check that applies to `target` and whose sources were collected.
@@ -72,15 +121,35 @@ pub fn evaluate(
         today,
     };
     let mut out = Evaluation::default();
+    let mut blind = false;
     for check in catalogue() {
         match skip_reason(check, &ctx) {
-            Some(reason) => out.skipped.push(SkippedCheck {
-                code: check.code.to_string(),
-                reason,
-            }),
-            None => out.findings.extend((check.run)(&ctx)),
+            Some((cause, reason)) => {
+                blind |= cause == SkipCause::NotCollected && can_require(check, target);
+                out.skipped.push(SkippedCheck {
+                    code: check.code.to_string(),
+                    reason,
+                    cause,
+                });
+            }
+            None => {
+                out.checks_run += 1;
+                out.findings.extend((check.run)(&ctx));
+            }
         }
     }
+    // A skipped check never counts as passed.
+    out.readiness = if out
+        .findings
+        .iter()
+        .any(|f| f.remediation == Remediation::Required)
+    {
+        Readiness::Blocked
+    } else if blind {
+        Readiness::Unknown
+    } else {
+        Readiness::Ready
+    };
     // Required first, then by code and resource, so output is stable run to run.
     out.findings.sort_by(|a, b| {
         (
@@ -99,34 +168,40 @@ pub fn evaluate(
     out
 }
 
-fn skip_reason(check: &Check, ctx: &Context) -> Option<String> {
+fn skip_reason(check: &Check, ctx: &Context) -> Option<(SkipCause, String)> {
+    use SkipCause::{NotApplicable, NotCollected};
     if ctx.settings.is_disabled(check.code) {
-        return Some("disabled in configuration".into());
+        return Some((NotApplicable, "disabled in configuration".into()));
     }
     if let Some(min) = check.min_target.filter(|min| ctx.target < *min) {
-        return Some(format!("applies to targets {min} and later"));
+        return Some((NotApplicable, format!("applies to targets {min} and later")));
     }
     if check.category != crate::finding::Category::Kubernetes {
         if ctx.snapshot.cluster.source == ClusterSource::KubernetesOnly {
-            return Some(
+            return Some((
+                NotCollected,
                 "needs the EKS and AWS APIs, which this run did not use (--no-aws)".into(),
-            );
+            ));
         }
         let Some(aws) = &ctx.snapshot.aws else {
-            return Some("the snapshot holds no AWS data".into());
+            return Some((NotCollected, "the snapshot holds no AWS data".into()));
         };
         if let (Some(reason), Some(_)) = (check.not_on_local_outposts, &aws.outpost) {
-            return Some(format!(
-                "does not apply to EKS local clusters on AWS Outposts: {reason}"
+            return Some((
+                NotApplicable,
+                format!("does not apply to EKS local clusters on AWS Outposts: {reason}"),
             ));
         }
     }
+    // The lists of the workload kinds it covers count as sources too.
     check
         .needs
         .iter()
+        .chain(check.covers.sources())
         .find_map(|source| ctx.snapshot.failure_of(source))
-        .map(|e| format!("{} could not be read: {}", e.source, e.message))
-        .or_else(|| check.precondition.and_then(|unmet| unmet(ctx)))
+        .map(|e| (NotCollected, format!("{} could not be read: {}", e.source, e.message)))
+        .or_else(|| check.collected.and_then(|missing| missing(ctx)).map(|r| (NotCollected, r)))
+        .or_else(|| check.precondition.and_then(|unmet| unmet(ctx)).map(|r| (NotApplicable, r)))
 }
 
 /// Builds a finding for `check`; checks call this so every row carries catalogue data.

@@ -24,11 +24,7 @@ pub fn is_community_ingress_nginx(image: &str) -> bool {
 
 pub fn retired_ingress_nginx(ctx: &Context) -> Vec<Finding> {
     let check = lookup("K8S013").expect("catalogued");
-    ctx.snapshot
-        .kubernetes
-        .workloads
-        .iter()
-        .filter(|w| !ctx.settings.is_ignored(check.code, w))
+    super::workloads(ctx, check)
         .filter_map(|w| {
             let images: Vec<&str> = w
                 .pod
