@@ -618,6 +618,36 @@ mod tests {
         assert_eq!(codes, sorted);
     }
 
+    /// CHECKS.md's applicability table, as the catalogue states it.
+    #[test]
+    fn workload_kinds_follow_the_applicability_table() {
+        let covers = |code| lookup(code).unwrap().covers;
+        for code in ["K8S002", "K8S003", "K8S006", "K8S014", "K8S015"] {
+            assert_eq!(covers(code), ReplicatedWorkloads, "{code}");
+        }
+        for code in ["K8S004", "K8S005"] {
+            assert_eq!(covers(code), MultiReplicaWorkloads, "{code}");
+        }
+        assert_eq!(covers("K8S007"), StatefulSets);
+        for code in ["K8S008", "K8S013", "K8S016"] {
+            assert_eq!(covers(code), AllWorkloads, "{code}");
+        }
+        let w = |kind, replicas| {
+            let mut w = crate::checks::kubernetes::fixtures::workload(kind, "ns", "w");
+            w.replicas = replicas;
+            w
+        };
+        let single = w(WorkloadKind::Deployment, Some(1));
+        assert!(ReplicatedWorkloads.admits(&single) && !MultiReplicaWorkloads.admits(&single));
+        let ds = w(WorkloadKind::DaemonSet, None);
+        assert!(!ReplicatedWorkloads.admits(&ds) && AllWorkloads.admits(&ds));
+        assert!(ReplicatedWorkloads.admits(&w(WorkloadKind::ReplicationController, Some(2))));
+        assert!(!ReplicatedWorkloads.admits(&w(WorkloadKind::Job, None)));
+        // A workload check needs the lists of the kinds it covers.
+        assert!(AllWorkloads.sources().contains(&source::JOBS));
+        assert!(!ReplicatedWorkloads.sources().contains(&source::DAEMONSETS));
+    }
+
     #[test]
     fn lookup_is_case_insensitive() {
         assert_eq!(lookup("k8s002").map(|c| c.code), Some("K8S002"));

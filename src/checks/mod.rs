@@ -225,3 +225,105 @@ pub fn finding(
         details,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::kubernetes::fixtures::{run, run_with, snapshot, workload};
+    use crate::snapshot::{KubeProxy, WorkloadKind, source};
+
+    /// AWS data that trips no AWS or EKS check: two zones of cluster subnets with free IPs.
+    fn healthy_aws() -> Option<crate::snapshot::AwsData> {
+        let subnet = |id: &str, zone: &str| crate::snapshot::Subnet {
+            id: id.into(),
+            availability_zone: zone.into(),
+            available_ips: 200,
+            outpost_arn: None,
+        };
+        Some(crate::snapshot::AwsData {
+            cluster_subnet_ids: vec!["a".into(), "b".into()],
+            subnets: vec![subnet("a", "us-east-1a"), subnet("b", "us-east-1b")],
+            // EKS005 needs the addon catalogue of each hop, or it could not look.
+            addon_versions: vec![crate::snapshot::AddonCatalog {
+                kubernetes_version: KubeVersion::new(1, 35),
+                addons: Default::default(),
+            }],
+            ..Default::default()
+        })
+    }
+
+    fn skipped<'a>(eval: &'a Evaluation, code: &str) -> Option<&'a SkippedCheck> {
+        eval.skipped.iter().find(|s| s.code == code)
+    }
+
+    #[test]
+    fn a_required_finding_blocks() {
+        let mut s = snapshot("1.34");
+        let mut w = workload(WorkloadKind::Deployment, "prod", "single");
+        w.replicas = Some(1);
+        s.kubernetes.workloads = vec![w];
+        let eval = run(&s, "1.35");
+        assert_eq!(eval.readiness, Readiness::Blocked);
+    }
+
+    #[test]
+    fn a_denied_budget_list_makes_the_verdict_unknown_not_ready() {
+        let mut s = snapshot("1.34");
+        s.aws = healthy_aws();
+        assert_eq!(run(&s, "1.35").readiness, Readiness::Ready);
+        s.record_error(source::PDBS, "HTTP 403 Forbidden");
+        let eval = run(&s, "1.35");
+        assert_eq!(eval.readiness, Readiness::Unknown);
+        for code in ["K8S004", "K8S014", "K8S015"] {
+            assert_eq!(skipped(&eval, code).unwrap().cause, SkipCause::NotCollected, "{code}");
+        }
+        assert_eq!(eval.checks_run + eval.skipped.len(), catalogue().len());
+        // Switching the blind checks off is a choice, not a blind spot.
+        let mut settings = CheckSettings::default();
+        settings.disabled = vec!["K8S014".into(), "K8S015".into()];
+        let eval = run_with(&s, "1.35", &settings);
+        assert_eq!(skipped(&eval, "K8S014").unwrap().cause, SkipCause::NotApplicable);
+        assert_eq!(eval.readiness, Readiness::Ready, "K8S004 alone cannot block");
+    }
+
+    #[test]
+    fn a_failed_workload_list_skips_the_checks_that_cover_that_kind() {
+        let mut s = snapshot("1.34");
+        s.aws = healthy_aws();
+        s.record_error(source::JOBS, "HTTP 500");
+        let eval = run(&s, "1.35");
+        assert!(skipped(&eval, "K8S008").is_some(), "K8S008 covers Jobs");
+        assert!(skipped(&eval, "K8S002").is_none(), "K8S002 does not");
+        assert_eq!(eval.readiness, Readiness::Unknown);
+    }
+
+    #[test]
+    fn skips_that_cannot_hide_a_required_finding_keep_the_verdict() {
+        let mut s = snapshot("1.34");
+        s.aws = healthy_aws();
+        s.kubernetes.kube_proxy = Some(KubeProxy { images: vec![], mode: None });
+        // K8S012 can only recommend until a removal release is recorded.
+        s.record_error(source::KUBE_PROXY_CONFIG, "HTTP 403");
+        let eval = run(&s, "1.35");
+        assert_eq!(skipped(&eval, "K8S012").unwrap().cause, SkipCause::NotCollected);
+        assert_eq!(eval.readiness, Readiness::Ready);
+        // A target below a check's range is not a blind spot either.
+        let eval = run(&s, "1.34");
+        assert_eq!(skipped(&eval, "K8S017").unwrap().cause, SkipCause::NotApplicable);
+    }
+
+    #[test]
+    fn without_aws_data_the_verdict_is_unknown() {
+        let s = snapshot("1.34");
+        let eval = run(&s, "1.35");
+        assert_eq!(skipped(&eval, "EKS002").unwrap().cause, SkipCause::NotCollected);
+        assert_eq!(eval.readiness, Readiness::Unknown);
+    }
+
+    #[test]
+    fn skip_cause_serializes_snake_case() {
+        let json = serde_json::to_value(SkipCause::NotCollected).unwrap();
+        assert_eq!(json, "not_collected");
+        assert_eq!(serde_json::to_value(Readiness::Blocked).unwrap(), "blocked");
+    }
+}

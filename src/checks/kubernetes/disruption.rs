@@ -188,13 +188,14 @@ mod tests {
                 pdb("zero-percent", "e", None, Some("0%")),
             ],
         );
+        // Sorted by budget name.
         assert_eq!(got.len(), 5, "{got:#?}");
-        assert!(got[0].starts_with("zero: maxUnavailable is 0"), "{}", got[0]);
-        assert!(got[1].contains("minAvailable 100% is at least the 3 replica(s)"));
-        assert!(got[2].contains("minAvailable 3 is at least the 3"));
-        assert!(got[3].contains("minAvailable 1 is at least the 1 replica(s)"));
-        assert!(got[3].contains("Deployment d"));
-        assert!(got[4].contains("maxUnavailable is 0%"));
+        assert!(got[0].starts_with("all: minAvailable 100% is at least the 3 replica(s)"), "{}", got[0]);
+        assert!(got[1].starts_with("equal: minAvailable 3 is at least the 3"));
+        assert!(got[2].starts_with("single: minAvailable 1 is at least the 1 replica(s)"));
+        assert!(got[2].contains("Deployment d"));
+        assert!(got[3].starts_with("zero: maxUnavailable is 0:"), "{}", got[3]);
+        assert!(got[4].starts_with("zero-percent: maxUnavailable is 0%"));
     }
 
     #[test]
