@@ -142,13 +142,14 @@ pub fn containerd_1(ctx: &Context) -> Vec<Finding> {
     let target = ctx.target;
     let when = match level {
         Remediation::Required => format!("the {target} kubelet does not support it"),
-        Remediation::Recommended => format!(
-            "{target} is the last release that supports it{}",
-            change
-                .required_from
-                .map(|v| format!(" (required from {v})"))
-                .unwrap_or_default()
-        ),
+        Remediation::Recommended => match change.required_from {
+            Some(v) if v.minor > 0 => format!(
+                "Kubernetes {}.{} is the last release that supports it",
+                v.major,
+                v.minor - 1
+            ),
+            _ => "Kubernetes is ending support for it".into(),
+        },
     };
     node_findings(
         ctx,
