@@ -111,3 +111,73 @@ def test_text_report_starts_with_the_verdict_and_has_the_new_columns(eks_cluster
         assert header in run.stdout, header
     (ROOT / "target-figures").mkdir(exist_ok=True)
     (ROOT / "target-figures" / "upgrade-blockers.txt").write_text(run.stdout)
+
+
+# ---------------------------------------------------------------------------- the verdict
+
+SECOND_BUDGET = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                 "metadata": {"name": "api-extra", "namespace": "prod"},
+                 "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "api"}}}}
+PDB_DENIED = {"path": "^/apis/policy/v1/poddisruptionbudgets$", "status": 403, "times": -1,
+              "message": 'poddisruptionbudgets.policy is forbidden: User "eksup" cannot list resource "poddisruptionbudgets"'}
+
+
+def verdict_cluster(eks_cluster, which):
+    """healthy.yaml as is (ready), with a second budget over one workload (blocked: exactly one
+    required finding), or with the PDB list denied (unknown)."""
+    name, kube = eks_cluster("healthy.yaml")
+    if which == "blocked":
+        kube.add(SECOND_BUDGET)
+    elif which == "unknown":
+        kube.faults(PDB_DENIED)
+    return name
+
+
+def test_verdicts_in_the_json_report_and_fail_on_unknown(eks_cluster, tmp_path, standin):
+    for which in ("ready", "blocked", "unknown"):
+        name = verdict_cluster(eks_cluster, which)
+        run = run_eksup(["analyze", "--cluster", name, "--format", "json"], tmp_path, aws_url=standin)
+        assert run.code == 0, run.stderr
+        report = run.json()
+        meta = report["metadata"]
+        assert meta["readiness"] == which, (which, report["findings"], report["skipped_checks"])
+        assert meta["checks_run"] + meta["checks_skipped"] == 32
+        if which == "blocked":
+            assert [(f["code"], f["remediation"]) for f in report["findings"]] == [("K8S015", "required")]
+        if which == "unknown":
+            assert report["summary"]["required"] == 0
+            skipped = {s["code"]: s["cause"] for s in report["skipped_checks"]}
+            assert skipped == {"K8S004": "not_collected", "K8S014": "not_collected", "K8S015": "not_collected"}
+            assert meta["checks_skipped"] == 3
+        # --fail-on keeps its meaning; `unknown` refuses anything but ready.
+        gate = run_eksup(["analyze", "--cluster", name, "--fail-on", "unknown", "-o", "r.json"], tmp_path, aws_url=standin)
+        assert gate.code == (0 if which == "ready" else 1), (which, gate.stderr)
+        required = run_eksup(["analyze", "--cluster", name, "--fail-on", "required", "-o", "r.json"], tmp_path, aws_url=standin)
+        assert required.code == (1 if which == "blocked" else 0), which
+
+
+def test_verdicts_in_the_clusters_table_stdout_line_and_playbook(eks_cluster, tmp_path, standin):
+    names = {which: verdict_cluster(eks_cluster, which) for which in ("blocked", "unknown", "ready")}
+    targets = "\n".join(f"  - {{cluster: {n}}}" for n in names.values())
+    (tmp_path / ".eksup.yaml").write_text(f"targets:\n{targets}\noutputs:\n  directory: out\n")
+    run = run_eksup(["run"], tmp_path, aws_url=standin)
+    assert run.code == 0, run.stderr
+    table = [json.loads(line) for p in sorted((tmp_path / "out").glob("json/clusters/dt=*/*.jsonl"))
+             for line in p.read_text().splitlines()]
+    got = {r["cluster_name"]: (r["readiness"], r["checks_run"], r["checks_skipped"]) for r in table}
+    assert got == {names["blocked"]: ("blocked", 32, 0), names["unknown"]: ("unknown", 29, 3),
+                   names["ready"]: ("ready", 32, 0)}
+    events = [json.loads(line) for line in run.stdout.splitlines()]
+    lines = {e["cluster"]: e for e in events if e["event"] == "cluster"}
+    status = {"blocked": "ok", "unknown": "partial", "ready": "ok"}
+    for which, name in names.items():
+        line = lines[name]
+        assert (line["readiness"], line["checks_run"] + line["checks_skipped"]) == (which, 32), line
+        assert line["message"].startswith(f"{name} {status[which]} {which}: "), line["message"]
+    (ROOT / "target-figures").mkdir(exist_ok=True)
+    (ROOT / "target-figures" / "verdict-rows.json").write_text(json.dumps(
+        [{k: r[k] for k in ("cluster_name", "status", "readiness", "checks_run", "checks_skipped", "required_findings")}
+         for r in table], indent=2))
+    md = run_eksup(["playbook", "--cluster", names["unknown"], "--output", "-"], tmp_path, aws_url=standin)
+    assert md.code == 0, md.stderr
+    assert "| Readiness for 1.35 | **unknown**: no required finding, but K8S004, K8S014, K8S015 could not run" in md.stdout
