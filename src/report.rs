@@ -175,10 +175,9 @@ impl Report {
     pub fn verdict_reason(&self) -> String {
         let m = &self.metadata;
         let why = match m.readiness {
-            Readiness::Blocked => format!(
-                "{} required finding(s) to fix first",
-                self.summary.required
-            ),
+            Readiness::Blocked => {
+                format!("{} required finding(s) to fix first", self.summary.required)
+            }
             Readiness::Unknown => {
                 let blind: Vec<&str> = self
                     .skipped_checks

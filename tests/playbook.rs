@@ -123,7 +123,10 @@ fn every_kind_of_finding() {
     let ng_al2 = &md[md.find("#### Managed node group ng-al2 (1.35)").unwrap()..];
     let ng_al2 = &ng_al2[..ng_al2[4..].find("#### ").unwrap() + 4];
     for code in ["EKS008", "K8S017", "K8S018"] {
-        assert!(ng_al2.contains(&format!("· {code} · NodeGroup `ng-al2`")), "{code}");
+        assert!(
+            ng_al2.contains(&format!("· {code} · NodeGroup `ng-al2`")),
+            "{code}"
+        );
     }
     insta::assert_snapshot!("every-finding", md);
 }

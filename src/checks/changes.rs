@@ -109,7 +109,12 @@ mod tests {
         let rows = embedded();
         assert_eq!(rows.len(), 5);
         for row in &rows {
-            assert!(lookup(&row.check).is_some(), "{} names {}", row.change, row.check);
+            assert!(
+                lookup(&row.check).is_some(),
+                "{} names {}",
+                row.change,
+                row.check
+            );
         }
         let ipvs = for_check("K8S012");
         assert_eq!(
@@ -130,10 +135,18 @@ mod tests {
             assert_eq!(check.min_target, first, "{}", row.check);
             // The catalogue lists what the check can report once the data records it.
             if row.required_from.is_some() {
-                assert!(check.levels.contains(&Remediation::Required), "{}", row.check);
+                assert!(
+                    check.levels.contains(&Remediation::Required),
+                    "{}",
+                    row.check
+                );
             }
             if row.recommended_from.is_some() {
-                assert!(check.levels.contains(&Remediation::Recommended), "{}", row.check);
+                assert!(
+                    check.levels.contains(&Remediation::Recommended),
+                    "{}",
+                    row.check
+                );
             }
         }
     }

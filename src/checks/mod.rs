@@ -199,9 +199,24 @@ fn skip_reason(check: &Check, ctx: &Context) -> Option<(SkipCause, String)> {
         .iter()
         .chain(check.covers.sources())
         .find_map(|source| ctx.snapshot.failure_of(source))
-        .map(|e| (NotCollected, format!("{} could not be read: {}", e.source, e.message)))
-        .or_else(|| check.collected.and_then(|missing| missing(ctx)).map(|r| (NotCollected, r)))
-        .or_else(|| check.precondition.and_then(|unmet| unmet(ctx)).map(|r| (NotApplicable, r)))
+        .map(|e| {
+            (
+                NotCollected,
+                format!("{} could not be read: {}", e.source, e.message),
+            )
+        })
+        .or_else(|| {
+            check
+                .collected
+                .and_then(|missing| missing(ctx))
+                .map(|r| (NotCollected, r))
+        })
+        .or_else(|| {
+            check
+                .precondition
+                .and_then(|unmet| unmet(ctx))
+                .map(|r| (NotApplicable, r))
+        })
 }
 
 /// Builds a finding for `check`; checks call this so every row carries catalogue data.
@@ -275,15 +290,28 @@ mod tests {
         let eval = run(&s, "1.35");
         assert_eq!(eval.readiness, Readiness::Unknown);
         for code in ["K8S004", "K8S014", "K8S015"] {
-            assert_eq!(skipped(&eval, code).unwrap().cause, SkipCause::NotCollected, "{code}");
+            assert_eq!(
+                skipped(&eval, code).unwrap().cause,
+                SkipCause::NotCollected,
+                "{code}"
+            );
         }
         assert_eq!(eval.checks_run + eval.skipped.len(), catalogue().len());
         // Switching the blind checks off is a choice, not a blind spot.
-        let mut settings = CheckSettings::default();
-        settings.disabled = vec!["K8S014".into(), "K8S015".into()];
+        let settings = CheckSettings {
+            disabled: vec!["K8S014".into(), "K8S015".into()],
+            ..Default::default()
+        };
         let eval = run_with(&s, "1.35", &settings);
-        assert_eq!(skipped(&eval, "K8S014").unwrap().cause, SkipCause::NotApplicable);
-        assert_eq!(eval.readiness, Readiness::Ready, "K8S004 alone cannot block");
+        assert_eq!(
+            skipped(&eval, "K8S014").unwrap().cause,
+            SkipCause::NotApplicable
+        );
+        assert_eq!(
+            eval.readiness,
+            Readiness::Ready,
+            "K8S004 alone cannot block"
+        );
     }
 
     #[test]
@@ -301,22 +329,34 @@ mod tests {
     fn skips_that_cannot_hide_a_required_finding_keep_the_verdict() {
         let mut s = snapshot("1.34");
         s.aws = healthy_aws();
-        s.kubernetes.kube_proxy = Some(KubeProxy { images: vec![], mode: None });
+        s.kubernetes.kube_proxy = Some(KubeProxy {
+            images: vec![],
+            mode: None,
+        });
         // K8S012 can only recommend until a removal release is recorded.
         s.record_error(source::KUBE_PROXY_CONFIG, "HTTP 403");
         let eval = run(&s, "1.35");
-        assert_eq!(skipped(&eval, "K8S012").unwrap().cause, SkipCause::NotCollected);
+        assert_eq!(
+            skipped(&eval, "K8S012").unwrap().cause,
+            SkipCause::NotCollected
+        );
         assert_eq!(eval.readiness, Readiness::Ready);
         // A target below a check's range is not a blind spot either.
         let eval = run(&s, "1.34");
-        assert_eq!(skipped(&eval, "K8S017").unwrap().cause, SkipCause::NotApplicable);
+        assert_eq!(
+            skipped(&eval, "K8S017").unwrap().cause,
+            SkipCause::NotApplicable
+        );
     }
 
     #[test]
     fn without_aws_data_the_verdict_is_unknown() {
         let s = snapshot("1.34");
         let eval = run(&s, "1.35");
-        assert_eq!(skipped(&eval, "EKS002").unwrap().cause, SkipCause::NotCollected);
+        assert_eq!(
+            skipped(&eval, "EKS002").unwrap().cause,
+            SkipCause::NotCollected
+        );
         assert_eq!(eval.readiness, Readiness::Unknown);
     }
 

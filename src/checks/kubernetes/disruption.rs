@@ -190,11 +190,19 @@ mod tests {
         );
         // Sorted by budget name.
         assert_eq!(got.len(), 5, "{got:#?}");
-        assert!(got[0].starts_with("all: minAvailable 100% is at least the 3 replica(s)"), "{}", got[0]);
+        assert!(
+            got[0].starts_with("all: minAvailable 100% is at least the 3 replica(s)"),
+            "{}",
+            got[0]
+        );
         assert!(got[1].starts_with("equal: minAvailable 3 is at least the 3"));
         assert!(got[2].starts_with("single: minAvailable 1 is at least the 1 replica(s)"));
         assert!(got[2].contains("Deployment d"));
-        assert!(got[3].starts_with("zero: maxUnavailable is 0:"), "{}", got[3]);
+        assert!(
+            got[3].starts_with("zero: maxUnavailable is 0:"),
+            "{}",
+            got[3]
+        );
         assert!(got[4].starts_with("zero-percent: maxUnavailable is 0%"));
     }
 
@@ -208,7 +216,11 @@ mod tests {
             expected_pods: 3,
         });
         let got = k8s014(
-            vec![deployment("a", 3), deployment("b", 3), deployment("parked", 0)],
+            vec![
+                deployment("a", 3),
+                deployment("b", 3),
+                deployment("parked", 0),
+            ],
             vec![
                 healthy,
                 pdb("some", "b", None, Some("10%")),
@@ -231,7 +243,11 @@ mod tests {
         // Spec alone (2 of 3) would allow one eviction; the status says none is allowed.
         let got = k8s014(vec![deployment("a", 3)], vec![b.clone()]);
         assert_eq!(got.len(), 1);
-        assert!(got[0].contains("disruptionsAllowed is 0 with 3 of 3"), "{}", got[0]);
+        assert!(
+            got[0].contains("disruptionsAllowed is 0 with 3 of 3"),
+            "{}",
+            got[0]
+        );
         // Unhealthy pods are a different, passing problem: not this finding.
         b.status.as_mut().unwrap().current_healthy = 1;
         assert!(k8s014(vec![deployment("a", 3)], vec![b]).is_empty());
@@ -250,7 +266,10 @@ mod tests {
         });
         let got = k8s014(vec![a, b], vec![budget]);
         assert_eq!(got.len(), 1);
-        assert!(got[0].contains("at least the 2 replica(s)") && got[0].contains("Deployment a, Deployment b"));
+        assert!(
+            got[0].contains("at least the 2 replica(s)")
+                && got[0].contains("Deployment a, Deployment b")
+        );
     }
 
     #[test]

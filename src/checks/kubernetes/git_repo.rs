@@ -50,9 +50,15 @@ mod tests {
         let f = run(&s, "1.35").findings;
         let f = codes_for(&f, "K8S016");
         assert_eq!(f.len(), 1);
-        assert_eq!((f[0].resource_path(), f[0].remediation), ("ci/sync".to_string(), Remediation::Recommended));
+        assert_eq!(
+            (f[0].resource_path(), f[0].remediation),
+            ("ci/sync".to_string(), Remediation::Recommended)
+        );
         s.cluster.version = "1.35".parse().unwrap();
         let eval = run_with(&s, "1.36", &Default::default());
-        assert_eq!(codes_for(&eval.findings, "K8S016")[0].remediation, Remediation::Required);
+        assert_eq!(
+            codes_for(&eval.findings, "K8S016")[0].remediation,
+            Remediation::Required
+        );
     }
 }

@@ -15,13 +15,15 @@ const NAMES_SHOWN: usize = 20;
 
 /// Fargate nodes: AWS picks their OS and runtime, and a restarted pod gets a new one.
 pub fn is_fargate(node: &Node) -> bool {
-    node.labels.get("eks.amazonaws.com/compute-type").map(String::as_str) == Some("fargate")
+    node.labels
+        .get("eks.amazonaws.com/compute-type")
+        .map(String::as_str)
+        == Some("fargate")
         || node.name.starts_with("fargate-")
 }
 
 pub fn is_windows(node: &Node) -> bool {
-    node.operating_system.eq_ignore_ascii_case("windows")
-        || node.os_image.starts_with("Windows")
+    node.operating_system.eq_ignore_ascii_case("windows") || node.os_image.starts_with("Windows")
 }
 
 /// `Amazon Linux 2` exactly as the AL2 AMIs report it, never `Amazon Linux 2023.…`.
@@ -65,7 +67,11 @@ pub fn group_details(
     let mut values: Vec<&str> = nodes.iter().map(|n| field(n)).collect();
     values.sort();
     values.dedup();
-    let names: Vec<&str> = nodes.iter().take(NAMES_SHOWN).map(|n| n.name.as_str()).collect();
+    let names: Vec<&str> = nodes
+        .iter()
+        .take(NAMES_SHOWN)
+        .map(|n| n.name.as_str())
+        .collect();
     let mut out = serde_json::Map::new();
     out.insert("nodes".into(), json!(nodes.len()));
     out.insert("node_names".into(), json!(names));
@@ -126,7 +132,9 @@ pub fn cgroup_v1(ctx: &Context) -> Vec<Finding> {
         |n| !is_fargate(n) && !is_windows(n) && is_amazon_linux_2(n),
         ("os_images", |n| n.os_image.as_str()),
         |count, image| {
-            format!("{count} node(s) run {image} (cgroup v1); the {target} kubelet does not start on cgroup v1: replace them with AL2023 or Bottlerocket nodes first")
+            format!(
+                "{count} node(s) run {image} (cgroup v1); the {target} kubelet does not start on cgroup v1: replace them with AL2023 or Bottlerocket nodes first"
+            )
         },
     )
 }
@@ -158,7 +166,9 @@ pub fn containerd_1(ctx: &Context) -> Vec<Finding> {
         |n| !is_fargate(n) && containerd_major(&n.container_runtime_version) == Some(1),
         ("runtimes", |n| n.container_runtime_version.as_str()),
         |count, runtime| {
-            format!("{count} node(s) run {runtime}; {when}: move them to an AMI with containerd 2.x")
+            format!(
+                "{count} node(s) run {runtime}; {when}: move them to an AMI with containerd 2.x"
+            )
         },
     )
 }
@@ -175,7 +185,10 @@ mod tests {
             labels.insert("eks.amazonaws.com/nodegroup".to_string(), g.to_string());
         }
         if name.starts_with("fargate-") {
-            labels.insert("eks.amazonaws.com/compute-type".to_string(), "fargate".to_string());
+            labels.insert(
+                "eks.amazonaws.com/compute-type".to_string(),
+                "fargate".to_string(),
+            );
         }
         Node {
             name: name.into(),
@@ -189,19 +202,76 @@ mod tests {
 
     fn fleet() -> Vec<Node> {
         vec![
-            node("ip-10-0-1-10.ec2.internal", Some("al2"), "Amazon Linux 2", "containerd://1.7.27", "linux"),
-            node("ip-10-0-1-11.ec2.internal", Some("al2"), "Amazon Linux 2", "containerd://1.7.27", "linux"),
-            node("ip-10-0-2-10.ec2.internal", Some("al2023"), "Amazon Linux 2023.8.20250808", "containerd://2.0.5", "linux"),
-            node("ip-10-0-2-11.ec2.internal", Some("al2023-old"), "Amazon Linux 2023.6.20241121", "containerd://1.7.23", "linux"),
-            node("ip-10-0-3-10.ec2.internal", Some("br"), "Bottlerocket OS 1.44.0 (aws-k8s-1.34)", "containerd://2.0.6+bottlerocket", "linux"),
-            node("ip-10-0-4-10.ec2.internal", Some("win"), "Windows Server 2022 Datacenter", "containerd://1.7.20", "windows"),
-            node("fargate-ip-10-0-5-10.ec2.internal", None, "Amazon Linux 2", "containerd://1.7.27", "linux"),
-            node("ip-10-0-6-10.ec2.internal", None, "Amazon Linux 2", "containerd://1.7.27", "linux"),
+            node(
+                "ip-10-0-1-10.ec2.internal",
+                Some("al2"),
+                "Amazon Linux 2",
+                "containerd://1.7.27",
+                "linux",
+            ),
+            node(
+                "ip-10-0-1-11.ec2.internal",
+                Some("al2"),
+                "Amazon Linux 2",
+                "containerd://1.7.27",
+                "linux",
+            ),
+            node(
+                "ip-10-0-2-10.ec2.internal",
+                Some("al2023"),
+                "Amazon Linux 2023.8.20250808",
+                "containerd://2.0.5",
+                "linux",
+            ),
+            node(
+                "ip-10-0-2-11.ec2.internal",
+                Some("al2023-old"),
+                "Amazon Linux 2023.6.20241121",
+                "containerd://1.7.23",
+                "linux",
+            ),
+            node(
+                "ip-10-0-3-10.ec2.internal",
+                Some("br"),
+                "Bottlerocket OS 1.44.0 (aws-k8s-1.34)",
+                "containerd://2.0.6+bottlerocket",
+                "linux",
+            ),
+            node(
+                "ip-10-0-4-10.ec2.internal",
+                Some("win"),
+                "Windows Server 2022 Datacenter",
+                "containerd://1.7.20",
+                "windows",
+            ),
+            node(
+                "fargate-ip-10-0-5-10.ec2.internal",
+                None,
+                "Amazon Linux 2",
+                "containerd://1.7.27",
+                "linux",
+            ),
+            node(
+                "ip-10-0-6-10.ec2.internal",
+                None,
+                "Amazon Linux 2",
+                "containerd://1.7.27",
+                "linux",
+            ),
         ]
     }
 
     fn names(f: &[&Finding]) -> Vec<String> {
-        f.iter().map(|f| format!("{} {} {}", f.remediation.as_str(), f.resource_kind, f.resource_name)).collect()
+        f.iter()
+            .map(|f| {
+                format!(
+                    "{} {} {}",
+                    f.remediation.as_str(),
+                    f.resource_kind,
+                    f.resource_name
+                )
+            })
+            .collect()
     }
 
     #[test]
@@ -212,11 +282,21 @@ mod tests {
         let f = codes_for(&eval.findings, "K8S017");
         assert_eq!(
             names(&f),
-            ["required NodeGroup al2", "required Nodes without a node group label"]
+            [
+                "required NodeGroup al2",
+                "required Nodes without a node group label"
+            ]
         );
         assert_eq!(f[0].details["nodes"], 2);
-        assert!(f[0].message.contains("Amazon Linux 2 (cgroup v1)"), "{}", f[0].message);
-        assert!(codes_for(&run(&s, "1.34").findings, "K8S017").is_empty(), "only from 1.35");
+        assert!(
+            f[0].message.contains("Amazon Linux 2 (cgroup v1)"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            codes_for(&run(&s, "1.34").findings, "K8S017").is_empty(),
+            "only from 1.35"
+        );
     }
 
     #[test]
@@ -245,7 +325,10 @@ mod tests {
     fn containerd_versions_are_parsed_not_matched() {
         assert_eq!(containerd_major("containerd://1.7.27"), Some(1));
         assert_eq!(containerd_major("containerd://2.0.6+bottlerocket"), Some(2));
-        assert_eq!(containerd_major("containerd://1.6.31+bottlerocket"), Some(1));
+        assert_eq!(
+            containerd_major("containerd://1.6.31+bottlerocket"),
+            Some(1)
+        );
         assert_eq!(containerd_major("docker://20.10.7"), None);
         assert_eq!(containerd_major("cri-o://1.30.0"), None);
     }

@@ -8,7 +8,6 @@ use crate::checks::{Check, Context, finding, lookup, selector};
 use crate::finding::{Finding, Remediation};
 use crate::snapshot::{Autoscaler, Workload, WorkloadKind};
 
-
 fn autoscaler_of<'a>(ctx: &'a Context, w: &Workload) -> Option<&'a Autoscaler> {
     ctx.snapshot.kubernetes.autoscalers.iter().find(|h| {
         h.namespace == w.namespace && h.target_name == w.name && h.target_kind == w.kind.as_str()
