@@ -79,9 +79,14 @@ pub fn parse(text: &str) -> Result<Vec<Change>, String> {
     Ok(out)
 }
 
+/// The embedded table, parsed once.
+static TABLE: std::sync::LazyLock<Vec<Change>> = std::sync::LazyLock::new(|| {
+    parse(EMBEDDED).expect("data/behaviour-changes.csv is valid (unit-tested)")
+});
+
 /// The change a check reports, from the embedded table (`None` for other checks).
 pub fn find(code: &str) -> Option<Change> {
-    embedded().into_iter().find(|c| c.check == code)
+    TABLE.iter().find(|c| c.check == code).cloned()
 }
 
 /// The change a data-driven check reports; every such check has a row (unit-tested).
@@ -91,7 +96,7 @@ pub fn for_check(code: &str) -> Change {
 
 /// Every row of the embedded table.
 pub fn embedded() -> Vec<Change> {
-    parse(EMBEDDED).expect("data/behaviour-changes.csv is valid (unit-tested)")
+    TABLE.clone()
 }
 
 #[cfg(test)]

@@ -484,6 +484,8 @@ mod tests {
             skipped.reason,
             "addon versions for 1.35 were not collected (analyze the cluster with this target)"
         );
+        // Not collected, not "does not apply": the verdict cannot be ready.
+        assert_eq!(skipped.cause, crate::checks::SkipCause::NotCollected);
         // For the hop that was collected, the check runs (and the addon is unsupported there).
         let one_hop = run(&s, "1.34");
         assert!(one_hop.skipped.iter().all(|k| k.code != "EKS005"));
@@ -493,5 +495,89 @@ mod tests {
                 .iter()
                 .any(|f| f.code == "EKS005" && f.resource_name == "coredns")
         );
+    }
+
+    fn node(name: &str, labels: &[(&str, &str)], os: &str, system: &str) -> crate::snapshot::Node {
+        crate::snapshot::Node {
+            name: name.into(),
+            kubelet_version: "v1.32.9-eks-113cf36".into(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            os_image: os.into(),
+            container_runtime_version: "containerd://1.7.27".into(),
+            operating_system: system.into(),
+        }
+    }
+
+    #[test]
+    fn eks008_covers_node_groups_by_ami_type_and_every_other_node_by_os_image() {
+        let mut s = snapshot("1.32");
+        s.aws = Some(AwsData {
+            node_groups: vec![
+                crate::snapshot::NodeGroup {
+                    name: "ng-al2".into(),
+                    ami_type: Some("AL2_x86_64".into()),
+                    ..Default::default()
+                },
+                crate::snapshot::NodeGroup {
+                    name: "ng-custom".into(),
+                    ami_type: Some("CUSTOM".into()),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        });
+        let ng = "eks.amazonaws.com/nodegroup";
+        s.kubernetes.nodes = vec![
+            // Already reported by its AMI type: not twice.
+            node("a", &[(ng, "ng-al2")], "Amazon Linux 2", "linux"),
+            // A custom AMI built on AL2 shows only in the node's OS image.
+            node("b", &[(ng, "ng-custom")], "Amazon Linux 2", "linux"),
+            node(
+                "c",
+                &[("karpenter.sh/nodepool", "default")],
+                "Amazon Linux 2",
+                "linux",
+            ),
+            node(
+                "d",
+                &[("karpenter.sh/nodepool", "al2023")],
+                "Amazon Linux 2023.8.20250818",
+                "linux",
+            ),
+            node(
+                "fargate-ip-10-0-1-5.ec2.internal",
+                &[("eks.amazonaws.com/compute-type", "fargate")],
+                "Amazon Linux 2",
+                "linux",
+            ),
+            node("e", &[], "Windows Server 2019 Datacenter", "windows"),
+        ];
+        let got = |target: &str| -> Vec<String> {
+            run(&s, target)
+                .findings
+                .iter()
+                .filter(|f| f.code == "EKS008")
+                .map(|f| {
+                    format!(
+                        "{} {} {}",
+                        f.remediation.as_str(),
+                        f.resource_kind,
+                        f.resource_name
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            got("1.33"),
+            [
+                "required NodePool default",
+                "required NodeGroup ng-al2",
+                "required NodeGroup ng-custom",
+            ]
+        );
+        assert!(got("1.32").iter().all(|f| f.starts_with("recommended")));
     }
 }
