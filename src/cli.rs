@@ -154,7 +154,8 @@ pub struct AnalyzeArgs {
     /// Leave recommended findings out of the report.
     #[arg(long)]
     pub ignore_recommended: bool,
-    /// Exit with code 1 when a finding at this level (or a more severe one) exists.
+    /// Exit with code 1 when a finding at this level (or a more severe one) exists; `unknown`:
+    /// when the verdict is not `ready` (blocked, or a check that can block could not run).
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub fail_on: Option<FailOn>,
 }

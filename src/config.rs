@@ -34,12 +34,16 @@ pub enum Format {
     Json,
 }
 
-/// The level from which findings make the process exit with code 1.
+/// What makes `analyze` exit with code 1 (for CI gates).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum FailOn {
+    /// A required finding exists.
     Required,
+    /// A required or recommended finding exists.
     Recommended,
+    /// The verdict is not `ready`: blocked, or a check that can block could not run.
+    Unknown,
 }
 
 /// Everything that can be set in a config file or the environment, and (through

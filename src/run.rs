@@ -156,10 +156,14 @@ fn emit_summary(row: &tables::ClusterRow, stdout: bool) {
         required = row.required_findings,
         recommended = row.recommended_findings,
         days_to_end_of_standard_support = row.days_to_end_of_standard_support,
+        readiness = %row.readiness,
+        checks_run = row.checks_run,
+        checks_skipped = row.checks_skipped,
         error = row.error.as_deref().unwrap_or_default(),
-        "{} {}: {} required, {} recommended",
+        "{} {} {}: {} required, {} recommended",
         row.cluster_name,
         row.status,
+        row.readiness,
         row.required_findings,
         row.recommended_findings
     );

@@ -106,7 +106,7 @@ pub struct KubernetesData {
     pub eni_configs: Vec<EniConfig>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Node {
     pub name: String,
@@ -115,6 +115,15 @@ pub struct Node {
     /// The few labels eksup reads (node group, compute type, zone).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// `status.nodeInfo.osImage`, e.g. `Amazon Linux 2`, `Bottlerocket OS 1.26.2 (aws-k8s-1.31)`.
+    #[serde(default)]
+    pub os_image: String,
+    /// `status.nodeInfo.containerRuntimeVersion`, e.g. `containerd://1.7.22`.
+    #[serde(default)]
+    pub container_runtime_version: String,
+    /// `status.nodeInfo.operatingSystem`: `linux` or `windows`.
+    #[serde(default)]
+    pub operating_system: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -176,6 +185,8 @@ pub struct PodTemplate {
     pub has_pod_anti_affinity: bool,
     pub topology_spread_constraints: usize,
     pub termination_grace_period_seconds: Option<i64>,
+    /// Names of `gitRepo` volumes (deprecated; the kubelet refuses them from 1.36).
+    pub git_repo_volumes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -208,7 +219,7 @@ pub struct LabelSelectorRequirement {
     pub values: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PodDisruptionBudget {
     pub namespace: String,
@@ -219,6 +230,19 @@ pub struct PodDisruptionBudget {
     pub min_available: Option<String>,
     #[serde(default)]
     pub max_unavailable: Option<String>,
+    /// What the disruption controller last computed; `None` when the object had no status.
+    #[serde(default)]
+    pub status: Option<PdbStatus>,
+}
+
+/// `status` of a PodDisruptionBudget.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PdbStatus {
+    pub disruptions_allowed: i32,
+    pub current_healthy: i32,
+    pub desired_healthy: i32,
+    pub expected_pods: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
