@@ -489,7 +489,7 @@ pub async fn run(args: RunArgs, cwd: &Path) -> Result<u8, Error> {
     let mut written = sink::write(&objects, &ctx.sinks).await;
     errors.extend(std::mem::take(&mut written.errors));
     if settings.outputs.report {
-        match report_pages(&ctx, run_time).await {
+        match report_pages(ctx, run_time).await {
             Ok(pages) => {
                 let more = sink::write(&pages, &ctx.sinks).await;
                 written.locations.extend(more.locations);
@@ -540,15 +540,20 @@ pub async fn run(args: RunArgs, cwd: &Path) -> Result<u8, Error> {
 /// The fleet's page (`outputs.report`), read back from what this run just wrote (the local
 /// directory when there is one, else S3), so it also shows the clusters other writers and
 /// shards reported within the default window.
-async fn report_pages(ctx: &RunContext, run_time: DateTime<Utc>) -> Result<Vec<sink::Object>, Error> {
+async fn report_pages(
+    ctx: &RunContext,
+    run_time: DateTime<Utc>,
+) -> Result<Vec<sink::Object>, Error> {
     let store = match (&ctx.sinks.directory, &ctx.sinks.s3) {
         (Some(dir), _) => crate::fleet_report::Store::Local(dir.clone()),
         (None, Some(s3)) => s3.store(),
         (None, None) => return Ok(Vec::new()),
     };
     let today = run_time.date_naive();
-    let window = crate::fleet_report::model::Window::ending(today, crate::fleet_report::DEFAULT_DAYS);
-    let html = crate::fleet_report::generate(&store, window, ctx.how.as_of.unwrap_or(today)).await?;
+    let window =
+        crate::fleet_report::model::Window::ending(today, crate::fleet_report::DEFAULT_DAYS);
+    let html =
+        crate::fleet_report::generate(&store, window, ctx.how.as_of.unwrap_or(today)).await?;
     let body = bytes::Bytes::from(html);
     Ok(ctx
         .layout

@@ -13,6 +13,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::model::{ClusterView, DayTotals, Verdict};
 
 const WIDTH: u32 = 900;
+/// Pixels of the timeline's plot area, shared by the tallest stack of marks.
+const TIMELINE_PLOT_PX: f64 = 220.0;
 const FONT: &str = "sans-serif";
 const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
 const GRID: RGBColor = RGBColor(0xbb, 0xbb, 0xbb);
@@ -48,10 +50,7 @@ pub fn verdict_fill(v: Verdict) -> RGBColor {
 }
 
 fn text(size: u32, h: HPos, v: VPos) -> TextStyle<'static> {
-    (FONT, size)
-        .into_font()
-        .color(&INK)
-        .pos(Pos::new(h, v))
+    (FONT, size).into_font().color(&INK).pos(Pos::new(h, v))
 }
 
 /// Text that reads on `fill`: white on dark colours, ink on light ones.
@@ -110,8 +109,11 @@ fn legend(
 ) -> Result<()> {
     let mut x = 10;
     for (label, fill, hollow_edge) in items {
-        root.draw(&Rectangle::new([(x, y - 7), (x + 14, y + 7)], fill.filled()))
-            .map_err(err)?;
+        root.draw(&Rectangle::new(
+            [(x, y - 7), (x + 14, y + 7)],
+            fill.filled(),
+        ))
+        .map_err(err)?;
         if *hollow_edge {
             root.draw(&Rectangle::new(
                 [(x, y - 7), (x + 14, y + 7)],
@@ -168,7 +170,7 @@ fn horizontal_bars(
             .x_labels((max + 1).min(10))
             .x_label_formatter(&|v| count_label(*v))
             .x_desc(x_desc)
-            .light_line_style(GRID.mix(0.3))
+            .light_line_style(WHITE)
             .label_style((FONT, 13))
             .draw()
             .map_err(err)?;
@@ -176,7 +178,7 @@ fn horizontal_bars(
             // Row 0 at the top.
             let y = (n - 1 - i) as f64;
             let (px, py) = chart.backend_coord(&(0.0, y + 0.5));
-            area.draw(&Text::new(
+            root.draw(&Text::new(
                 label.clone(),
                 (px - 8, py),
                 text(13, HPos::Right, VPos::Center),
@@ -193,8 +195,9 @@ fn horizontal_bars(
                     .map_err(err)?;
                 let (a, _) = chart.backend_coord(&(x, y));
                 let (b, _) = chart.backend_coord(&(x1, y));
-                if b - a >= 18 {
-                    area.draw(&Text::new(
+                // A lone segment's number is the total printed after the bar.
+                if segments.len() > 1 && b - a >= 18 {
+                    root.draw(&Text::new(
                         v.to_string(),
                         ((a + b) / 2, py),
                         text_on(*fill, 12),
@@ -204,7 +207,7 @@ fn horizontal_bars(
                 x = x1;
             }
             let (end, _) = chart.backend_coord(&(x, y));
-            area.draw(&Text::new(
+            root.draw(&Text::new(
                 format!("{x:.0}"),
                 (end + 6, py),
                 text(12, HPos::Left, VPos::Center),
@@ -218,11 +221,20 @@ fn horizontal_bars(
 /// Kubernetes versions by account: one bar per account, a segment per version.
 pub fn versions_by_account(data: &BTreeMap<String, BTreeMap<String, usize>>) -> Result<String> {
     let versions = sorted_versions(data.values().flat_map(|m| m.keys()));
-    let colour = |v: &str| ramp(versions.iter().position(|x| x == v).unwrap_or(0), versions.len());
+    let colour = |v: &str| {
+        ramp(
+            versions.iter().position(|x| x == v).unwrap_or(0),
+            versions.len(),
+        )
+    };
     let rows: Vec<_> = data
         .iter()
         .map(|(account, counts)| {
-            let label = if account.is_empty() { "(no account)" } else { account };
+            let label = if account.is_empty() {
+                "(no account)"
+            } else {
+                account
+            };
             let segments = versions
                 .iter()
                 .filter_map(|v| counts.get(v).map(|n| (*n, colour(v))))
@@ -233,7 +245,11 @@ pub fn versions_by_account(data: &BTreeMap<String, BTreeMap<String, usize>>) -> 
     let legend: Vec<_> = versions
         .iter()
         .map(|v| {
-            let label = if v.is_empty() { "unknown".into() } else { v.clone() };
+            let label = if v.is_empty() {
+                "unknown".into()
+            } else {
+                v.clone()
+            };
             (label, colour(v), false)
         })
         .collect();
@@ -285,7 +301,7 @@ pub fn findings_per_day(days: &[DayTotals]) -> Result<String> {
             .y_labels(6)
             .y_label_formatter(&|v| count_label(*v))
             .y_desc("findings")
-            .light_line_style(GRID.mix(0.3))
+            .light_line_style(WHITE)
             .label_style((FONT, 13))
             .draw()
             .map_err(err)?;
@@ -298,19 +314,27 @@ pub fn findings_per_day(days: &[DayTotals]) -> Result<String> {
                 .draw_series([
                     Rectangle::new([(x + 0.15, 0.0), (x + 0.85, req)], BLOCKED.filled()),
                     Rectangle::new([(x + 0.15, req), (x + 0.85, all)], READY.filled()),
-                    Rectangle::new([(x + 0.15, req), (x + 0.85, all)], READY_EDGE.stroke_width(1)),
+                    Rectangle::new(
+                        [(x + 0.15, req), (x + 0.85, all)],
+                        READY_EDGE.stroke_width(1),
+                    ),
                 ])
                 .map_err(err)?;
             let (px, base) = chart.backend_coord(&(x + 0.5, 0.0));
             let (_, top) = chart.backend_coord(&(x + 0.5, all));
-            area.draw(&Text::new(
-                format!("{}", d.required + d.recommended),
+            let label = if d.clusters == 0 {
+                "no data".to_string()
+            } else {
+                (d.required + d.recommended).to_string()
+            };
+            root.draw(&Text::new(
+                label,
                 (px, top - 4),
-                text(12, HPos::Center, VPos::Bottom),
+                text(11, HPos::Center, VPos::Bottom),
             ))
             .map_err(err)?;
             if i % every == 0 {
-                area.draw(&Text::new(
+                root.draw(&Text::new(
                     d.dt.format("%b %d").to_string(),
                     (px, base + 6),
                     text(12, HPos::Center, VPos::Top),
@@ -347,12 +371,20 @@ pub fn support_timeline(clusters: &[ClusterView], as_of: NaiveDate) -> Result<St
     let pad = ((offset(last) - offset(first)) * 0.05).max(10.0);
     let (x0, x1) = (offset(first) - pad, offset(last) + pad);
     let tallest = columns.values().map(Vec::len).max().unwrap_or(1).max(1);
-    let plot_h = 260.0;
-    let unit = (plot_h / tallest as f64).min(12.0);
-    svg(400, |root| {
+    // One y unit per mark; room above the tallest stack for its label and the guide labels.
+    let y_max = tallest as f64 + 4.0;
+    let unit = (TIMELINE_PLOT_PX / y_max).clamp(2.0, 16.0);
+    let height = (y_max * unit) as u32 + 28 + 28 + 40;
+    svg(height, |root| {
         let legend_items: Vec<_> = Verdict::ALL
             .iter()
-            .map(|v| (v.as_str().to_string(), verdict_fill(*v), *v == Verdict::Ready))
+            .map(|v| {
+                (
+                    v.as_str().to_string(),
+                    verdict_fill(*v),
+                    *v == Verdict::Ready,
+                )
+            })
             .collect();
         legend(root, &legend_items, 14)?;
         let area = root.margin(28, 0, 0, 0);
@@ -360,11 +392,12 @@ pub fn support_timeline(clusters: &[ClusterView], as_of: NaiveDate) -> Result<St
             .margin(14)
             .x_label_area_size(40)
             .y_label_area_size(20)
-            .build_cartesian_2d(x0..x1, 0f64..(tallest as f64 * 1.25))
+            .build_cartesian_2d(x0..x1, 0f64..y_max)
             .map_err(err)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
+            .disable_x_mesh()
             .y_labels(0)
             .x_labels(8)
             .x_label_formatter(&|v| {
@@ -374,45 +407,54 @@ pub fn support_timeline(clusters: &[ClusterView], as_of: NaiveDate) -> Result<St
                 } else {
                     as_of.checked_sub_days(Days::new(days.unsigned_abs()))
                 };
-                d.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
+                d.map(|d| d.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default()
             })
             .x_desc("end of standard support")
-            .light_line_style(GRID.mix(0.3))
+            .light_line_style(WHITE)
             .label_style((FONT, 12))
             .draw()
             .map_err(err)?;
-        let top = tallest as f64 * 1.2;
-        for (days, label) in [(0, "report day"), (30, "+30 d"), (90, "+90 d")] {
+        // Guides for the report day and 30 / 90 days on, labelled at staggered heights.
+        for (k, (days, label)) in [(0, "report day"), (30, "+30 d"), (90, "+90 d")]
+            .into_iter()
+            .enumerate()
+        {
             let x = f64::from(days);
             chart
                 .draw_series(std::iter::once(PathElement::new(
-                    vec![(x, 0.0), (x, top)],
+                    vec![(x, 0.0), (x, y_max)],
                     GRID.stroke_width(1),
                 )))
                 .map_err(err)?;
-            let (px, py) = chart.backend_coord(&(x, top));
-            area.draw(&Text::new(label, (px + 3, py), text(11, HPos::Left, VPos::Top)))
-                .map_err(err)?;
+            let (px, py) = chart.backend_coord(&(x, y_max));
+            root.draw(&Text::new(
+                label,
+                (px + 3, py + 2 + 13 * k as i32),
+                text(11, HPos::Left, VPos::Top),
+            ))
+            .map_err(err)?;
         }
-        let per_mark = tallest as f64 * 1.25 * unit / plot_h;
+        let half = (unit as i32).clamp(4, 7);
         for (date, marks) in &columns {
             let x = offset(*date);
             let (px, _) = chart.backend_coord(&(x, 0.0));
             for (k, (verdict, _)) in marks.iter().enumerate() {
-                let y = k as f64 * per_mark;
-                let (_, py0) = chart.backend_coord(&(x, y));
-                let (_, py1) = chart.backend_coord(&(x, y + per_mark));
-                let corners = [(px - 7, py1 + 1), (px + 7, py0 - 1)];
-                area.draw(&Rectangle::new(corners, verdict_fill(*verdict).filled()))
+                let (_, py0) = chart.backend_coord(&(x, k as f64));
+                let (_, py1) = chart.backend_coord(&(x, k as f64 + 1.0));
+                // A pixel of white between marks keeps each cluster countable.
+                let gap = i32::from(unit >= 4.0);
+                let corners = [(px - half, py1 + gap), (px + half, py0 - gap)];
+                root.draw(&Rectangle::new(corners, verdict_fill(*verdict).filled()))
                     .map_err(err)?;
                 if *verdict == Verdict::Ready {
-                    area.draw(&Rectangle::new(corners, READY_EDGE.stroke_width(1)))
+                    root.draw(&Rectangle::new(corners, READY_EDGE.stroke_width(1)))
                         .map_err(err)?;
                 }
             }
             let versions = sorted_versions(marks.iter().map(|(_, v)| v));
-            let (_, ptop) = chart.backend_coord(&(x, marks.len() as f64 * per_mark));
-            area.draw(&Text::new(
+            let (_, ptop) = chart.backend_coord(&(x, marks.len() as f64));
+            root.draw(&Text::new(
                 format!("{} ({})", versions.join(", "), marks.len()),
                 (px, ptop - 4),
                 text(12, HPos::Center, VPos::Bottom),
@@ -429,7 +471,12 @@ mod tests {
 
     #[test]
     fn versions_sort_numerically() {
-        let vs = ["1.10".to_string(), "1.9".into(), String::new(), "1.33".into()];
+        let vs = [
+            "1.10".to_string(),
+            "1.9".into(),
+            String::new(),
+            "1.33".into(),
+        ];
         assert_eq!(sorted_versions(vs.iter()), vec!["1.9", "1.10", "1.33", ""]);
     }
 

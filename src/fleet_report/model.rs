@@ -71,7 +71,10 @@ impl Window {
     }
 
     pub fn days(&self) -> Vec<NaiveDate> {
-        self.first.iter_days().take_while(|d| *d <= self.last).collect()
+        self.first
+            .iter_days()
+            .take_while(|d| *d <= self.last)
+            .collect()
     }
 }
 
@@ -160,10 +163,17 @@ pub struct FleetView {
     pub per_day: Vec<DayTotals>,
 }
 
+/// A cluster: account, region, name.
 type Key = (Option<String>, Option<String>, String);
+/// A cluster in one run: run id, account, region, name.
+type RunKey = (String, Option<String>, Option<String>, String);
 
 fn key(r: &ClusterRecord) -> Key {
-    (r.account_id.clone(), r.region.clone(), r.cluster_name.clone())
+    (
+        r.account_id.clone(),
+        r.region.clone(),
+        r.cluster_name.clone(),
+    )
 }
 
 /// The latest row of each cluster: newest `run_time`, then the greater `run_id` (UUIDv7
@@ -180,7 +190,7 @@ pub fn latest<'a>(rows: impl IntoIterator<Item = &'a ClusterRecord>) -> Vec<&'a 
             .or_insert(r);
     }
     let mut out: Vec<_> = by.into_values().collect();
-    out.sort_by(|a, b| key(a).cmp(&key(b)));
+    out.sort_by_key(|r| key(r));
     out
 }
 
@@ -238,8 +248,7 @@ pub fn build(
 ) -> FleetView {
     let (scope_rows, cluster_rows): (Vec<&ClusterRecord>, Vec<&ClusterRecord>) =
         rows.iter().partition(|r| r.cluster_name == WHOLE_SCOPE);
-    let mut by_cluster: HashMap<(String, Option<String>, Option<String>, String), Vec<_>> =
-        HashMap::new();
+    let mut by_cluster: HashMap<RunKey, Vec<FindingRecord>> = HashMap::new();
     for f in findings {
         by_cluster
             .entry((
@@ -403,7 +412,12 @@ mod tests {
 
     #[test]
     fn the_latest_row_wins_and_ties_break_on_run_id() {
-        let rows = [rec("a", 5, 6), rec("a", 6, 6), rec("a", 6, 18), rec("b", 3, 6)];
+        let rows = [
+            rec("a", 5, 6),
+            rec("a", 6, 6),
+            rec("a", 6, 18),
+            rec("b", 3, 6),
+        ];
         let got = latest(rows.iter());
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].run_time, at(6, 18));
@@ -444,15 +458,27 @@ mod tests {
         err.end_of_standard_support = None;
         let mut scope = rec(WHOLE_SCOPE, 6, 6);
         scope.status = "error".into();
-        let v = build(&[soon, old, later, gone, err, scope], vec![], day(6), window);
+        let v = build(
+            &[soon, old, later, gone, err, scope],
+            vec![],
+            day(6),
+            window,
+        );
         let f = &v.figures;
         assert_eq!((f.clusters, f.accounts, f.regions), (5, 1, 1));
-        assert_eq!((f.within_30, f.within_90), (2, 3), "soon + gone (23 d), later (76 d)");
+        assert_eq!(
+            (f.within_30, f.within_90),
+            (2, 3),
+            "soon + gone (23 d), later (76 d)"
+        );
         assert_eq!(f.extended, 1);
         assert_eq!(f.extended_monthly_cents, 60 * 730);
         assert_eq!(f.standard_monthly_cents, 10 * 730);
         assert_eq!((f.errored, f.stopped, f.unreadable_scopes), (1, 1, 1));
-        assert_eq!((f.blocked, f.unknown, f.ready, f.verdicts_derived), (1, 4, 0, 4));
+        assert_eq!(
+            (f.blocked, f.unknown, f.ready, f.verdicts_derived),
+            (1, 4, 0, 4)
+        );
         let gone = v.clusters.iter().find(|c| c.name == "gone").unwrap();
         assert!(gone.stale && gone.days_to_end_of_standard_support == Some(23));
     }
@@ -466,7 +492,12 @@ mod tests {
         evening.recommended_findings = 1;
         let mut b = rec("b", 5, 6);
         b.required_findings = 4;
-        let v = build(&[morning, evening, b], vec![], day(6), Window::ending(day(6), 2));
+        let v = build(
+            &[morning, evening, b],
+            vec![],
+            day(6),
+            Window::ending(day(6), 2),
+        );
         let got: Vec<_> = v
             .per_day
             .iter()
@@ -492,7 +523,11 @@ mod tests {
         };
         let v = build(
             &[rec("a", 5, 6), rec("a", 6, 6)],
-            vec![f("run-6-6", "K8S002"), f("run-6-6", "K8S002"), f("run-6-6", "EKS001")],
+            vec![
+                f("run-6-6", "K8S002"),
+                f("run-6-6", "K8S002"),
+                f("run-6-6", "EKS001"),
+            ],
             day(6),
             Window::ending(day(6), 3),
         );

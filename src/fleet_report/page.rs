@@ -57,7 +57,7 @@ pub fn dollars(cents: i64) -> String {
     let whole = (cents / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -274,7 +274,12 @@ mod tests {
         assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"));
         assert!(!html.contains("x </table>") && !html.contains(": </table>"));
         assert!(!html.contains("s3://b/<p>"));
-        for id in ["chart-versions", "chart-timeline", "chart-codes", "chart-days"] {
+        for id in [
+            "chart-versions",
+            "chart-timeline",
+            "chart-codes",
+            "chart-days",
+        ] {
             assert!(
                 html.contains(&format!(r#"aria-labelledby="{id}-caption""#)),
                 "{id}"

@@ -295,7 +295,10 @@ mod tests {
         assert_eq!(got.len(), 2);
         assert_eq!(got[1].cluster_name, "<b>");
         assert_eq!(got[0].required_findings, 3);
-        assert_eq!(got[0].end_of_standard_support, row("a").end_of_standard_support);
+        assert_eq!(
+            got[0].end_of_standard_support,
+            row("a").end_of_standard_support
+        );
         assert_eq!(got[0].run_time, row("a").run_time);
         // Written before the verdict columns existed (or by this version): null, not an error.
         if CLUSTERS.columns().all(|c| c.name != "readiness") {
@@ -307,6 +310,9 @@ mod tests {
     fn a_file_that_is_not_parquet_is_a_clear_error() {
         let dt = NaiveDate::from_ymd_opt(2026, 7, 6).unwrap();
         let err = clusters(Bytes::from_static(b"nope"), "x.parquet", dt, "x").unwrap_err();
-        assert!(err.contains("x.parquet: not a readable Parquet file"), "{err}");
+        assert!(
+            err.contains("x.parquet: not a readable Parquet file"),
+            "{err}"
+        );
     }
 }

@@ -43,7 +43,9 @@ pub fn partition_prefix(prefix: &str, table: &str, dt: NaiveDate) -> String {
 
 fn parquet_entry(key: String, dt: NaiveDate) -> Option<Entry> {
     let file_name = key.rsplit('/').next()?.to_string();
-    file_name.ends_with(".parquet").then_some(Entry { key, dt, file_name })
+    file_name
+        .ends_with(".parquet")
+        .then_some(Entry { key, dt, file_name })
 }
 
 impl Store {
@@ -138,7 +140,11 @@ async fn list_keys(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<St
                 crate::collect::aws::error::message("ListObjectsV2", "s3:ListBucket", &e)
             )
         })?;
-        keys.extend(page.contents().iter().filter_map(|o| o.key().map(String::from)));
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(String::from)),
+        );
     }
     Ok(keys)
 }
