@@ -15,6 +15,8 @@ use super::model::{ClusterView, DayTotals, Verdict};
 const WIDTH: u32 = 900;
 /// Pixels of the timeline's plot area, shared by the tallest stack of marks.
 const TIMELINE_PLOT_PX: f64 = 220.0;
+/// Pixels above the tallest stack: three staggered guide labels, then the stack's label.
+const TIMELINE_HEADROOM_PX: f64 = 64.0;
 const FONT: &str = "sans-serif";
 const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
 const GRID: RGBColor = RGBColor(0xbb, 0xbb, 0xbb);
@@ -371,10 +373,12 @@ pub fn support_timeline(clusters: &[ClusterView], as_of: NaiveDate) -> Result<St
     let pad = ((offset(last) - offset(first)) * 0.05).max(10.0);
     let (x0, x1) = (offset(first) - pad, offset(last) + pad);
     let tallest = columns.values().map(Vec::len).max().unwrap_or(1).max(1);
-    // One y unit per mark; room above the tallest stack for its label and the guide labels.
-    let y_max = tallest as f64 + 4.0;
-    let unit = (TIMELINE_PLOT_PX / y_max).clamp(2.0, 16.0);
-    let height = (y_max * unit) as u32 + 28 + 28 + 40;
+    // One y unit per mark; above the tallest stack, room (in pixels) for the guides' labels
+    // and then the stack's own label, so the two never overlap.
+    let unit = (TIMELINE_PLOT_PX / tallest as f64).min(16.0);
+    let y_max = tallest as f64 + TIMELINE_HEADROOM_PX / unit;
+    let height =
+        (TIMELINE_PLOT_PX.min(tallest as f64 * unit) + TIMELINE_HEADROOM_PX) as u32 + 28 + 28 + 40;
     svg(height, |root| {
         let legend_items: Vec<_> = Verdict::ALL
             .iter()
