@@ -385,3 +385,32 @@ def test_from_s3_lists_only_the_partitions_of_the_window(tree, tmp_path, moto, s
     assert parse(out.read_text())[1] == parse(local.read_text())[1]
     want, _, _ = expected(tree, TODAY, days=2)
     assert parse(out.read_text())[1] == {k: str(v) for k, v in want.items()}
+
+
+def test_a_run_to_s3_alone_publishes_the_page_from_s3(tmp_path, moto, standin):
+    """`outputs.report` with S3 as the only output: the page is read back from the bucket
+    (only this run's day is listed) and written next to the tables."""
+    http_json(f"{moto}/moto-api/reset", "POST", {})
+    s3 = boto3.client("s3", region_name=REGION, endpoint_url=moto, aws_access_key_id="testing",
+                      aws_secret_access_key="testing")
+    s3.create_bucket(Bucket="pages")
+    (tmp_path / ".eksup.yaml").write_text(
+        f"targets:\n  - {{snapshot: {fl.DEMO}}}\n  - {{snapshot: {fl.SNAPSHOTS / 'healthy.json'}}}\n"
+        "outputs:\n  stdout: false\n  report: true\n  s3: {bucket: pages, prefix: fleet, force_path_style: true}\n")
+    http_json(f"{standin}/_standin/reset-calls", "POST", {})
+    run = run_eksup(["run"], tmp_path, aws_url=standin)
+    assert run.code == 0, run.stderr
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="pages", Prefix="fleet/report/")["Contents"]}
+    dated = [k for k in keys if k.startswith(f"fleet/report/dt={today}/")]
+    assert "fleet/report/latest.html" in keys and len(dated) == 1, keys
+    page = s3.get_object(Bucket="pages", Key="fleet/report/latest.html")
+    assert page["ContentType"].startswith("text/html")
+    _, figures = parse(page["Body"].read().decode())
+    assert figures["clusters"] == "2" and figures["blocked"] == "1", figures
+    calls = http_json(f"{standin}/_standin/stats")["calls"]
+    prefixes = {urllib.parse.parse_qs(urllib.parse.urlparse(c.split(" ", 1)[1]).query)["prefix"][0]
+                for c in calls if c.startswith("GET ") and "list-type=2" in c}
+    # The 14-day window ends today; only days that exist are read, but each is listed by its prefix.
+    assert all(re.fullmatch(r"fleet/(clusters|findings)/dt=\d{4}-\d\d-\d\d/", p) for p in prefixes), prefixes
+    assert f"fleet/clusters/dt={today}/" in prefixes and len([p for p in prefixes if "clusters" in p]) == 14
