@@ -234,29 +234,35 @@ pub fn findings(
             batch: &batch,
             what,
         };
-        let cols: Vec<Option<ArrayRef>> = FINDING_COLUMNS
-            .iter()
-            .map(|n| match *n {
-                "run_id" | "cluster_name" | "code" | "remediation" => {
-                    c.required(n, &UTF8).map(Some)
-                }
-                _ => c.get(n, &UTF8),
-            })
-            .collect::<Result<_, _>>()?;
-        let s = |k: usize, i: usize| strings(&cols[k], i);
+        // The columns that identify a finding must be there; the rest read as empty if not.
+        let must = |n: &str| c.required(n, &UTF8).map(Some);
+        let (run_id, name, code, remediation) = (
+            must("run_id")?,
+            must("cluster_name")?,
+            must("code")?,
+            must("remediation")?,
+        );
+        let account = c.get("account_id", &UTF8)?;
+        let region = c.get("region", &UTF8)?;
+        let title = c.get("title", &UTF8)?;
+        let kind = c.get("resource_kind", &UTF8)?;
+        let namespace = c.get("resource_namespace", &UTF8)?;
+        let resource = c.get("resource_name", &UTF8)?;
+        let message = c.get("message", &UTF8)?;
+        let text = |a: &Option<ArrayRef>, i| strings(a, i).unwrap_or_default();
         for i in 0..batch.num_rows() {
             let f = FindingRecord {
-                run_id: s(0, i).unwrap_or_default(),
-                account_id: s(1, i),
-                region: s(2, i),
-                cluster_name: s(3, i).unwrap_or_default(),
-                code: s(4, i).unwrap_or_default(),
-                title: s(5, i).unwrap_or_default(),
-                remediation: s(6, i).unwrap_or_default(),
-                resource_kind: s(7, i).unwrap_or_default(),
-                resource_namespace: s(8, i).unwrap_or_default(),
-                resource_name: s(9, i).unwrap_or_default(),
-                message: s(10, i).unwrap_or_default(),
+                run_id: text(&run_id, i),
+                account_id: strings(&account, i),
+                region: strings(&region, i),
+                cluster_name: text(&name, i),
+                code: text(&code, i),
+                title: text(&title, i),
+                remediation: text(&remediation, i),
+                resource_kind: text(&kind, i),
+                resource_namespace: text(&namespace, i),
+                resource_name: text(&resource, i),
+                message: text(&message, i),
             };
             if keep(&f) {
                 out.push(f);
@@ -304,6 +310,29 @@ mod tests {
         if CLUSTERS.columns().all(|c| c.name != "readiness") {
             assert_eq!(got[0].readiness, None);
         }
+    }
+
+    #[test]
+    fn findings_are_filtered_as_they_are_read() {
+        let row = |code: &str, remediation: &str| tables::FindingRow {
+            schema_version: tables::SCHEMA_VERSION,
+            run_id: "r1".into(),
+            cluster_name: "a".into(),
+            code: code.into(),
+            remediation: remediation.into(),
+            message: "x </table>".into(),
+            details: "{}".into(),
+            ..Default::default()
+        };
+        let json = encode::json_lines(&[row("K8S002", "required"), row("K8S005", "recommended")]);
+        let body = encode::parquet(&tables::FINDINGS, &json).unwrap();
+        let got = findings(body.into(), "test", |f| f.remediation == "required").unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            (got[0].code.as_str(), got[0].message.as_str()),
+            ("K8S002", "x </table>")
+        );
+        assert_eq!(got[0].account_id, None);
     }
 
     #[test]
