@@ -239,6 +239,9 @@ pub struct OutputSettings {
     pub s3: Option<crate::sink::s3::S3Settings>,
     /// CloudWatch Embedded Metric Format lines on stdout (off unless set).
     pub emf: Option<crate::sink::emf::EmfSettings>,
+    /// After the tables, write the fleet's HTML page (`eksup report`) next to them:
+    /// `report/latest.html` and `report/dt=DAY/<run_id>.html`.
+    pub report: bool,
 }
 
 /// What the command line sets, laid over the file and the environment.
