@@ -13,6 +13,9 @@ clears them. Each prints `READY <url>` once it listens, like the tests' fakes.
 
 import argparse
 import copy
+import gzip
+import json
+import io
 import re
 import ssl
 import sys
@@ -48,13 +51,61 @@ def serve(handler, certdir=None):
 
 
 def aws(args):
+    """The stand-in with latency; moto's answers to read-only calls are remembered per
+    (operation, account, region, request) and replayed when the same call comes again, so
+    that after a first (warm-up) run moto's own CPU time no longer bounds the benchmark."""
     delay = args.latency_ms / 1000
+    replay = {}
+    replay_lock = threading.Lock()
+    state = aws_standin.STATE
 
     class Slow(aws_standin.Handler):
         def handle_any(self):
-            if not self.path.startswith("/_standin/"):
-                time.sleep(delay)
-            super().handle_any()
+            if self.path.startswith("/_bench/"):
+                return self.bench_control()
+            if self.path.startswith("/_standin/"):
+                return super().handle_any()
+            time.sleep(delay)
+            n = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(n) if n else b""
+            op = aws_standin.operation(self.command, self.path, self.headers, body)
+            akid, region = aws_standin.signer(self.headers)
+            with aws_standin.LOCK:
+                account = state["credentials"].get(akid, {}).get("account")
+            key = (op, account, region, self.command, self.path, body)
+            cacheable = args.replay and op.split(":")[0] in ("eks", "ec2", "autoscaling")
+            with replay_lock:
+                hit = replay.get(key) if cacheable else None
+            if hit:
+                with aws_standin.LOCK:
+                    state["calls"].append(op)
+                    state["scoped"].append((op, akid, region))
+                return self.reply(*hit)
+            # A miss: let the stand-in answer (locally or through moto), capturing its reply.
+            connection_rfile, self.rfile = self.rfile, io.BytesIO(body)
+            captured = []
+            send = self.reply
+
+            def capture(code, doc, content_type="application/json", headers=None):
+                captured.append((code, doc, content_type, headers))
+                send(code, doc, content_type, headers)
+
+            self.reply = capture
+            try:
+                super().handle_any()
+            finally:
+                self.rfile = connection_rfile  # the next request on this connection reads from it
+                del self.reply
+            if cacheable and captured and captured[0][0] == 200:
+                with replay_lock:
+                    replay[key] = captured[0]
+
+        def bench_control(self):
+            n = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(n)
+            with replay_lock:
+                entries = len(replay)
+            self.reply(200, {"replay_entries": entries})
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
 
@@ -74,7 +125,12 @@ def kube(args):
     def tenant(name, minor):
         t = copy.copy(templates[minor])  # shares the (read-only) collections
         t.lock, t.requests, t.faults = threading.Lock(), [], []
+        t.minor = minor
         return t
+
+    # Clusters of one minor serve the same objects, so an answer's encoded (and gzipped) body
+    # is computed once per (minor, request) and reused: the fake's CPU goes to HTTP and TLS.
+    encoded = {}
 
     class Tenants(kube_apiserver.Handler):
         def do_POST(self):
@@ -106,8 +162,29 @@ def kube(args):
                 self.cluster = kube_apiserver.FakeCluster([])  # answers, and records nowhere that counts
                 return self.send_json(404, kube_apiserver.status(404, "NotFound", "no such cluster"))
             self.path = m.group(2) or "/"
+            self.cache_key = (self.cluster.minor, self.path, self.headers.get("Accept", ""),
+                              "gzip" in self.headers.get("Accept-Encoding", ""))
             time.sleep(delay)
             super().do_GET()
+
+        def send_json(self, code, body, extra_headers=None, record=True):
+            key = getattr(self, "cache_key", None) if record and code == 200 and not extra_headers else None
+            if key is None:
+                return super().send_json(code, body, extra_headers, record)
+            raw = encoded.get(key)
+            if raw is None:
+                raw = json.dumps(body, separators=(",", ":")).encode()
+                raw = gzip.compress(raw, compresslevel=5) if key[3] else raw
+                encoded[key] = raw
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            if key[3]:
+                self.send_header("Content-Encoding", "gzip")
+            self.end_headers()
+            self.wfile.write(raw)
+            with self.cluster.lock:
+                self.cluster.requests.append({"path": self.path, "status": code, "bytes": len(raw)})
 
     serve(Tenants, args.certdir)
 
@@ -118,6 +195,8 @@ def main():
     a = sub.add_parser("aws")
     a.add_argument("--upstream", required=True)
     a.add_argument("--latency-ms", type=float, default=40)
+    a.add_argument("--no-replay", dest="replay", action="store_false",
+                   help="forward every call to moto, never replay a remembered answer")
     k = sub.add_parser("kube")
     k.add_argument("--certdir", required=True)
     k.add_argument("--latency-ms", type=float, default=20)

@@ -117,21 +117,21 @@ def build_fleet(moto, standin, kube_url, ca_b64, clusters, accounts, regions):
     return plan
 
 
-def write_config(path, accounts, regions, concurrency, out_dir):
+def write_config(path, accounts, regions, concurrency, out_dir, label):
     path.write_text(json.dumps({
         "fleet": {"role_name": "eksup-reader", "accounts": accounts, "regions": regions,
                   "concurrency": concurrency, "cluster_timeout_seconds": 300},
         "outputs": {"directory": str(out_dir), "stdout": False},
-        "writer": f"bench-c{concurrency}",
+        "writer": f"bench-{label}",
     }))
 
 
-def run_once(binary, work, standin, accounts, regions, concurrency, fakes, kube_url):
+def run_once(binary, work, standin, accounts, regions, concurrency, fakes, kube_url, label):
     """One `eksup run`; returns its figures."""
-    out_dir = work / f"c{concurrency}"
-    cwd = work / f"run-c{concurrency}"
+    out_dir = work / label
+    cwd = work / f"run-{label}"
     cwd.mkdir()
-    write_config(cwd / "fleet.yaml", accounts, regions, concurrency, out_dir)
+    write_config(cwd / "fleet.yaml", accounts, regions, concurrency, out_dir, label)
     for f in ("no-aws-config", "no-aws-credentials"):
         (cwd / f).touch()
     http_json(f"{standin}/_standin/reset-calls", "POST", {})
@@ -169,7 +169,7 @@ def run_once(binary, work, standin, accounts, regions, concurrency, fakes, kube_
         by_op[op] = by_op.get(op, 0) + 1
     kube_seen = http_json(f"{kube_url}/_bench/stats")
     return {
-        "concurrency": concurrency, "exit": os.waitstatus_to_exitcode(status), "rows": rows,
+        "label": label, "concurrency": concurrency, "exit": os.waitstatus_to_exitcode(status), "rows": rows,
         "statuses": summary.group(2), "wall_s": wall, "peak_rss_mib": peak / 1024,
         "eksup_cpu_s": usage.ru_utime + usage.ru_stime,
         "aws_calls": int(requests.group(1)), "aws_calls_seen": aws_seen, "aws_calls_by_operation": by_op,
@@ -190,6 +190,9 @@ def main():
     ap.add_argument("--binary", default=os.environ.get(
         "EKSUP_BIN", str(Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache" / "eksup-target"))
                          / "release" / "eksup")))
+    ap.add_argument("--no-warmup", dest="warmup", action="store_false",
+                    help="skip the first run at the highest concurrency, which reaches moto for every call "
+                         "and fills the stand-in's replay of moto's answers (then the fakes' CPU includes moto's)")
     ap.add_argument("--keep-output", help="copy each run's output tree to DIR/c<concurrency>/")
     ap.add_argument("--json", help="also write the figures as JSON to this file")
     ap.add_argument("--check", action="store_true",
@@ -226,12 +229,15 @@ def main():
         print("| concurrency | clusters | wall (s) | peak RSS (MiB) | eksup CPU (s) | AWS calls / cluster "
               "| K8s requests / cluster | K8s KiB / cluster | fakes' CPU (s): moto / stand-in / kube | exit |")
         print("|---|---|---|---|---|---|---|---|---|---|")
-        for c in levels:
-            r = run_once(binary, work, standin, accounts, regions, c, fakes, kube_url)
+        runs = [(max(levels), "warmup")] if args.warmup else []
+        runs += [(c, f"c{c}") for c in levels]
+        for c, label in runs:
+            r = run_once(binary, work, standin, accounts, regions, c, fakes, kube_url, label)
             results.append(r)
             n = r["rows"]
             f = r["fake_cpu_s"]
-            print(f"| {c} | {n} ({r['statuses']}) | {r['wall_s']:.1f} | {r['peak_rss_mib']:.0f} | "
+            shown = f"{c} (warm-up, moto live)" if label == "warmup" else str(c)
+            print(f"| {shown} | {n} ({r['statuses']}) | {r['wall_s']:.1f} | {r['peak_rss_mib']:.0f} | "
                   f"{r['eksup_cpu_s']:.1f} | {r['aws_calls'] / n:.1f} | {r['kube_requests'] / n:.1f} | "
                   f"{r['kube_bytes'] / n / 1024:.1f} | {f['moto']:.1f} / {f['stand-in']:.1f} / {f['kube']:.1f} | "
                   f"{r['exit']} |", flush=True)
@@ -242,9 +248,9 @@ def main():
             print("  AWS calls per cluster: " + ", ".join(f"{op} {n / max(n_rows, 1):.2f}" for op, n in ops)
                   if (n_rows := r["rows"]) else "", file=sys.stderr, flush=True)
             if args.keep_output:
-                dest = Path(args.keep_output) / f"c{c}"
+                dest = Path(args.keep_output) / label
                 shutil.rmtree(dest, ignore_errors=True)
-                shutil.copytree(work / f"c{c}", dest)
+                shutil.copytree(work / label, dest)
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=1))
         if args.check:
