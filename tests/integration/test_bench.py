@@ -18,7 +18,10 @@ def test_fleet_benchmark_runs_and_counts_agree(tmp_path):
         capture_output=True, text=True, timeout=300, env={**os.environ})
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout
     figures = json.loads(out.read_text())
-    assert [f["concurrency"] for f in figures] == [1, 4]
+    # A warm-up run at the highest concurrency (moto answers live), then one run per level
+    # (moto's answers replayed by the stand-in): the same calls, so the same counts.
+    assert [(f["label"], f["concurrency"]) for f in figures] == [("warmup", 4), ("c1", 1), ("c4", 4)]
+    assert figures[0]["aws_calls_by_operation"] == figures[2]["aws_calls_by_operation"]
     for f in figures:
         assert f["rows"] == 12 and f["statuses"] == "12 ok", f
         # Per (account, region) reads are shared: 12 clusters in 6 pairs need fewer than
