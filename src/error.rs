@@ -5,6 +5,23 @@ use crate::config::ConfigError;
 use crate::snapshot::SnapshotError;
 use crate::version::{ParseVersionError, TargetError};
 
+/// An error with its causes, `outer: inner: root`, skipping causes whose text the message
+/// already holds. Unlike the AWS SDK's `DisplayErrorContext` it never appends the `Debug`
+/// form, which would put Rust struct dumps into reports and table rows.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
+}
+
 /// Exit codes: 0 success whatever was found · 1 `--fail-on` met · 2 usage or configuration
 /// error · 3 a cluster could not be collected or a result could not be written.
 pub mod exit {
@@ -51,5 +68,31 @@ impl Error {
                 exit::FAILURE
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("dispatch failure")]
+    struct Outer(#[source] Middle);
+    #[derive(Debug, thiserror::Error)]
+    #[error("io error")]
+    struct Middle(#[source] std::io::Error);
+
+    #[test]
+    fn chain_joins_causes_without_debug_dumps() {
+        let e = Outer(Middle(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "Connection refused (os error 111)",
+        )));
+        let text = chain(&e);
+        assert_eq!(
+            text,
+            "dispatch failure: io error: Connection refused (os error 111)"
+        );
+        assert!(!text.contains("Outer("), "{text}");
     }
 }

@@ -35,9 +35,10 @@ pub enum AuthError {
 /// A bearer token for `cluster`, signed with the credentials of `sdk`.
 pub async fn eks_token(sdk: &SdkConfig, region: &str, cluster: &str) -> Result<String, AuthError> {
     let provider = sdk.credentials_provider().ok_or(AuthError::NoCredentials)?;
-    let credentials = provider.provide_credentials().await.map_err(|e| {
-        AuthError::Credentials(aws_sdk_sts::error::DisplayErrorContext(e).to_string())
-    })?;
+    let credentials = provider
+        .provide_credentials()
+        .await
+        .map_err(|e| AuthError::Credentials(crate::error::chain(&e)))?;
     presign_token(&credentials, region, cluster, SystemTime::now())
 }
 

@@ -8,7 +8,7 @@ use aws_config::SdkConfig;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
-use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_sts::error::ProvideErrorMetadata;
 use tokio::sync::Mutex;
 
 /// Renew this long before the credentials expire.
@@ -70,7 +70,7 @@ impl AssumedRole {
                 format!(
                     "sts:AssumeRole into {} failed: {}",
                     self.account.role_arn,
-                    DisplayErrorContext(&e)
+                    crate::error::chain(&e)
                 )
             }
         })?;

@@ -3,7 +3,7 @@
 //! that description is what the analysis starts from.
 
 use aws_config::SdkConfig;
-use aws_sdk_eks::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_eks::error::ProvideErrorMetadata;
 use futures::StreamExt;
 
 use super::plan::{ClusterFilter, OrganizationPlan};
@@ -33,7 +33,7 @@ pub async fn organization_accounts(
             .send()
             .try_collect()
             .await
-            .map_err(|e| denied("ListAccounts", &DisplayErrorContext(&e)))?;
+            .map_err(|e| denied("ListAccounts", &crate::error::chain(&e)))?;
         for page in pages {
             accounts.extend(page.accounts.unwrap_or_default());
         }
@@ -46,7 +46,7 @@ pub async fn organization_accounts(
                 .send()
                 .try_collect()
                 .await
-                .map_err(|e| denied("ListAccountsForParent", &DisplayErrorContext(&e)))?;
+                .map_err(|e| denied("ListAccountsForParent", &crate::error::chain(&e)))?;
             for page in pages {
                 accounts.extend(page.accounts.unwrap_or_default());
             }
@@ -108,7 +108,7 @@ fn list_error(
         ),
         _ => format!(
             "eks:ListClusters failed in account {account}, region {region}: {}",
-            DisplayErrorContext(e)
+            crate::error::chain(e)
         ),
     }
 }

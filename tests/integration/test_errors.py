@@ -112,3 +112,15 @@ def test_describe_cluster_denied(moto, standin, tmp_path):
     run = run_eksup(["analyze", "--cluster", "whatever"], tmp_path, aws_url=standin)
     assert run.code == 3
     assert "add eks:DescribeCluster" in one_line_error(run)
+
+
+def test_an_unreachable_aws_endpoint_reads_as_its_causes_not_a_debug_dump(fleet_data):
+    """The ghost cluster's AWS endpoint refuses connections: its row names the call and the
+    causes, without the SDK's Debug form (`DispatchFailure(…)`) in a table cell."""
+    from fleet import GHOST
+    errors = [r["error"] for r in fleet_data.json_rows("clusters") if r["cluster_name"] == GHOST["name"]]
+    assert errors, "the ghost has rows"
+    for e in errors:
+        assert e.startswith("eks:DescribeCluster"), e
+        assert "Connection refused" in e, e
+        assert "DispatchFailure(" not in e and "ConnectorError {" not in e, e

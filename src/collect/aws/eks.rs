@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_eks::Client;
-use aws_sdk_eks::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_eks::error::ProvideErrorMetadata;
 use aws_sdk_eks::types::{InsightStatusValue, Issue};
 use chrono::DateTime;
 use futures::{StreamExt, TryStreamExt};
@@ -107,7 +107,7 @@ pub async fn describe_cluster(
                     "access denied: add eks:DescribeCluster on cluster `{name}` to the role ({})",
                     e.message().unwrap_or_default()
                 ),
-                _ => DisplayErrorContext(&e).to_string(),
+                _ => crate::error::chain(&e),
             };
             CollectError::Aws {
                 operation: "eks:DescribeCluster",

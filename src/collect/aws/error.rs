@@ -1,7 +1,7 @@
 //! AWS SDK errors as messages an operator can act on: which API failed and which IAM action
 //! to add when it was denied.
 
-use aws_sdk_eks::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_eks::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
@@ -33,5 +33,5 @@ where
             status.unwrap_or(0)
         );
     }
-    format!("{operation} failed: {}", DisplayErrorContext(err))
+    format!("{operation} failed: {}", crate::error::chain(err))
 }

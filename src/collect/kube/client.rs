@@ -210,10 +210,10 @@ impl ApiClient {
                             .fetch_add(body.len() as u64, Ordering::Relaxed);
                         Ok((status, body, retry_after))
                     }
-                    Err(e) => Err(ApiError::Transport(error_chain(&e))),
+                    Err(e) => Err(ApiError::Transport(crate::error::chain(&e))),
                 }
             }
-            Err(e) => Err(ApiError::Transport(error_chain(&e))),
+            Err(e) => Err(ApiError::Transport(crate::error::chain(&e))),
         }
     }
 
@@ -343,21 +343,6 @@ impl ApiClient {
             }
         }
     }
-}
-
-/// An error with its causes, `outer: inner: root`, skipping causes that repeat their parent.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = cause.source();
-    }
-    out
 }
 
 /// `namespace/name` of a raw object, for error messages about objects that do not decode.
