@@ -36,10 +36,16 @@ SMALL = ("deployments=12,replicasets_per_deployment=2,unowned_replicasets=1,cron
          "jobs_per_cronjob=1,unowned_jobs=0,nodes=3,namespaces=4")
 
 
+class Server(ThreadingHTTPServer):
+    # listen()'s backlog, set before the socket listens. The default of 5 drops connections
+    # when dozens of clusters connect at once, and a dropped SYN is retried by the client's
+    # kernel after 1, 2, 4… s: the harness, not eksup, would then set the wall time.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 def serve(handler, certdir=None):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    server.request_queue_size = 256
+    server = Server(("127.0.0.1", 0), handler)
     scheme = "http"
     if certdir:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -251,6 +251,7 @@ def main():
                 dest = Path(args.keep_output) / label
                 shutil.rmtree(dest, ignore_errors=True)
                 shutil.copytree(work / label, dest)
+                shutil.copy(work / f"run-{label}" / "stderr", Path(args.keep_output) / f"{label}.stderr")
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=1))
         if args.check:
