@@ -311,6 +311,7 @@ impl RunContext {
                 target_version,
                 None,
                 Deadline::after(timeout),
+                (&self.how.checks).into(),
             ),
         )
         .await;

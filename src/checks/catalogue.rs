@@ -4,7 +4,7 @@ use crate::finding::{Category, Finding, Remediation};
 use crate::snapshot::source;
 use crate::version::KubeVersion;
 
-use super::{Context, aws, eks, kubernetes};
+use super::{Context, aws, compute, eks, kubernetes};
 
 use Remediation::{Recommended, Required};
 
@@ -155,7 +155,7 @@ static CATALOGUE: &[Check] = &[
         advice: "Resolve the addon's health issues before updating it.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/APIReference/API_AddonIssue.html",
         not_on_local_outposts: NO_ADDONS,
-        precondition: None,
+        precondition: Some(compute::addons_managed),
         run: eks::addon_health,
     },
     Check {
@@ -168,7 +168,7 @@ static CATALOGUE: &[Check] = &[
         advice: "Update each addon to a version supported on every Kubernetes version of the upgrade path, ideally the target's default.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/updating-an-add-on.html",
         not_on_local_outposts: NO_ADDONS,
-        precondition: Some(eks::addon_catalogues_missing),
+        precondition: Some(compute::addon_versions_precondition),
         run: eks::addon_versions,
     },
     Check {
@@ -248,6 +248,49 @@ static CATALOGUE: &[Check] = &[
         not_on_local_outposts: None,
         precondition: None,
         run: eks::end_of_support,
+    },
+    Check {
+        code: "EKS012",
+        title: "EKS Auto Mode node rollout",
+        category: Category::Eks,
+        levels: &[Required, Recommended],
+        min_target: None,
+        needs: &[source::NODEPOOLS],
+        advice: "Auto Mode replaces its nodes after the control plane upgrade, honouring PodDisruptionBudgets and NodePool disruption budgets: give every NodePool a budget that lets nodes go (at least in a scheduled window), and take karpenter.sh/do-not-disrupt off the pods for the upgrade.",
+        doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/auto-upgrade.html",
+        not_on_local_outposts: Some("local clusters do not run EKS Auto Mode"),
+        precondition: None,
+        run: compute::auto_mode_checks,
+    },
+    Check {
+        code: "EKS013",
+        title: "Self-managed Karpenter",
+        category: Category::Eks,
+        levels: &[Required, Recommended],
+        min_target: None,
+        needs: &[
+            source::DEPLOYMENTS,
+            source::NODEPOOLS,
+            source::EC2NODECLASSES,
+        ],
+        advice: "Upgrade Karpenter to a release that supports every Kubernetes version on the path before upgrading the control plane; pin EC2NodeClass AMI aliases so nodes roll when you choose.",
+        doc_url: "https://karpenter.sh/docs/upgrading/compatibility/",
+        not_on_local_outposts: None,
+        precondition: Some(compute::karpenter_managed),
+        run: compute::karpenter_checks,
+    },
+    Check {
+        code: "EKS014",
+        title: "EKS Hybrid Nodes behind the control plane",
+        category: Category::Eks,
+        levels: &[Recommended],
+        min_target: None,
+        needs: &[source::NODES],
+        advice: "EKS does not upgrade hybrid nodes: after the control plane, drain each one and run `nodeadm upgrade` to the new version.",
+        doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/hybrid-nodes-upgrade.html",
+        not_on_local_outposts: Some("local clusters do not take EKS Hybrid Nodes"),
+        precondition: None,
+        run: compute::hybrid_nodes,
     },
     Check {
         code: "K8S001",
@@ -362,7 +405,7 @@ static CATALOGUE: &[Check] = &[
         needs: &[source::DAEMONSETS],
         advice: "Update kube-proxy (the EKS kube-proxy addon) to the control plane's version; it must never be newer than the control plane nor more than 3 minors older.",
         not_on_local_outposts: None,
-        precondition: None,
+        precondition: Some(compute::kube_proxy_managed),
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/managing-kube-proxy.html",
         run: kubernetes::kube_proxy::version_skew,
     },
@@ -375,7 +418,7 @@ static CATALOGUE: &[Check] = &[
         needs: &[source::DAEMONSETS, source::KUBE_PROXY_CONFIG],
         advice: "Move kube-proxy from IPVS to iptables or nftables mode: IPVS mode is deprecated from Kubernetes 1.35 and removed later.",
         not_on_local_outposts: None,
-        precondition: None,
+        precondition: Some(compute::kube_proxy_managed),
         doc_url: "https://kubernetes.io/docs/reference/networking/virtual-ips/#proxy-mode-ipvs",
         run: kubernetes::kube_proxy::ipvs_mode,
     },
@@ -391,6 +434,32 @@ static CATALOGUE: &[Check] = &[
         precondition: None,
         doc_url: "https://kubernetes.io/blog/2025/11/11/ingress-nginx-retirement/",
         run: kubernetes::ingress::retired_ingress_nginx,
+    },
+    Check {
+        code: "K8S019",
+        title: "Deprecated APIs still called",
+        category: Category::Kubernetes,
+        levels: &[Required, Recommended],
+        min_target: None,
+        needs: &[],
+        advice: "Move each caller (by its user agent) to the replacement API version before the release that removes the old one; re-run eksup to confirm the calls stopped.",
+        not_on_local_outposts: None,
+        precondition: Some(kubernetes::deprecated_apis::no_evidence),
+        doc_url: "https://kubernetes.io/docs/reference/using-api/deprecation-guide/",
+        run: kubernetes::deprecated_apis::still_called,
+    },
+    Check {
+        code: "K8S020",
+        title: "CRD storing a version it no longer serves",
+        category: Category::Kubernetes,
+        levels: &[Recommended],
+        min_target: None,
+        needs: &[source::CRDS],
+        advice: "Migrate the stored objects to a served version and trim status.storedVersions, so the old version can be removed from the CRD.",
+        not_on_local_outposts: None,
+        precondition: None,
+        doc_url: "https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definition-versioning/#upgrade-existing-objects-to-a-new-stored-version",
+        run: kubernetes::crds::unserved_stored_versions,
     },
 ];
 

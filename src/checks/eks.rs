@@ -102,6 +102,7 @@ pub fn addon_health(ctx: &Context) -> Vec<Finding> {
     let check = check("EKS004");
     aws.addons
         .iter()
+        .filter(|a| !crate::checks::compute::addon_managed(ctx, &a.name))
         .flat_map(|a| health_findings(check, "Addon", &a.name, &a.health_issues))
         .collect()
 }
@@ -148,7 +149,11 @@ pub fn addon_versions(ctx: &Context) -> Vec<Finding> {
     let check = check("EKS005");
     let hops = ctx.hops();
     let mut out = Vec::new();
-    for addon in &aws.addons {
+    for addon in aws
+        .addons
+        .iter()
+        .filter(|a| !crate::checks::compute::addon_managed(ctx, &a.name))
+    {
         let unsupported: Vec<KubeVersion> = hops
             .iter()
             .filter(|hop| {
@@ -308,7 +313,8 @@ pub fn amazon_linux_2(ctx: &Context) -> Vec<Finding> {
     } else {
         Remediation::Recommended
     };
-    aws.node_groups
+    let mut out: Vec<Finding> = aws
+        .node_groups
         .iter()
         .filter(|n| n.ami_type.as_deref().is_some_and(|a| a.starts_with("AL2_")))
         .map(|n| {
@@ -323,7 +329,13 @@ pub fn amazon_linux_2(ctx: &Context) -> Vec<Finding> {
                 json!({"ami_type": ami}),
             )
         })
-        .collect()
+        .collect();
+    // Karpenter nodes select AL2 by an EC2NodeClass alias rather than an AMI type.
+    out.extend(crate::checks::compute::al2_node_classes(
+        ctx,
+        check("EKS008"),
+    ));
+    out
 }
 
 fn insight_findings(ctx: &Context, code: &str, category: &str) -> Vec<Finding> {

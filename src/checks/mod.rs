@@ -7,6 +7,7 @@
 
 pub mod aws;
 pub mod catalogue;
+pub mod compute;
 pub mod eks;
 pub mod image;
 pub mod kubernetes;

@@ -77,6 +77,23 @@ impl Default for NoticeSettings {
     }
 }
 
+/// Settings of K8S019.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeprecatedApiSettings {
+    /// Read the API server's `/metrics` (one GET); `false` leaves EKS insights as the only
+    /// evidence and lets the ClusterRole drop `get` on `/metrics`.
+    pub api_server_metrics: bool,
+}
+
+impl Default for DeprecatedApiSettings {
+    fn default() -> Self {
+        Self {
+            api_server_metrics: true,
+        }
+    }
+}
+
 /// The `checks:` section, keyed by check code (upper case, as in the catalogue).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -99,6 +116,8 @@ pub struct CheckSettings {
     pub k8s013: IgnoreSettings,
     #[serde(rename = "EKS011")]
     pub eks011: NoticeSettings,
+    #[serde(rename = "K8S019")]
+    pub k8s019: DeprecatedApiSettings,
     /// Codes of checks switched off entirely.
     pub disabled: Vec<String>,
 }
