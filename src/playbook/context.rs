@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+use super::compute;
 use crate::finding::Finding;
 use crate::report::Report;
 use crate::snapshot::{AutoScalingGroup, NodeGroup, Snapshot};
@@ -97,6 +98,10 @@ pub struct Before {
     pub capacity: Vec<Item>,
     pub end_of_support: Vec<Item>,
     pub workloads: Vec<CheckGroup>,
+    /// K8S019 and K8S020: APIs and stored versions to move off before a release removes them.
+    pub deprecated_apis: Vec<Item>,
+    /// EKS013 about the Karpenter controller itself.
+    pub karpenter: Vec<Item>,
 }
 
 #[derive(Debug, Serialize)]
@@ -108,6 +113,12 @@ pub struct Hop {
     pub node_groups: Vec<NodeGroupStep>,
     pub self_managed: Vec<AutoScalingStep>,
     pub fargate: Vec<FargateStep>,
+    /// EKS Auto Mode's node rollout, when Auto Mode is on.
+    pub auto_mode: Option<compute::AutoModeStep>,
+    /// Self-managed Karpenter NodePools.
+    pub karpenter: Vec<compute::NodePoolStep>,
+    /// EKS Hybrid Nodes, which the operator upgrades.
+    pub hybrid: Option<compute::HybridStep>,
 }
 
 #[derive(Debug, Serialize)]
@@ -273,9 +284,14 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
     let m = &report.metadata;
     let aws = snapshot.aws.clone().unwrap_or_default();
     let region = m.region.clone().unwrap_or_default();
+    // Auto Mode does the work of its managed addons itself; they get no update step.
+    let auto_mode = aws.auto_mode.is_some();
     let mut addon_versions: Vec<(String, String)> = aws
         .addons
         .iter()
+        .filter(|a| {
+            !(auto_mode && crate::checks::compute::AUTO_MODE_ADDONS.contains(&a.name.as_str()))
+        })
         .map(|a| (a.name.clone(), a.version.clone()))
         .collect();
     let mut from = m.current_version;
@@ -335,6 +351,9 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
                     ),
                 })
                 .collect(),
+            auto_mode: compute::auto_mode(snapshot, report),
+            karpenter: compute::karpenter(snapshot, report, *hop),
+            hybrid: compute::hybrid(snapshot, report),
         });
         from = *hop;
     }
@@ -399,6 +418,13 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
             capacity: items(report, &["AWS001", "AWS002", "AWS003", "AWS004", "AWS005"]),
             end_of_support: items(report, &["EKS011"]),
             workloads,
+            deprecated_apis: items(report, &["K8S019", "K8S020"]),
+            karpenter: report
+                .findings
+                .iter()
+                .filter(|f| f.code == "EKS013" && f.resource_kind == "Deployment")
+                .map(Item::from)
+                .collect(),
         },
         hops,
         skipped: report
