@@ -368,6 +368,82 @@ pub fn hybrid<'a>(ctx: &'a Context) -> impl Iterator<Item = &'a crate::snapshot:
 mod tests {
     use super::*;
 
+    use crate::checks::kubernetes::fixtures::{codes_for, run, snapshot, workload};
+    use crate::snapshot::{Addon, AwsData, DisruptionBudget, KubeProxy};
+
+    fn auto_mode_snapshot() -> crate::snapshot::Snapshot {
+        let mut s = snapshot("1.34");
+        s.aws = Some(AwsData {
+            auto_mode: Some(AutoMode::default()),
+            addons: vec![Addon {
+                name: "coredns".into(),
+                version: "v1.11.1-eksbuild.4".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+        s.kubernetes.kube_proxy = Some(KubeProxy {
+            images: vec![
+                "602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/kube-proxy:v1.30.0-eksbuild.1"
+                    .into(),
+            ],
+            mode: Some("ipvs".into()),
+        });
+        s
+    }
+
+    #[test]
+    fn auto_mode_skips_what_it_manages_instead_of_reporting_it() {
+        let eval = run(&auto_mode_snapshot(), "1.35");
+        let skipped: Vec<&str> = eval.skipped.iter().map(|k| k.code.as_str()).collect();
+        for code in ["EKS004", "EKS005", "EKS013", "K8S011", "K8S012"] {
+            assert!(skipped.contains(&code), "{code} skipped: {skipped:?}");
+            assert!(codes_for(&eval.findings, code).is_empty(), "{code} silent");
+        }
+    }
+
+    #[test]
+    fn without_auto_mode_kube_proxy_is_checked() {
+        let mut s = auto_mode_snapshot();
+        s.aws.as_mut().unwrap().auto_mode = None;
+        let eval = run(&s, "1.35");
+        assert!(!codes_for(&eval.findings, "K8S011").is_empty());
+        assert!(!eval.skipped.iter().any(|k| k.code == "K8S011"));
+    }
+
+    #[test]
+    fn auto_mode_budgets_and_do_not_disrupt() {
+        let mut s = auto_mode_snapshot();
+        let pool = |name: &str, group: &str| NodePool {
+            name: name.into(),
+            node_class_group: group.into(),
+            budgets: vec![DisruptionBudget {
+                nodes: "0%".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        s.kubernetes.node_pools = vec![
+            pool("auto", AUTO_MODE_NODE_CLASS_GROUP),
+            pool("karpenter", "karpenter.k8s.aws"),
+        ];
+        let mut pinned = workload(WorkloadKind::StatefulSet, "db", "pg");
+        pinned.pod.do_not_disrupt = true;
+        s.kubernetes.workloads = vec![pinned, workload(WorkloadKind::Deployment, "web", "api")];
+        let eval = run(&s, "1.35");
+        let got: Vec<(&str, Remediation)> = codes_for(&eval.findings, "EKS012")
+            .iter()
+            .map(|f| (f.resource_name.as_str(), f.remediation))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("auto", Remediation::Required),
+                ("pg", Remediation::Recommended)
+            ]
+        );
+    }
+
     #[test]
     fn karpenter_versions_parse_with_and_without_v() {
         assert_eq!(karpenter_version("v0.37.0"), Some((0, 37, 0)));

@@ -215,6 +215,101 @@ mod tests {
         assert_eq!(parse_path("/metrics"), None);
     }
 
+    use crate::checks::kubernetes::fixtures::{codes_for, run, snapshot};
+    use crate::snapshot::{AwsData, ClientStat, DeprecatedApiRequest, Insight};
+
+    fn metric(group: &str, version: &str, resource: &str, removed: &str) -> DeprecatedApiRequest {
+        DeprecatedApiRequest {
+            group: group.into(),
+            version: version.into(),
+            resource: resource.into(),
+            removed_release: removed.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn removed_on_the_path_is_required_and_later_is_recommended() {
+        let mut s = snapshot("1.31");
+        s.kubernetes.deprecated_api_requests = Some(vec![
+            metric(
+                "flowcontrol.apiserver.k8s.io",
+                "v1beta3",
+                "flowschemas",
+                "1.32",
+            ),
+            metric("example.com", "v1beta1", "widgets", "1.40"),
+            metric("karpenter.sh", "v1beta1", "nodepools", ""),
+        ]);
+        let levels = |target: &str| -> Vec<(String, Remediation)> {
+            codes_for(&run(&s, target).findings, "K8S019")
+                .iter()
+                .map(|f| (f.resource_name.clone(), f.remediation))
+                .collect()
+        };
+        let at_132 = levels("1.32");
+        assert!(at_132.contains(&(
+            "flowschemas.flowcontrol.apiserver.k8s.io/v1beta3".into(),
+            Remediation::Required
+        )));
+        assert!(at_132.contains(&(
+            "widgets.example.com/v1beta1".into(),
+            Remediation::Recommended
+        )));
+        assert!(at_132.contains(&(
+            "nodepools.karpenter.sh/v1beta1".into(),
+            Remediation::Recommended
+        )));
+    }
+
+    #[test]
+    fn insight_and_metric_about_one_api_make_one_finding_with_both_evidences() {
+        let mut s = snapshot("1.31");
+        s.kubernetes.deprecated_api_requests = Some(vec![metric(
+            "flowcontrol.apiserver.k8s.io",
+            "v1beta3",
+            "flowschemas",
+            "1.32",
+        )]);
+        s.aws = Some(AwsData {
+            insights: vec![Insight {
+                name: "Deprecated APIs removed in Kubernetes v1.32".into(),
+                deprecations: vec![Deprecation {
+                    usage: "/apis/flowcontrol.apiserver.k8s.io/v1beta3/flowschemas".into(),
+                    replaced_with: Some("/apis/flowcontrol.apiserver.k8s.io/v1/flowschemas".into()),
+                    stop_serving_version: Some("1.32".into()),
+                    clients: vec![ClientStat {
+                        user_agent: "helm/v3.12".into(),
+                        requests_last_30_days: 3,
+                        last_request: None,
+                    }],
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+        let eval = run(&s, "1.32");
+        let found = codes_for(&eval.findings, "K8S019");
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].details["callers"],
+            serde_json::json!(["helm/v3.12"])
+        );
+        assert_eq!(found[0].details["evidence"].as_array().unwrap().len(), 2);
+        assert!(
+            found[0]
+                .message
+                .contains("use flowcontrol.apiserver.k8s.io/v1 flowschemas instead")
+        );
+    }
+
+    #[test]
+    fn skipped_when_no_evidence_was_read() {
+        let s = snapshot("1.31");
+        let eval = run(&s, "1.32");
+        assert!(eval.skipped.iter().any(|k| k.code == "K8S019"));
+    }
+
     #[test]
     fn the_table_knows_removals_and_replacements() {
         let k = known(&(
