@@ -36,6 +36,8 @@ pub struct NodePoolStep {
     /// The SSM parameter holding the AMI release for the hop, and the alias family.
     pub release_parameter: String,
     pub family: String,
+    /// The class selects Amazon Linux 2, which has no AMIs from 1.33: the pin moves it to AL2023.
+    pub moves_off_al2: bool,
     pub findings: Vec<Item>,
 }
 
@@ -110,11 +112,12 @@ pub fn karpenter(snapshot: &Snapshot, report: &Report, hop: KubeVersion) -> Vec<
                 .find(|c| c.name == p.node_class_name)
                 .map(|c| c.ami_aliases.clone())
                 .unwrap_or_default();
-            let family = aliases
+            let selected = aliases
                 .first()
                 .and_then(|a| a.split_once('@'))
-                .map_or("al2023", |(f, _)| f)
-                .to_string();
+                .map_or("al2023", |(f, _)| f);
+            let moves_off_al2 = selected == "al2";
+            let family = if moves_off_al2 { "al2023" } else { selected }.to_string();
             let release_parameter = if family == "bottlerocket" {
                 format!("/aws/service/bottlerocket/aws-k8s-{hop}/x86_64/latest/image_version")
             } else {
@@ -131,6 +134,7 @@ pub fn karpenter(snapshot: &Snapshot, report: &Report, hop: KubeVersion) -> Vec<
                 aliases,
                 release_parameter,
                 family,
+                moves_off_al2,
                 findings: items,
             }
         })

@@ -100,6 +100,10 @@ def test_karpenter(eks_cluster, tmp_path, standin):
     assert "kubectl patch ec2nodeclass default --type merge" in md
     assert "/aws/service/eks/optimized-ami/1.32/amazon-linux-2023/x86_64/standard/recommended/release_version" in md
     assert "· EKS008 · EC2NodeClass `legacy`" in md
+    # The AL2 class is pinned to AL2023, never to an AL2 alias with an AL2023 release number.
+    assert "kubectl patch ec2nodeclass legacy" in md and '\\"alias\\":\\"al2023@v${RELEASE##*-}' in md
+    assert '\\"alias\\":\\"al2@' not in md
+    assert "first).\n\n- [ ] Pin the AMI release" in md
 
 
 def test_karpenter_older_hop_in_two_hops(eks_cluster, tmp_path, standin):
