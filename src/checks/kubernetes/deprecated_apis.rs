@@ -148,10 +148,13 @@ pub fn still_called(ctx: &Context) -> Vec<Finding> {
             let name = format!("{resource}.{}", gv(&group, &version));
             let when = match (&api.removed, on_path) {
                 (Some(r), true) => {
-                    format!("is removed in Kubernetes {r}, on the way to {}", ctx.target)
+                    format!(
+                        "is removed in Kubernetes {r} (on the upgrade path to {})",
+                        ctx.target
+                    )
                 }
-                (Some(r), false) => format!("is deprecated and removed in Kubernetes {r}"),
-                (None, _) => "is deprecated".to_string(),
+                (Some(r), false) => format!("is deprecated (removed in Kubernetes {r})"),
+                (None, _) => "is deprecated (no removal release planned)".to_string(),
             };
             let who = if api.callers.is_empty() {
                 "callers unknown (the API server's metric does not name them)".to_string()
@@ -176,7 +179,7 @@ pub fn still_called(ctx: &Context) -> Vec<Finding> {
                 },
                 ("API", "", &name),
                 format!(
-                    "{name} {when} and is still requested: {who} (evidence: {}){instead}",
+                    "{name} {when}, yet it is still requested: {who} (evidence: {}){instead}",
                     sources.join(", ")
                 ),
                 json!({
