@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::checks::{CheckSettings, evaluate};
+use crate::checks::{CheckSettings, Readiness, evaluate};
 use crate::cli::AnalyzeArgs;
 use crate::collect;
 use crate::config::{FailOn, Format};
@@ -114,6 +114,7 @@ pub async fn run(args: AnalyzeArgs, cwd: &Path) -> Result<u8, Error> {
     let failed = match fail_on {
         Some(FailOn::Required) => report.has_findings_at(Remediation::Required),
         Some(FailOn::Recommended) => report.has_findings_at(Remediation::Recommended),
+        Some(FailOn::Unknown) => report.metadata.readiness != Readiness::Ready,
         None => false,
     };
     Ok(if failed { exit::FINDINGS } else { exit::OK })

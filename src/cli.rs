@@ -84,6 +84,45 @@ pub enum Command {
     /// Print the read-only ClusterRole and Role eksup needs (YAML), from the table of what
     /// the collector reads.
     Rbac,
+    /// Write the fleet as one self-contained HTML page (headline figures, charts, every
+    /// cluster) from the tables `eksup run` wrote to a directory or S3.
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report(ReportArgs),
+}
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  # The last 14 days of a local output tree, to eksup-report.html
+  eksup report --from eksup-out
+
+  # From S3, as the fleet looked on 1 July, the 30 days before it
+  eksup report --from s3://fleet-reports/eksup --days 30 --as-of 2026-07-01 --output fleet.html
+";
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The output of `eksup run`: its local directory, or s3://BUCKET/PREFIX.
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+    pub from: String,
+    /// Days of results to read, ending with --as-of (each cluster's latest row is shown).
+    #[arg(long, value_name = "N", default_value_t = crate::fleet_report::DEFAULT_DAYS, value_parser = clap::value_parser!(u32).range(1..=366))]
+    pub days: u32,
+    /// The report's day: the last day read, and the day support windows are measured from
+    /// (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Write the page to FILE (default: eksup-report.html); `-` for stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// AWS shared-config profile for S3 (the runner's own credentials).
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// AWS region for S3 (default: the AWS configuration's region).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Path-style S3 addressing, for S3-compatible endpoints.
+    #[arg(long)]
+    pub force_path_style: bool,
 }
 
 #[derive(Debug, Args)]
@@ -154,7 +193,8 @@ pub struct AnalyzeArgs {
     /// Leave recommended findings out of the report.
     #[arg(long)]
     pub ignore_recommended: bool,
-    /// Exit with code 1 when a finding at this level (or a more severe one) exists.
+    /// Exit with code 1 when a finding at this level (or a more severe one) exists; `unknown`:
+    /// when the verdict is not `ready` (blocked, or a check that can block could not run).
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub fail_on: Option<FailOn>,
 }

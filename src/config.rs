@@ -34,12 +34,16 @@ pub enum Format {
     Json,
 }
 
-/// The level from which findings make the process exit with code 1.
+/// What makes `analyze` exit with code 1 (for CI gates).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum FailOn {
+    /// A required finding exists.
     Required,
+    /// A required or recommended finding exists.
     Recommended,
+    /// The verdict is not `ready`: blocked, or a check that can block could not run.
+    Unknown,
 }
 
 /// Everything that can be set in a config file or the environment, and (through
@@ -235,6 +239,9 @@ pub struct OutputSettings {
     pub s3: Option<crate::sink::s3::S3Settings>,
     /// CloudWatch Embedded Metric Format lines on stdout (off unless set).
     pub emf: Option<crate::sink::emf::EmfSettings>,
+    /// After the tables, write the fleet's HTML page (`eksup report`) next to them:
+    /// `report/latest.html` and `report/dt=DAY/<run_id>.html`.
+    pub report: bool,
 }
 
 /// What the command line sets, laid over the file and the environment.
@@ -618,6 +625,32 @@ checks:
             e.contains("environment") && e.contains("targt_version"),
             "{e}"
         );
+    }
+
+    /// The CRD list (K8S020) is off unless asked for; a mistyped key is an error.
+    #[test]
+    fn the_crd_list_is_opt_in() {
+        use crate::collect::kube::Reads;
+        let dir = tmp();
+        let s = load(None, vars(&[])).unwrap();
+        assert!(!s.checks.k8s020.enabled);
+        assert!(!Reads::from(&s.checks).crds);
+        let p = write(
+            &dir,
+            ".eksup.yaml",
+            "checks:\n  K8S020:\n    enabled: true\n",
+        );
+        let s = load(Some(&p), vars(&[])).unwrap();
+        assert!(Reads::from(&s.checks).crds);
+        let p = write(
+            &dir,
+            "both.yaml",
+            "checks:\n  K8S020:\n    enabled: true\n  disabled: [K8S020]\n",
+        );
+        assert!(!Reads::from(&load(Some(&p), vars(&[])).unwrap().checks).crds);
+        let p = write(&dir, "typo.yaml", "checks:\n  K8S020:\n    enable: true\n");
+        let e = load(Some(&p), vars(&[])).unwrap_err().to_string();
+        assert!(e.contains("checks.K8S020") && e.contains("enable"), "{e}");
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub enum Error {
     Collect(#[from] CollectError),
     #[error("cannot render the playbook: {0}")]
     Render(String),
+    /// `eksup report` could not read its tables or render the page.
+    #[error("{0}")]
+    Report(String),
     #[error("cannot write {path}: {source}")]
     Output {
         path: String,
@@ -44,7 +47,9 @@ impl Error {
             Self::Snapshot(SnapshotError::Write { .. }) => exit::FAILURE,
             Self::Snapshot(_) => exit::USAGE,
             Self::Collect(e) if e.is_usage() => exit::USAGE,
-            Self::Collect(_) | Self::Output { .. } | Self::Render(_) => exit::FAILURE,
+            Self::Collect(_) | Self::Output { .. } | Self::Render(_) | Self::Report(_) => {
+                exit::FAILURE
+            }
         }
     }
 }

@@ -12,6 +12,7 @@
 //! | [`plan`] | settings → validated work: one job, a list of jobs, or a fleet; `--dry-run`'s description |
 //! | [`analyze`] | the analysis every command shares (job → snapshot → report) and the `analyze` command |
 //! | [`fleet`] | fleet mode: accounts × regions, AssumeRole, discovery, shards, progress and summary |
+//! | [`fleet_report`] | `eksup report`: the tables of a window → one self-contained HTML page (figures, SVG charts, every cluster) |
 //! | [`collect`] | the only I/O: EKS, EC2, Auto Scaling and Service Quotas ([`collect::aws`]), the native EKS token ([`collect::auth`]), the Kubernetes API read with least load ([`collect::kube`]) |
 //! | [`snapshot`] | what the checks read, as owned serde data; saved and loaded as JSON |
 //! | [`checks`] | the catalogue and one module per area; pure functions over a snapshot |
@@ -34,6 +35,7 @@ pub mod config;
 pub mod error;
 pub mod finding;
 pub mod fleet;
+pub mod fleet_report;
 pub mod plan;
 pub mod playbook;
 pub mod rbac;
@@ -139,5 +141,6 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             print!("{}", rbac::manifests());
             Ok(exit::OK)
         }
+        Command::Report(args) => fleet_report::run(args).await,
     }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::checks::{Evaluation, SkippedCheck};
+use crate::checks::{Evaluation, Readiness, SkippedCheck};
 use crate::finding::{Finding, Remediation};
 use crate::snapshot::{ClusterSource, CollectionError, Snapshot};
 use crate::version::{KubeVersion, Support, SupportCalendar, hops};
@@ -51,6 +51,15 @@ pub struct RunMetadata {
     /// `cloud`, `outposts-local` (control plane on an Outpost) or `outposts-extended`
     /// (control plane in the Region, nodes on an Outpost); `null` without AWS data.
     pub deployment: Option<Deployment>,
+    /// `blocked` (a required finding), `unknown` (none, but a check that could report one was
+    /// skipped for lack of data) or `ready`; absent in older reports, read as `unknown`.
+    #[serde(default)]
+    pub readiness: Readiness,
+    /// Checks that ran, and checks that were skipped (`skipped_checks` says why).
+    #[serde(default)]
+    pub checks_run: usize,
+    #[serde(default)]
+    pub checks_skipped: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,6 +140,9 @@ impl Report {
                 upgrade_path: hops(cluster.version, target),
                 support: calendar.support(cluster.version, today),
                 deployment: Deployment::of(snapshot),
+                readiness: evaluation.readiness,
+                checks_run: evaluation.checks_run,
+                checks_skipped: evaluation.skipped.len(),
             },
             summary: Summary {
                 required: count(Remediation::Required),
@@ -146,6 +158,44 @@ impl Report {
             skipped_checks: evaluation.skipped,
             collection_errors: snapshot.collection_errors.clone(),
         }
+    }
+
+    /// One line for people: the verdict for the target, why, and how much was checked.
+    pub fn verdict_line(&self) -> String {
+        let m = &self.metadata;
+        format!(
+            "Readiness for {}: {} · {}",
+            m.target_version,
+            m.readiness.as_str().to_uppercase(),
+            self.verdict_reason()
+        )
+    }
+
+    /// Why the verdict is what it is, and the counts of checks run and skipped.
+    pub fn verdict_reason(&self) -> String {
+        let m = &self.metadata;
+        let why = match m.readiness {
+            Readiness::Blocked => {
+                format!("{} required finding(s) to fix first", self.summary.required)
+            }
+            Readiness::Unknown => {
+                let blind: Vec<&str> = self
+                    .skipped_checks
+                    .iter()
+                    .filter(|s| s.cause == crate::checks::SkipCause::NotCollected)
+                    .map(|s| s.code.as_str())
+                    .collect();
+                format!(
+                    "no required finding, but {} could not run for lack of data",
+                    blind.join(", ")
+                )
+            }
+            Readiness::Ready => "no required finding, and every check that can block ran".into(),
+        };
+        format!(
+            "{why} · {} check(s) run, {} skipped",
+            m.checks_run, m.checks_skipped
+        )
     }
 
     /// Whether a finding at or above `level` exists (for `--fail-on`).

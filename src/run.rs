@@ -49,6 +49,7 @@ struct Outputs {
     directory: Option<PathBuf>,
     s3: Option<S3Settings>,
     stdout: bool,
+    report: bool,
 }
 
 impl Outputs {
@@ -79,6 +80,7 @@ impl Outputs {
         Ok(Self {
             directory,
             stdout: !no_stdout && outputs.stdout.unwrap_or(true),
+            report: outputs.report,
             s3,
         })
     }
@@ -105,6 +107,9 @@ impl Outputs {
         }
         if self.stdout {
             out.push("JSON lines on stdout".into());
+        }
+        if self.report {
+            out.push("HTML report (report/latest.html)".into());
         }
         out
     }
@@ -156,10 +161,14 @@ fn emit_summary(row: &tables::ClusterRow, stdout: bool) {
         required = row.required_findings,
         recommended = row.recommended_findings,
         days_to_end_of_standard_support = row.days_to_end_of_standard_support,
+        readiness = %row.readiness,
+        checks_run = row.checks_run,
+        checks_skipped = row.checks_skipped,
         error = row.error.as_deref().unwrap_or_default(),
-        "{} {}: {} required, {} recommended",
+        "{} {} {}: {} required, {} recommended",
         row.cluster_name,
         row.status,
+        row.readiness,
         row.required_findings,
         row.recommended_findings
     );
@@ -482,8 +491,18 @@ pub async fn run(args: RunArgs, cwd: &Path) -> Result<u8, Error> {
     progress.finish();
 
     let objects = sink::encode(&batch, &ctx.layout).map_err(Error::Render)?;
-    let written = sink::write(&objects, &ctx.sinks).await;
-    errors.extend(written.errors);
+    let mut written = sink::write(&objects, &ctx.sinks).await;
+    errors.extend(std::mem::take(&mut written.errors));
+    if settings.outputs.report {
+        match report_pages(ctx, run_time).await {
+            Ok(pages) => {
+                let more = sink::write(&pages, &ctx.sinks).await;
+                written.locations.extend(more.locations);
+                errors.extend(more.errors);
+            }
+            Err(e) => errors.push(format!("cannot write the HTML report: {e}")),
+        }
+    }
     for e in &errors {
         eprintln!("error: {e}");
     }
@@ -521,6 +540,36 @@ pub async fn run(args: RunArgs, cwd: &Path) -> Result<u8, Error> {
     } else {
         exit::OK
     })
+}
+
+/// The fleet's page (`outputs.report`), read back from what this run just wrote (the local
+/// directory when there is one, else S3), so it also shows the clusters other writers and
+/// shards reported within the default window.
+async fn report_pages(
+    ctx: &RunContext,
+    run_time: DateTime<Utc>,
+) -> Result<Vec<sink::Object>, Error> {
+    let store = match (&ctx.sinks.directory, &ctx.sinks.s3) {
+        (Some(dir), _) => crate::fleet_report::Store::Local(dir.clone()),
+        (None, Some(s3)) => s3.store(),
+        (None, None) => return Ok(Vec::new()),
+    };
+    let today = run_time.date_naive();
+    let window =
+        crate::fleet_report::model::Window::ending(today, crate::fleet_report::DEFAULT_DAYS);
+    let html =
+        crate::fleet_report::generate(&store, window, ctx.how.as_of.unwrap_or(today)).await?;
+    let body = bytes::Bytes::from(html);
+    Ok(ctx
+        .layout
+        .report_pages()
+        .into_iter()
+        .map(|key| sink::Object {
+            key,
+            body: body.clone(),
+            content_type: "text/html; charset=utf-8",
+        })
+        .collect())
 }
 
 /// `eksup schema`.

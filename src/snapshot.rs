@@ -116,11 +116,12 @@ pub struct KubernetesData {
     pub ec2_node_classes: Vec<Ec2NodeClass>,
     /// `apiserver_requested_deprecated_apis` from `/metrics`; `None` when not read.
     pub deprecated_api_requests: Option<Vec<DeprecatedApiRequest>>,
-    /// CustomResourceDefinitions: served and stored versions only.
-    pub crds: Vec<CustomResourceDefinition>,
+    /// CustomResourceDefinitions: served and stored versions only. `None` when not listed:
+    /// the list is off unless `checks.K8S020.enabled` (it carries every CRD's schema).
+    pub crds: Option<Vec<CustomResourceDefinition>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Node {
     pub name: String,
@@ -129,6 +130,15 @@ pub struct Node {
     /// The few labels eksup reads (node group, compute type, zone).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// `status.nodeInfo.osImage`, e.g. `Amazon Linux 2`, `Bottlerocket OS 1.26.2 (aws-k8s-1.31)`.
+    #[serde(default)]
+    pub os_image: String,
+    /// `status.nodeInfo.containerRuntimeVersion`, e.g. `containerd://1.7.22`.
+    #[serde(default)]
+    pub container_runtime_version: String,
+    /// `status.nodeInfo.operatingSystem`: `linux` or `windows`.
+    #[serde(default)]
+    pub operating_system: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -192,6 +202,8 @@ pub struct PodTemplate {
     pub termination_grace_period_seconds: Option<i64>,
     /// The template carries `karpenter.sh/do-not-disrupt: "true"`.
     pub do_not_disrupt: bool,
+    /// Names of `gitRepo` volumes (deprecated; the kubelet refuses them from 1.36).
+    pub git_repo_volumes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -224,7 +236,7 @@ pub struct LabelSelectorRequirement {
     pub values: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PodDisruptionBudget {
     pub namespace: String,
@@ -235,6 +247,19 @@ pub struct PodDisruptionBudget {
     pub min_available: Option<String>,
     #[serde(default)]
     pub max_unavailable: Option<String>,
+    /// What the disruption controller last computed; `None` when the object had no status.
+    #[serde(default)]
+    pub status: Option<PdbStatus>,
+}
+
+/// `status` of a PodDisruptionBudget.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PdbStatus {
+    pub disruptions_allowed: i32,
+    pub current_healthy: i32,
+    pub desired_healthy: i32,
+    pub expected_pods: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -74,12 +74,14 @@ const fn col(
 use ColumnType::{Date, Int32, Int64, String as Str, Timestamp};
 
 /// A table: its name (also the S3 prefix) and columns, in order: the identifying
-/// [`LEADING`] columns, the table's own, then [`TRAILING`].
+/// [`LEADING`] columns, the table's own, [`TRAILING`], then the columns appended since
+/// (so files written before them keep every column at its place).
 #[derive(Debug)]
 pub struct Table {
     pub name: &'static str,
     pub comment: &'static str,
     own_columns: &'static [Column],
+    appended: &'static [Column],
 }
 
 /// The columns every table starts with: which run and which cluster a row belongs to.
@@ -147,6 +149,7 @@ pub static FINDINGS: Table = Table {
             "check-specific facts as a JSON object",
         ),
     ],
+    appended: &[],
 };
 
 pub static CLUSTERS: Table = Table {
@@ -234,6 +237,26 @@ pub static CLUSTERS: Table = Table {
         ),
         col("duration_ms", Int64, false, "time spent on this cluster"),
     ],
+    appended: &[
+        col(
+            "readiness",
+            Str,
+            false,
+            "blocked (a required finding), unknown (a check that can block could not run; every status=error row) or ready; null in partitions written before it: read as unknown",
+        ),
+        col(
+            "checks_run",
+            Int32,
+            true,
+            "checks evaluated; null when the cluster could not be analyzed",
+        ),
+        col(
+            "checks_skipped",
+            Int32,
+            true,
+            "checks skipped (disabled, out of range, or data not collected); null when the cluster could not be analyzed",
+        ),
+    ],
 };
 
 pub static TABLES: [&Table; 2] = [&FINDINGS, &CLUSTERS];
@@ -241,7 +264,11 @@ pub static TABLES: [&Table; 2] = [&FINDINGS, &CLUSTERS];
 impl Table {
     /// Every column, in order.
     pub fn columns(&self) -> impl Iterator<Item = &'static Column> {
-        LEADING.iter().chain(self.own_columns).chain(TRAILING)
+        LEADING
+            .iter()
+            .chain(self.own_columns)
+            .chain(TRAILING)
+            .chain(self.appended)
     }
 
     pub fn arrow_schema(&self) -> Arc<Schema> {
@@ -308,6 +335,9 @@ pub struct ClusterRow {
     pub collection_errors: i32,
     pub duration_ms: i64,
     pub tool_version: String,
+    pub readiness: String,
+    pub checks_run: Option<i32>,
+    pub checks_skipped: Option<i32>,
 }
 
 fn count(n: usize) -> i32 {
@@ -396,6 +426,9 @@ pub fn cluster_row(
         collection_errors: count(report.collection_errors.len()),
         duration_ms,
         tool_version: m.tool_version.clone(),
+        readiness: m.readiness.as_str().into(),
+        checks_run: Some(count(m.checks_run)),
+        checks_skipped: Some(count(m.checks_skipped)),
     }
 }
 
@@ -421,6 +454,8 @@ pub fn error_row(
         error: Some(error),
         duration_ms,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        // Nothing was evaluated: never "ready".
+        readiness: crate::checks::Readiness::Unknown.as_str().into(),
         ..ClusterRow::default()
     }
 }

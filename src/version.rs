@@ -332,6 +332,13 @@ impl SupportCalendar {
         })
     }
 
+    pub fn oldest(&self) -> KubeVersion {
+        self.windows
+            .first()
+            .map(|w| w.version)
+            .expect("calendar is never empty")
+    }
+
     pub fn newest(&self) -> KubeVersion {
         self.windows
             .last()
@@ -451,6 +458,27 @@ mod tests {
             SupportStatus::Ended
         );
         assert!(cal.support(v("1.99"), day("2026-11-23")).is_none());
+    }
+
+    /// The reference copy beside the checkout (`../shared/data`, present for developers and
+    /// CI) is the newest calendar AWS publishes dates for: the embedded one holds every row
+    /// of it with the same dates.
+    #[test]
+    fn embedded_calendar_is_as_new_as_the_reference_copy() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/data/eks-versions.csv"
+        );
+        let Ok(text) = std::fs::read_to_string(path) else {
+            eprintln!("{path} is not beside this checkout; nothing to compare");
+            return;
+        };
+        let reference = SupportCalendar::from_csv(&text).unwrap();
+        let embedded = SupportCalendar::embedded();
+        assert!(embedded.newest() >= reference.newest());
+        for w in &reference.windows {
+            assert_eq!(embedded.window(w.version), Some(w), "{}", w.version);
+        }
     }
 
     #[test]

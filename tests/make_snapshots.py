@@ -1,7 +1,8 @@
 """Regenerates the committed snapshots through the real binary (`--save-snapshot`) against
 moto + the stand-in + the fake Kubernetes API server:
 
-- examples/snapshot.json: findings of every kind (the README's bundled example);
+- examples/snapshot.json: findings of every kind (the README's bundled example): the
+  trips-everything cluster with the upgrade-blockers objects (issue 11's checks) added;
 - tests/fixtures/snapshots/{healthy,two-hop,mixed-capacity}.json: the playbook fixtures.
 
 Run: .venv/bin/python tests/make_snapshots.py  (after `cargo build`)
@@ -82,6 +83,21 @@ def at_version(fixture, old, new, work):
     return path
 
 
+def combined(work, base, extra):
+    """`base` plus the objects of `extra` that `base` does not already name (kind, namespace,
+    name): one cluster on which every check fires."""
+    import yaml
+    docs = [d for d in yaml.safe_load_all((ROOT / "tests" / "fixtures" / "clusters" / base).read_text()) if d]
+    seen = {(d["kind"], d.get("metadata", {}).get("namespace"), d.get("metadata", {}).get("name")) for d in docs}
+    for d in yaml.safe_load_all((ROOT / "tests" / "fixtures" / "clusters" / extra).read_text()):
+        if d and d["kind"] != "FakeClusterInfo" and \
+                (d["kind"], d["metadata"].get("namespace"), d["metadata"].get("name")) not in seen:
+            docs.append(d)
+    path = work / f"{base}+{extra}"
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    return path
+
+
 def capture(moto, standin, chain, work, name, kube_fixture, spec, out, target=None, eni_subnet=None):
     http_json(f"{moto}/moto-api/reset", "POST", {})
     http_json(f"{standin}/_standin/reset", "POST", {})
@@ -111,7 +127,8 @@ def main():
     fixtures = ROOT / "tests" / "fixtures" / "snapshots"
     fixtures.mkdir(parents=True, exist_ok=True)
     try:
-        capture(moto, standin, chain, work, "demo", "trips-everything.yaml", EXAMPLE, ROOT / "examples" / "snapshot.json",
+        capture(moto, standin, chain, work, "demo", combined(work, "trips-everything.yaml", "upgrade-blockers.yaml"),
+                EXAMPLE, ROOT / "examples" / "snapshot.json",
                 eni_subnet="pod-a")
         capture(moto, standin, chain, work, "healthy", "healthy.yaml", HEALTHY, fixtures / "healthy.json")
         capture(moto, standin, chain, work, "stepping", at_version("healthy.yaml", "1.34", "1.33", work), TWO_HOP,

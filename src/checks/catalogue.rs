@@ -1,12 +1,77 @@
 //! The check catalogue: one entry per check, in code order.
 
 use crate::finding::{Category, Finding, Remediation};
-use crate::snapshot::source;
+use crate::snapshot::{Workload, WorkloadKind, source};
 use crate::version::KubeVersion;
 
 use super::{Context, aws, compute, eks, kubernetes};
 
+use Covers::{AllWorkloads, MultiReplicaWorkloads, ReplicatedWorkloads, Resources, StatefulSets};
 use Remediation::{Recommended, Required};
+
+/// What a check looks at. Workload kinds follow CHECKS.md: **replicated** workloads are
+/// Deployments, StatefulSets and unowned ReplicaSets / ReplicationControllers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Covers {
+    ReplicatedWorkloads,
+    /// Replicated workloads with more than one replica: with one, spreading and budgets
+    /// mean nothing and K8S002 reports it.
+    MultiReplicaWorkloads,
+    StatefulSets,
+    /// Every workload kind, init containers included.
+    AllWorkloads,
+    /// Not workloads: what the check reads, in words.
+    Resources(&'static str),
+}
+
+const REPLICATED_SOURCES: &[&str] = &[
+    source::DEPLOYMENTS,
+    source::STATEFULSETS,
+    source::REPLICASETS,
+    source::REPLICATIONCONTROLLERS,
+];
+const ALL_WORKLOAD_SOURCES: &[&str] = &[
+    source::DEPLOYMENTS,
+    source::STATEFULSETS,
+    source::DAEMONSETS,
+    source::CRONJOBS,
+    source::REPLICASETS,
+    source::JOBS,
+    source::REPLICATIONCONTROLLERS,
+];
+
+impl Covers {
+    /// Whether a workload check looks at `w`; `false` for checks that are not about workloads.
+    pub fn admits(self, w: &Workload) -> bool {
+        match self {
+            Self::ReplicatedWorkloads => w.kind.is_replicated(),
+            Self::MultiReplicaWorkloads => w.kind.is_replicated() && w.replicas.unwrap_or(0) > 1,
+            Self::StatefulSets => w.kind == WorkloadKind::StatefulSet,
+            Self::AllWorkloads => true,
+            Self::Resources(_) => false,
+        }
+    }
+
+    /// The lists a workload check reads: when one failed, the check cannot say "nothing found".
+    pub fn sources(self) -> &'static [&'static str] {
+        match self {
+            Self::ReplicatedWorkloads | Self::MultiReplicaWorkloads => REPLICATED_SOURCES,
+            Self::StatefulSets => &[source::STATEFULSETS],
+            Self::AllWorkloads => ALL_WORKLOAD_SOURCES,
+            Self::Resources(_) => &[],
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::ReplicatedWorkloads => "replicated workloads",
+            Self::MultiReplicaWorkloads => "replicated workloads with more than 1 replica",
+            Self::StatefulSets => "StatefulSets",
+            Self::AllWorkloads => "every workload kind, init containers included",
+            Self::Resources(what) => what,
+        }
+    }
+}
 
 /// One upgrade-readiness check.
 pub struct Check {
@@ -26,7 +91,13 @@ pub struct Check {
     pub doc_url: &'static str,
     /// Why the check does not apply to an EKS local cluster on Outposts (`None`: it does).
     pub not_on_local_outposts: Option<&'static str>,
-    /// A condition on the collected data beyond its sources; returns why it is unmet.
+    /// What the check looks at (CHECKS.md's applicability table); for workloads, also which
+    /// kinds it reads and so which sources it needs.
+    pub covers: Covers,
+    /// Data beyond its sources the check needs; returns what was not collected.
+    pub collected: Option<fn(&Context) -> Option<String>>,
+    /// A condition on the collected data beyond its sources; returns why it is unmet (the
+    /// check does not apply, e.g. a component someone else manages).
     pub precondition: Option<fn(&Context) -> Option<String>>,
     pub run: fn(&Context) -> Vec<Finding>,
 }
@@ -51,6 +122,8 @@ static CATALOGUE: &[Check] = &[
         advice: "Free addresses in the node group, Fargate and self-managed subnets of each zone (fewer than 30: required, 100: recommended), or add subnets, so replacement nodes and pods get IPs.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html",
         not_on_local_outposts: None,
+        covers: Resources("data-plane subnets"),
+        collected: None,
         precondition: None,
         run: aws::data_plane_ips,
     },
@@ -64,6 +137,8 @@ static CATALOGUE: &[Check] = &[
         advice: "Free addresses in the ENIConfig subnets of each zone (fewer than 16: required, 256: recommended), or add larger pod subnets.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/cni-custom-network.html",
         not_on_local_outposts: None,
+        covers: Resources("ENIConfig subnets"),
+        collected: None,
         precondition: None,
         run: aws::custom_networking_ips,
     },
@@ -77,6 +152,8 @@ static CATALOGUE: &[Check] = &[
         advice: "Request a higher Running On-Demand Standard instances quota (L-1216C47A): a node rollout runs old and new nodes side by side.",
         doc_url: "https://docs.aws.amazon.com/servicequotas/latest/userguide/request-quota-increase.html",
         not_on_local_outposts: None,
+        covers: Resources("EC2 On-Demand vCPU quota"),
+        collected: None,
         precondition: None,
         run: aws::ec2_vcpu_quota,
     },
@@ -90,6 +167,8 @@ static CATALOGUE: &[Check] = &[
         advice: "Request a higher gp2 storage quota (L-D18FCD1D): new nodes bring new root volumes.",
         doc_url: "https://docs.aws.amazon.com/servicequotas/latest/userguide/request-quota-increase.html",
         not_on_local_outposts: None,
+        covers: Resources("EBS gp2 quota"),
+        collected: None,
         precondition: None,
         run: aws::ebs_gp2_quota,
     },
@@ -103,6 +182,8 @@ static CATALOGUE: &[Check] = &[
         advice: "Request a higher gp3 storage quota (L-7A658B76): new nodes bring new root volumes.",
         doc_url: "https://docs.aws.amazon.com/servicequotas/latest/userguide/request-quota-increase.html",
         not_on_local_outposts: None,
+        covers: Resources("EBS gp3 quota"),
+        collected: None,
         precondition: None,
         run: aws::ebs_gp3_quota,
     },
@@ -116,6 +197,8 @@ static CATALOGUE: &[Check] = &[
         advice: "Make sure at least 2 availability zones of the cluster subnets have 5 or more free IPs each; the control-plane upgrade places new ENIs there.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html#network-requirements-subnets",
         not_on_local_outposts: None,
+        covers: Resources("cluster subnets"),
+        collected: None,
         precondition: None,
         run: eks::control_plane_ips,
     },
@@ -129,6 +212,8 @@ static CATALOGUE: &[Check] = &[
         advice: "Resolve the cluster's health issues (IAM role, subnets, security groups, KMS key) before upgrading; EKS refuses or fails upgrades of unhealthy clusters.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/APIReference/API_ClusterIssue.html",
         not_on_local_outposts: None,
+        covers: Resources("the cluster"),
+        collected: None,
         precondition: None,
         run: eks::cluster_health,
     },
@@ -142,6 +227,8 @@ static CATALOGUE: &[Check] = &[
         advice: "Resolve the node group's health issues before updating it; an update of a degraded node group fails.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/APIReference/API_Issue.html",
         not_on_local_outposts: NO_MANAGED_NODES,
+        covers: Resources("managed node groups"),
+        collected: None,
         precondition: None,
         run: eks::node_group_health,
     },
@@ -155,6 +242,8 @@ static CATALOGUE: &[Check] = &[
         advice: "Resolve the addon's health issues before updating it.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/APIReference/API_AddonIssue.html",
         not_on_local_outposts: NO_ADDONS,
+        covers: Resources("EKS addons"),
+        collected: None,
         precondition: Some(compute::addons_managed),
         run: eks::addon_health,
     },
@@ -168,7 +257,9 @@ static CATALOGUE: &[Check] = &[
         advice: "Update each addon to a version supported on every Kubernetes version of the upgrade path, ideally the target's default.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/updating-an-add-on.html",
         not_on_local_outposts: NO_ADDONS,
-        precondition: Some(compute::addon_versions_precondition),
+        covers: Resources("EKS addons"),
+        collected: Some(eks::addon_catalogues_missing),
+        precondition: Some(compute::addons_managed),
         run: eks::addon_versions,
     },
     Check {
@@ -181,6 +272,8 @@ static CATALOGUE: &[Check] = &[
         advice: "Roll the node group to the launch-template version you intend, so the upgrade does not also ship unreviewed template changes.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html",
         not_on_local_outposts: NO_MANAGED_NODES,
+        covers: Resources("managed node groups"),
+        collected: None,
         precondition: None,
         run: eks::node_group_template_drift,
     },
@@ -194,19 +287,24 @@ static CATALOGUE: &[Check] = &[
         advice: "Roll the Auto Scaling group to the launch-template version you intend; move groups off launch configurations.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/update-workers.html",
         not_on_local_outposts: None,
+        covers: Resources("self-managed node groups"),
+        collected: None,
         precondition: None,
         run: eks::self_managed_template_drift,
     },
     Check {
         code: "EKS008",
-        title: "Amazon Linux 2 AMI types in managed node groups",
+        title: "Amazon Linux 2 nodes",
         category: Category::Eks,
         levels: &[Required, Recommended],
         min_target: Some(KubeVersion::new(1, 32)),
-        needs: &[source::NODEGROUPS],
-        advice: "Move node groups from Amazon Linux 2 to AL2023 or Bottlerocket; EKS publishes no AL2 AMIs for Kubernetes 1.33 and later.",
+        needs: &[source::NODEGROUPS, source::NODES],
+        advice: "Move node groups, Karpenter NodePools and self-managed nodes from Amazon Linux 2 to AL2023 or Bottlerocket; EKS publishes no AL2 AMIs for Kubernetes 1.33 and later.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/al2023.html",
-        not_on_local_outposts: NO_MANAGED_NODES,
+        // A local cluster has no managed node groups, but its self-managed nodes are read.
+        not_on_local_outposts: None,
+        covers: Resources("managed node groups by AMI type; every other node by OS image"),
+        collected: None,
         precondition: None,
         run: eks::amazon_linux_2,
     },
@@ -220,6 +318,8 @@ static CATALOGUE: &[Check] = &[
         advice: "Follow the insight's recommendation (usually: stop using an API removed in the target version).",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/cluster-insights.html",
         not_on_local_outposts: NO_INSIGHTS,
+        covers: Resources("EKS insights"),
+        collected: None,
         precondition: None,
         run: eks::upgrade_insights,
     },
@@ -233,6 +333,8 @@ static CATALOGUE: &[Check] = &[
         advice: "Follow the insight's recommendation to fix the misconfiguration.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/cluster-insights.html",
         not_on_local_outposts: NO_INSIGHTS,
+        covers: Resources("EKS insights"),
+        collected: None,
         precondition: None,
         run: eks::misconfiguration_insights,
     },
@@ -246,6 +348,8 @@ static CATALOGUE: &[Check] = &[
         advice: "Upgrade before standard support ends: extended support costs extra, and at its end EKS upgrades the cluster itself.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html",
         not_on_local_outposts: None,
+        covers: Resources("the cluster"),
+        collected: None,
         precondition: None,
         run: eks::end_of_support,
     },
@@ -255,10 +359,22 @@ static CATALOGUE: &[Check] = &[
         category: Category::Eks,
         levels: &[Required, Recommended],
         min_target: None,
-        needs: &[source::NODEPOOLS],
+        // The workload lists too: a pod template that opts out of disruption can be in any.
+        needs: &[
+            source::NODEPOOLS,
+            source::DEPLOYMENTS,
+            source::STATEFULSETS,
+            source::DAEMONSETS,
+            source::CRONJOBS,
+            source::REPLICASETS,
+            source::JOBS,
+            source::REPLICATIONCONTROLLERS,
+        ],
         advice: "Auto Mode replaces its nodes after the control plane upgrade, honouring PodDisruptionBudgets and NodePool disruption budgets: give every NodePool a budget that lets nodes go (at least in a scheduled window), and take karpenter.sh/do-not-disrupt off the pods for the upgrade.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/auto-upgrade.html",
         not_on_local_outposts: Some("local clusters do not run EKS Auto Mode"),
+        covers: Resources("Auto Mode NodePools; pod templates of every workload kind"),
+        collected: None,
         precondition: None,
         run: compute::auto_mode_checks,
     },
@@ -276,6 +392,8 @@ static CATALOGUE: &[Check] = &[
         advice: "Upgrade Karpenter to a release that supports every Kubernetes version on the path before upgrading the control plane; pin EC2NodeClass AMI aliases so nodes roll when you choose.",
         doc_url: "https://karpenter.sh/docs/upgrading/compatibility/",
         not_on_local_outposts: None,
+        covers: Resources("the Karpenter controller, NodePools and EC2NodeClasses"),
+        collected: None,
         precondition: Some(compute::karpenter_managed),
         run: compute::karpenter_checks,
     },
@@ -289,6 +407,8 @@ static CATALOGUE: &[Check] = &[
         advice: "EKS does not upgrade hybrid nodes: after the control plane, drain each one and run `nodeadm upgrade` to the new version.",
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/hybrid-nodes-upgrade.html",
         not_on_local_outposts: Some("local clusters do not take EKS Hybrid Nodes"),
+        covers: Resources("hybrid nodes (compute-type hybrid)"),
+        collected: None,
         precondition: None,
         run: compute::hybrid_nodes,
     },
@@ -301,6 +421,8 @@ static CATALOGUE: &[Check] = &[
         needs: &[source::NODES],
         advice: "Upgrade or replace nodes so that no kubelet is more than 3 minors behind the control plane after the upgrade; align node versions with the control plane before each hop.",
         not_on_local_outposts: None,
+        covers: Resources("nodes"),
+        collected: None,
         precondition: None,
         doc_url: "https://kubernetes.io/releases/version-skew-policy/#kubelet",
         run: kubernetes::nodes::kubelet_skew,
@@ -314,6 +436,8 @@ static CATALOGUE: &[Check] = &[
         needs: &[source::HPAS],
         advice: "Run at least the configured minimum of replicas (default 2), or raise the HorizontalPodAutoscaler's minReplicas, so a node drain never takes the whole workload down.",
         not_on_local_outposts: None,
+        covers: ReplicatedWorkloads,
+        collected: None,
         precondition: None,
         doc_url: "https://docs.aws.amazon.com/eks/latest/best-practices/application.html",
         run: kubernetes::workloads::too_few_replicas,
@@ -327,6 +451,8 @@ static CATALOGUE: &[Check] = &[
         needs: &[],
         advice: "Set spec.minReadySeconds so a new pod must stay ready for a while before the rollout or drain moves on.",
         not_on_local_outposts: None,
+        covers: ReplicatedWorkloads,
+        collected: None,
         precondition: None,
         doc_url: "https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#min-ready-seconds",
         run: kubernetes::workloads::min_ready_seconds,
@@ -340,6 +466,8 @@ static CATALOGUE: &[Check] = &[
         needs: &[source::PDBS],
         advice: "Add a PodDisruptionBudget selecting the workload's pods with minAvailable or maxUnavailable set, so node drains keep enough replicas running.",
         not_on_local_outposts: None,
+        covers: MultiReplicaWorkloads,
+        collected: None,
         precondition: None,
         doc_url: "https://kubernetes.io/docs/tasks/run-application/configure-pdb/",
         run: kubernetes::workloads::pod_disruption_budget,
@@ -353,6 +481,8 @@ static CATALOGUE: &[Check] = &[
         needs: &[],
         advice: "Spread replicas across nodes and zones with topologySpreadConstraints or podAntiAffinity; node affinity alone does not spread pods.",
         not_on_local_outposts: None,
+        covers: MultiReplicaWorkloads,
+        collected: None,
         precondition: None,
         doc_url: "https://kubernetes.io/docs/concepts/scheduling-eviction/topology-spread-constraints/",
         run: kubernetes::workloads::spread,
@@ -366,6 +496,8 @@ static CATALOGUE: &[Check] = &[
         needs: &[],
         advice: "Give every container a readinessProbe so traffic only reaches pods that can serve it while nodes are replaced.",
         not_on_local_outposts: None,
+        covers: ReplicatedWorkloads,
+        collected: None,
         precondition: None,
         doc_url: "https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/",
         run: kubernetes::workloads::readiness_probes,
@@ -379,6 +511,8 @@ static CATALOGUE: &[Check] = &[
         needs: &[],
         advice: "Give StatefulSet pods a termination grace period so they can shut down cleanly when their node is drained.",
         not_on_local_outposts: None,
+        covers: StatefulSets,
+        collected: None,
         precondition: None,
         doc_url: "https://kubernetes.io/docs/tasks/run-application/force-delete-stateful-set-pod/",
         run: kubernetes::workloads::termination_grace_period,
@@ -392,6 +526,8 @@ static CATALOGUE: &[Check] = &[
         needs: &[],
         advice: "Remove docker.sock / dockershim.sock mounts: EKS nodes run containerd and the Docker socket does not exist; use the containerd socket or the Kubernetes API instead.",
         not_on_local_outposts: None,
+        covers: AllWorkloads,
+        collected: None,
         precondition: None,
         doc_url: "https://kubernetes.io/docs/tasks/administer-cluster/migrating-from-dockershim/find-out-runtime-you-use/",
         run: kubernetes::workloads::docker_socket,
@@ -405,6 +541,8 @@ static CATALOGUE: &[Check] = &[
         needs: &[source::DAEMONSETS],
         advice: "Update kube-proxy (the EKS kube-proxy addon) to the control plane's version; it must never be newer than the control plane nor more than 3 minors older.",
         not_on_local_outposts: None,
+        covers: Resources("the kube-proxy DaemonSet"),
+        collected: None,
         precondition: Some(compute::kube_proxy_managed),
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/managing-kube-proxy.html",
         run: kubernetes::kube_proxy::version_skew,
@@ -416,8 +554,10 @@ static CATALOGUE: &[Check] = &[
         levels: &[Required, Recommended],
         min_target: Some(KubeVersion::new(1, 35)),
         needs: &[source::DAEMONSETS, source::KUBE_PROXY_CONFIG],
-        advice: "Move kube-proxy from IPVS to iptables or nftables mode: IPVS mode is deprecated from Kubernetes 1.35 and removed later.",
+        advice: "Move kube-proxy from IPVS to nftables (or iptables) mode: IPVS mode is deprecated from Kubernetes 1.35 (KEP-5495); the finding becomes required once a release that removes it is recorded in data/behaviour-changes.csv.",
         not_on_local_outposts: None,
+        covers: Resources("the kube-proxy configuration"),
+        collected: None,
         precondition: Some(compute::kube_proxy_managed),
         doc_url: "https://kubernetes.io/docs/reference/networking/virtual-ips/#proxy-mode-ipvs",
         run: kubernetes::kube_proxy::ipvs_mode,
@@ -431,9 +571,86 @@ static CATALOGUE: &[Check] = &[
         needs: &[],
         advice: "The community ingress-nginx project is retired and receives no fixes; migrate to a maintained Ingress controller or the Gateway API.",
         not_on_local_outposts: None,
+        covers: AllWorkloads,
+        collected: None,
         precondition: None,
         doc_url: "https://kubernetes.io/blog/2025/11/11/ingress-nginx-retirement/",
         run: kubernetes::ingress::retired_ingress_nginx,
+    },
+    Check {
+        code: "K8S014",
+        title: "PodDisruptionBudget allows no disruption",
+        category: Category::Kubernetes,
+        levels: &[Required],
+        min_target: None,
+        needs: &[source::PDBS],
+        advice: "Let the budget allow at least one eviction (maxUnavailable ≥ 1, or minAvailable below the replicas) and run enough replicas; otherwise node drains hang and a managed node group update fails with PodEvictionFailure after 15 minutes.",
+        doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/managed-node-update-behavior.html",
+        not_on_local_outposts: None,
+        covers: ReplicatedWorkloads,
+        collected: None,
+        precondition: None,
+        run: kubernetes::disruption::blocking_budgets,
+    },
+    Check {
+        code: "K8S015",
+        title: "Workload under more than one PodDisruptionBudget",
+        category: Category::Kubernetes,
+        levels: &[Required],
+        min_target: None,
+        needs: &[source::PDBS],
+        advice: "Keep exactly one PodDisruptionBudget per workload: the Eviction API refuses to evict a pod that several budgets select, so its node cannot drain.",
+        doc_url: "https://kubernetes.io/docs/tasks/run-application/configure-pdb/#arbitrary-controllers-and-selectors",
+        not_on_local_outposts: None,
+        covers: ReplicatedWorkloads,
+        collected: None,
+        precondition: None,
+        run: kubernetes::disruption::overlapping_budgets,
+    },
+    Check {
+        code: "K8S016",
+        title: "gitRepo volume in a pod template",
+        category: Category::Kubernetes,
+        levels: &[Required, Recommended],
+        min_target: None,
+        needs: &[],
+        advice: "Replace gitRepo volumes with an init container that clones the repository into an emptyDir (or a git-sync sidecar); the kubelet refuses gitRepo volumes from Kubernetes 1.36.",
+        doc_url: "https://kubernetes.io/docs/concepts/storage/volumes/#gitrepo",
+        not_on_local_outposts: None,
+        covers: AllWorkloads,
+        collected: None,
+        precondition: None,
+        run: kubernetes::git_repo::git_repo_volumes,
+    },
+    Check {
+        code: "K8S017",
+        title: "Nodes on cgroup v1",
+        category: Category::Kubernetes,
+        levels: &[Required],
+        min_target: Some(KubeVersion::new(1, 35)),
+        needs: &[source::NODES],
+        advice: "Replace Amazon Linux 2 nodes (cgroup v1) with AL2023 or Bottlerocket (cgroup v2) before the upgrade: from Kubernetes 1.35 the kubelet does not start on cgroup v1.",
+        doc_url: "https://kubernetes.io/docs/concepts/architecture/cgroups/",
+        not_on_local_outposts: None,
+        covers: Resources("Linux nodes by OS image (not Fargate)"),
+        collected: None,
+        precondition: None,
+        run: kubernetes::node_os::cgroup_v1,
+    },
+    Check {
+        code: "K8S018",
+        title: "Nodes on containerd 1.x",
+        category: Category::Kubernetes,
+        levels: &[Required, Recommended],
+        min_target: Some(KubeVersion::new(1, 35)),
+        needs: &[source::NODES],
+        advice: "Move nodes to an AMI with containerd 2.x (current AL2023, Bottlerocket and Windows EKS AMIs) before upgrading past 1.35, the last Kubernetes release that supports containerd 1.x.",
+        doc_url: "https://containerd.io/releases/#kubernetes-support",
+        not_on_local_outposts: None,
+        covers: Resources("nodes by container runtime (not Fargate)"),
+        collected: None,
+        precondition: None,
+        run: kubernetes::node_os::containerd_1,
     },
     Check {
         code: "K8S019",
@@ -443,9 +660,11 @@ static CATALOGUE: &[Check] = &[
         min_target: None,
         needs: &[],
         advice: "Move each caller (by its user agent) to the replacement API version before the release that removes the old one; re-run eksup to confirm the calls stopped.",
-        not_on_local_outposts: None,
-        precondition: Some(kubernetes::deprecated_apis::no_evidence),
         doc_url: "https://kubernetes.io/docs/reference/using-api/deprecation-guide/",
+        not_on_local_outposts: None,
+        covers: Resources("deprecated API requests (EKS insights, the API server's /metrics)"),
+        collected: Some(kubernetes::deprecated_apis::no_evidence),
+        precondition: None,
         run: kubernetes::deprecated_apis::still_called,
     },
     Check {
@@ -456,9 +675,11 @@ static CATALOGUE: &[Check] = &[
         min_target: None,
         needs: &[source::CRDS],
         advice: "Migrate the stored objects to a served version and trim status.storedVersions, so the old version can be removed from the CRD.",
-        not_on_local_outposts: None,
-        precondition: None,
         doc_url: "https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definition-versioning/#upgrade-existing-objects-to-a-new-stored-version",
+        not_on_local_outposts: None,
+        covers: Resources("CustomResourceDefinitions (when enabled)"),
+        collected: None,
+        precondition: Some(kubernetes::crds::not_listed),
         run: kubernetes::crds::unserved_stored_versions,
     },
 ];
@@ -484,6 +705,36 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(codes, sorted);
+    }
+
+    /// CHECKS.md's applicability table, as the catalogue states it.
+    #[test]
+    fn workload_kinds_follow_the_applicability_table() {
+        let covers = |code| lookup(code).unwrap().covers;
+        for code in ["K8S002", "K8S003", "K8S006", "K8S014", "K8S015"] {
+            assert_eq!(covers(code), ReplicatedWorkloads, "{code}");
+        }
+        for code in ["K8S004", "K8S005"] {
+            assert_eq!(covers(code), MultiReplicaWorkloads, "{code}");
+        }
+        assert_eq!(covers("K8S007"), StatefulSets);
+        for code in ["K8S008", "K8S013", "K8S016"] {
+            assert_eq!(covers(code), AllWorkloads, "{code}");
+        }
+        let w = |kind, replicas| {
+            let mut w = crate::checks::kubernetes::fixtures::workload(kind, "ns", "w");
+            w.replicas = replicas;
+            w
+        };
+        let single = w(WorkloadKind::Deployment, Some(1));
+        assert!(ReplicatedWorkloads.admits(&single) && !MultiReplicaWorkloads.admits(&single));
+        let ds = w(WorkloadKind::DaemonSet, None);
+        assert!(!ReplicatedWorkloads.admits(&ds) && AllWorkloads.admits(&ds));
+        assert!(ReplicatedWorkloads.admits(&w(WorkloadKind::ReplicationController, Some(2))));
+        assert!(!ReplicatedWorkloads.admits(&w(WorkloadKind::Job, None)));
+        // A workload check needs the lists of the kinds it covers.
+        assert!(AllWorkloads.sources().contains(&source::JOBS));
+        assert!(!ReplicatedWorkloads.sources().contains(&source::DAEMONSETS));
     }
 
     #[test]

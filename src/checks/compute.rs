@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::checks::image::ImageRef;
 use crate::checks::{Check, Context, finding, lookup};
 use crate::finding::{Finding, Remediation};
-use crate::snapshot::{AutoMode, NodePool, Workload, WorkloadKind};
+use crate::snapshot::{AutoMode, Ec2NodeClass, NodePool, Workload, WorkloadKind};
 use crate::version::KubeVersion;
 
 /// The EKS addons whose work Auto Mode does itself on its nodes.
@@ -41,8 +41,9 @@ pub fn addon_managed(ctx: &Context, addon: &str) -> bool {
     auto_mode(ctx).is_some() && AUTO_MODE_ADDONS.contains(&addon)
 }
 
-/// Precondition of EKS004: in Auto Mode, skipped when every installed addon is one Auto
-/// Mode manages (the rest are still checked).
+/// Precondition of EKS004 and EKS005: in Auto Mode, skipped when every installed addon is
+/// one Auto Mode manages (the rest are still checked). A precondition, so the skip is
+/// `not_applicable` and never makes the verdict unknown.
 pub fn addons_managed(ctx: &Context) -> Option<String> {
     auto_mode(ctx)?;
     let addons = &ctx.snapshot.aws.as_ref()?.addons;
@@ -55,11 +56,6 @@ pub fn addons_managed(ctx: &Context) -> Option<String> {
                 AUTO_MODE_ADDONS.join(", ")
             )
         })
-}
-
-/// Precondition of EKS005: Auto Mode's, then the addon catalogues'.
-pub fn addon_versions_precondition(ctx: &Context) -> Option<String> {
-    addons_managed(ctx).or_else(|| super::eks::addon_catalogues_missing(ctx))
 }
 
 /// A budget that is always active, covers drift and allows no node to go.
@@ -285,34 +281,69 @@ pub fn karpenter_checks(ctx: &Context) -> Vec<Finding> {
     out
 }
 
-/// EKS008 for Karpenter: an EC2NodeClass whose alias selects Amazon Linux 2 AMIs.
-pub fn al2_node_classes(ctx: &Context, check: &Check) -> Vec<Finding> {
-    let level = if ctx.target >= KubeVersion::new(1, 33) {
-        Remediation::Required
-    } else {
-        Remediation::Recommended
-    };
+/// The `al2@` alias an EC2NodeClass selects AMIs by, if any.
+fn al2_alias(class: &Ec2NodeClass) -> Option<&str> {
+    class
+        .ami_aliases
+        .iter()
+        .find(|a| a.starts_with("al2@"))
+        .map(String::as_str)
+}
+
+/// The self-managed Karpenter NodePools whose EC2NodeClass selects AL2 by an `al2@` alias:
+/// EKS008 reports their nodes under the class, not again by OS image.
+pub fn al2_alias_node_pools<'a>(ctx: &'a Context) -> Vec<&'a NodePool> {
+    let classes = &ctx.snapshot.kubernetes.ec2_node_classes;
+    ctx.snapshot
+        .kubernetes
+        .node_pools
+        .iter()
+        .filter(|p| !is_auto_mode_pool(p))
+        .filter(|p| {
+            classes
+                .iter()
+                .any(|c| c.name == p.node_class_name && al2_alias(c).is_some())
+        })
+        .collect()
+}
+
+/// EKS008 for Karpenter: an EC2NodeClass whose alias selects Amazon Linux 2 AMIs, with the
+/// NodePools that use it and how many nodes they run (those nodes get no OS-image finding
+/// of their own, so each AL2 node is reported once).
+pub fn al2_node_classes(ctx: &Context, check: &Check, level: Remediation) -> Vec<Finding> {
+    let pools = al2_alias_node_pools(ctx);
     ctx.snapshot
         .kubernetes
         .ec2_node_classes
         .iter()
-        .flat_map(|class| {
-            class
-                .ami_aliases
+        .filter_map(|class| {
+            let alias = al2_alias(class)?;
+            let pool_names: Vec<&str> = pools
                 .iter()
-                .filter(|a| a.starts_with("al2@"))
-                .map(move |alias| {
-                    finding(
-                        check,
-                        level,
-                        ("EC2NodeClass", "", &class.name),
-                        format!(
-                            "EC2NodeClass {} selects Amazon Linux 2 AMIs (alias `{alias}`); EKS publishes no AL2 AMIs for Kubernetes 1.33 and later: switch to `al2023@…` or `bottlerocket@…`",
-                            class.name
-                        ),
-                        json!({"alias": alias}),
-                    )
+                .filter(|p| p.node_class_name == class.name)
+                .map(|p| p.name.as_str())
+                .collect();
+            let nodes = ctx
+                .snapshot
+                .kubernetes
+                .nodes
+                .iter()
+                .filter(|n| {
+                    n.labels
+                        .get("karpenter.sh/nodepool")
+                        .is_some_and(|p| pool_names.contains(&p.as_str()))
                 })
+                .count();
+            Some(finding(
+                check,
+                level,
+                ("EC2NodeClass", "", &class.name),
+                format!(
+                    "EC2NodeClass {} selects Amazon Linux 2 AMIs (alias `{alias}`); EKS publishes no AL2 AMIs for Kubernetes 1.33 and later: switch to `al2023@…` or `bottlerocket@…`",
+                    class.name
+                ),
+                json!({"alias": alias, "node_pools": pool_names, "nodes": nodes}),
+            ))
         })
         .collect()
 }

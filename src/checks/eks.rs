@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::json;
 
 use crate::checks::aws::by_zone;
+use crate::checks::kubernetes::node_os;
 use crate::checks::{Check, Context, finding, lookup};
 use crate::finding::{Finding, Remediation};
 use crate::snapshot::{AwsData, HealthIssue, LaunchTemplate, TemplateRef};
@@ -303,24 +304,30 @@ pub fn self_managed_template_drift(ctx: &Context) -> Vec<Finding> {
         .collect()
 }
 
-/// EKS008: Amazon Linux 2 node groups — no EKS AMIs for AL2 from 1.33.
+/// EKS008: Amazon Linux 2 anywhere — managed node groups by AMI type, and every other
+/// node (self-managed, Karpenter, custom-AMI node groups) by its `osImage`, summarised by
+/// node group. No EKS AMIs for AL2 from 1.33.
 pub fn amazon_linux_2(ctx: &Context) -> Vec<Finding> {
     let Some(aws) = aws(ctx) else {
         return Vec::new();
     };
+    let check = check("EKS008");
     let level = if ctx.target >= KubeVersion::new(1, 33) {
         Remediation::Required
     } else {
         Remediation::Recommended
     };
-    let mut out: Vec<Finding> = aws
+    let by_ami: Vec<&crate::snapshot::NodeGroup> = aws
         .node_groups
         .iter()
         .filter(|n| n.ami_type.as_deref().is_some_and(|a| a.starts_with("AL2_")))
+        .collect();
+    let mut out: Vec<Finding> = by_ami
+        .iter()
         .map(|n| {
             let ami = n.ami_type.as_deref().unwrap_or_default();
             finding(
-                check("EKS008"),
+                check,
                 level,
                 ("NodeGroup", "", &n.name),
                 format!(
@@ -330,11 +337,36 @@ pub fn amazon_linux_2(ctx: &Context) -> Vec<Finding> {
             )
         })
         .collect();
-    // Karpenter nodes select AL2 by an EC2NodeClass alias rather than an AMI type.
-    out.extend(crate::checks::compute::al2_node_classes(
-        ctx,
-        check("EKS008"),
-    ));
+    // Karpenter nodes select AL2 by an EC2NodeClass alias rather than an AMI type: the class
+    // is what to change, so it carries its NodePools' nodes.
+    out.extend(crate::checks::compute::al2_node_classes(ctx, check, level));
+    let by_alias: Vec<&str> = crate::checks::compute::al2_alias_node_pools(ctx)
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    let nodes = ctx.snapshot.kubernetes.nodes.iter().filter(|n| {
+        !node_os::is_fargate(n) && !node_os::is_windows(n) && node_os::is_amazon_linux_2(n)
+    });
+    for ((kind, name), nodes) in node_os::by_group(nodes) {
+        // Already reported by its AMI type, or under its EC2NodeClass's `al2@` alias.
+        if (kind == "NodeGroup" && by_ami.iter().any(|n| n.name == name))
+            || (kind == "NodePool" && by_alias.contains(&name.as_str()))
+        {
+            continue;
+        }
+        let mut details = node_os::group_details(&nodes, "os_images", |n| n.os_image.as_str());
+        details.insert("ami_type".into(), serde_json::Value::Null);
+        out.push(finding(
+            check,
+            level,
+            (kind, "", &name),
+            format!(
+                "{} node(s) run Amazon Linux 2 (by their OS image); EKS publishes no AL2 AMIs for 1.33 and later: move them to AL2023 or Bottlerocket",
+                nodes.len()
+            ),
+            serde_json::Value::Object(details),
+        ));
+    }
     out
 }
 
@@ -466,6 +498,8 @@ mod tests {
             skipped.reason,
             "addon versions for 1.35 were not collected (analyze the cluster with this target)"
         );
+        // Not collected, not "does not apply": the verdict cannot be ready.
+        assert_eq!(skipped.cause, crate::checks::SkipCause::NotCollected);
         // For the hop that was collected, the check runs (and the addon is unsupported there).
         let one_hop = run(&s, "1.34");
         assert!(one_hop.skipped.iter().all(|k| k.code != "EKS005"));
@@ -475,5 +509,142 @@ mod tests {
                 .iter()
                 .any(|f| f.code == "EKS005" && f.resource_name == "coredns")
         );
+    }
+
+    fn node(name: &str, labels: &[(&str, &str)], os: &str, system: &str) -> crate::snapshot::Node {
+        crate::snapshot::Node {
+            name: name.into(),
+            kubelet_version: "v1.32.9-eks-113cf36".into(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            os_image: os.into(),
+            container_runtime_version: "containerd://1.7.27".into(),
+            operating_system: system.into(),
+        }
+    }
+
+    #[test]
+    fn eks008_covers_node_groups_by_ami_type_and_every_other_node_by_os_image() {
+        let mut s = snapshot("1.32");
+        s.aws = Some(AwsData {
+            node_groups: vec![
+                crate::snapshot::NodeGroup {
+                    name: "ng-al2".into(),
+                    ami_type: Some("AL2_x86_64".into()),
+                    ..Default::default()
+                },
+                crate::snapshot::NodeGroup {
+                    name: "ng-custom".into(),
+                    ami_type: Some("CUSTOM".into()),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        });
+        let ng = "eks.amazonaws.com/nodegroup";
+        s.kubernetes.nodes = vec![
+            // Already reported by its AMI type: not twice.
+            node("a", &[(ng, "ng-al2")], "Amazon Linux 2", "linux"),
+            // A custom AMI built on AL2 shows only in the node's OS image.
+            node("b", &[(ng, "ng-custom")], "Amazon Linux 2", "linux"),
+            node(
+                "c",
+                &[("karpenter.sh/nodepool", "default")],
+                "Amazon Linux 2",
+                "linux",
+            ),
+            node(
+                "d",
+                &[("karpenter.sh/nodepool", "al2023")],
+                "Amazon Linux 2023.8.20250818",
+                "linux",
+            ),
+            node(
+                "fargate-ip-10-0-1-5.ec2.internal",
+                &[("eks.amazonaws.com/compute-type", "fargate")],
+                "Amazon Linux 2",
+                "linux",
+            ),
+            node("e", &[], "Windows Server 2019 Datacenter", "windows"),
+        ];
+        let got = |target: &str| -> Vec<String> {
+            run(&s, target)
+                .findings
+                .iter()
+                .filter(|f| f.code == "EKS008")
+                .map(|f| {
+                    format!(
+                        "{} {} {}",
+                        f.remediation.as_str(),
+                        f.resource_kind,
+                        f.resource_name
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            got("1.33"),
+            [
+                "required NodePool default",
+                "required NodeGroup ng-al2",
+                "required NodeGroup ng-custom",
+            ]
+        );
+        assert!(got("1.32").iter().all(|f| f.starts_with("recommended")));
+    }
+
+    /// A Karpenter NodePool on an `al2@` EC2NodeClass alias is reported once, under the
+    /// class (what to change); a NodePool whose class selects AMIs otherwise is still found
+    /// by its nodes' OS image; an Auto Mode NodePool never matches an EC2NodeClass.
+    #[test]
+    fn eks008_reports_al2_alias_node_pools_once_under_their_class() {
+        use crate::finding::Finding;
+        use crate::snapshot::{Ec2NodeClass, NodePool};
+        use serde_json::json;
+        let mut s = snapshot("1.32");
+        s.aws = Some(AwsData::default());
+        let class = |name: &str, alias: &str| Ec2NodeClass {
+            name: name.into(),
+            ami_aliases: vec![alias.into()],
+        };
+        s.kubernetes.ec2_node_classes = vec![
+            class("legacy", "al2@v20251120"),
+            class("by-id", "al2023@v20251120"),
+        ];
+        let pool = |name: &str, group: &str, class: &str| NodePool {
+            name: name.into(),
+            node_class_group: group.into(),
+            node_class_kind: "EC2NodeClass".into(),
+            node_class_name: class.into(),
+            budgets: Vec::new(),
+        };
+        s.kubernetes.node_pools = vec![
+            pool("old", "karpenter.k8s.aws", "legacy"),
+            pool("custom", "karpenter.k8s.aws", "by-id"),
+            pool("auto", "eks.amazonaws.com", "legacy"),
+        ];
+        let np = "karpenter.sh/nodepool";
+        s.kubernetes.nodes = vec![
+            node("a", &[(np, "old")], "Amazon Linux 2", "linux"),
+            node("b", &[(np, "old")], "Amazon Linux 2", "linux"),
+            // A custom AMI on AL2 behind an al2023 alias: only its OS image tells.
+            node("c", &[(np, "custom")], "Amazon Linux 2", "linux"),
+        ];
+        let eval = run(&s, "1.33");
+        let found: Vec<&Finding> = eval
+            .findings
+            .iter()
+            .filter(|f| f.code == "EKS008")
+            .collect();
+        let rows: Vec<(&str, &str)> = found
+            .iter()
+            .map(|f| (f.resource_kind.as_str(), f.resource_name.as_str()))
+            .collect();
+        // Sorted by resource name.
+        assert_eq!(rows, [("NodePool", "custom"), ("EC2NodeClass", "legacy")]);
+        assert_eq!(found[1].details["node_pools"], json!(["old"]));
+        assert_eq!(found[1].details["nodes"], json!(2));
     }
 }

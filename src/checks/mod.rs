@@ -7,6 +7,7 @@
 
 pub mod aws;
 pub mod catalogue;
+pub mod changes;
 pub mod compute;
 pub mod eks;
 pub mod image;
@@ -16,7 +17,7 @@ pub mod settings;
 
 use serde::{Deserialize, Serialize};
 
-pub use catalogue::{Check, catalogue, lookup};
+pub use catalogue::{Check, Covers, catalogue, lookup};
 pub use settings::CheckSettings;
 
 use crate::finding::{Finding, Remediation};
@@ -47,6 +48,44 @@ impl Context<'_> {
 pub struct SkippedCheck {
     pub code: String,
     pub reason: String,
+    /// Older reports lack it; reading them as "not collected" never makes them look ready.
+    #[serde(default)]
+    pub cause: SkipCause,
+}
+
+/// Why a check was skipped: it does not apply, or eksup could not look.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipCause {
+    /// Disabled, target below the check's range, a local Outposts cluster, or a
+    /// precondition (e.g. a component someone else manages).
+    NotApplicable,
+    /// A source it needs failed, was denied or was not read (e.g. `--no-aws`).
+    #[default]
+    NotCollected,
+}
+
+/// Whether the cluster can be upgraded to the target now, as far as eksup could tell.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Readiness {
+    /// At least one required finding.
+    Blocked,
+    /// No required finding, but a check that can report one could not look.
+    #[default]
+    Unknown,
+    /// No required finding, and every check that can report one ran.
+    Ready,
+}
+
+impl Readiness {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Blocked => "blocked",
+            Self::Unknown => "unknown",
+            Self::Ready => "ready",
+        }
+    }
 }
 
 /// The result of evaluating the catalogue against one snapshot.
@@ -54,6 +93,16 @@ pub struct SkippedCheck {
 pub struct Evaluation {
     pub findings: Vec<Finding>,
     pub skipped: Vec<SkippedCheck>,
+    /// Checks that ran (with or without findings).
+    pub checks_run: usize,
+    pub readiness: Readiness,
+}
+
+/// Whether `check` can report a required finding for `target`: its catalogue levels say
+/// so, and for a behaviour change the data records a release that requires it.
+fn can_require(check: &Check, target: KubeVersion) -> bool {
+    check.levels.contains(&Remediation::Required)
+        && changes::find(check.code).is_none_or(|c| c.level(target) == Some(Remediation::Required))
 }
 
 /// Runs every check that applies to `target` and whose sources were collected.
@@ -73,15 +122,35 @@ pub fn evaluate(
         today,
     };
     let mut out = Evaluation::default();
+    let mut blind = false;
     for check in catalogue() {
         match skip_reason(check, &ctx) {
-            Some(reason) => out.skipped.push(SkippedCheck {
-                code: check.code.to_string(),
-                reason,
-            }),
-            None => out.findings.extend((check.run)(&ctx)),
+            Some((cause, reason)) => {
+                blind |= cause == SkipCause::NotCollected && can_require(check, target);
+                out.skipped.push(SkippedCheck {
+                    code: check.code.to_string(),
+                    reason,
+                    cause,
+                });
+            }
+            None => {
+                out.checks_run += 1;
+                out.findings.extend((check.run)(&ctx));
+            }
         }
     }
+    // A skipped check never counts as passed.
+    out.readiness = if out
+        .findings
+        .iter()
+        .any(|f| f.remediation == Remediation::Required)
+    {
+        Readiness::Blocked
+    } else if blind {
+        Readiness::Unknown
+    } else {
+        Readiness::Ready
+    };
     // Required first, then by code and resource, so output is stable run to run.
     out.findings.sort_by(|a, b| {
         (
@@ -100,34 +169,57 @@ pub fn evaluate(
     out
 }
 
-fn skip_reason(check: &Check, ctx: &Context) -> Option<String> {
+fn skip_reason(check: &Check, ctx: &Context) -> Option<(SkipCause, String)> {
+    use SkipCause::{NotApplicable, NotCollected};
     if ctx.settings.is_disabled(check.code) {
-        return Some("disabled in configuration".into());
+        return Some((NotApplicable, "disabled in configuration".into()));
     }
     if let Some(min) = check.min_target.filter(|min| ctx.target < *min) {
-        return Some(format!("applies to targets {min} and later"));
+        return Some((NotApplicable, format!("applies to targets {min} and later")));
     }
     if check.category != crate::finding::Category::Kubernetes {
         if ctx.snapshot.cluster.source == ClusterSource::KubernetesOnly {
-            return Some(
+            return Some((
+                NotCollected,
                 "needs the EKS and AWS APIs, which this run did not use (--no-aws)".into(),
-            );
+            ));
         }
         let Some(aws) = &ctx.snapshot.aws else {
-            return Some("the snapshot holds no AWS data".into());
+            return Some((NotCollected, "the snapshot holds no AWS data".into()));
         };
         if let (Some(reason), Some(_)) = (check.not_on_local_outposts, &aws.outpost) {
-            return Some(format!(
-                "does not apply to EKS local clusters on AWS Outposts: {reason}"
+            return Some((
+                NotApplicable,
+                format!("does not apply to EKS local clusters on AWS Outposts: {reason}"),
             ));
         }
     }
+    // The lists of the workload kinds it covers count as sources too.
     check
         .needs
         .iter()
+        .chain(check.covers.sources())
         .find_map(|source| ctx.snapshot.failure_of(source))
-        .map(|e| format!("{} could not be read: {}", e.source, e.message))
-        .or_else(|| check.precondition.and_then(|unmet| unmet(ctx)))
+        .map(|e| {
+            (
+                NotCollected,
+                format!("{} could not be read: {}", e.source, e.message),
+            )
+        })
+        // A check that does not apply (e.g. Auto Mode runs the component) needs nothing
+        // more, so its precondition comes before the data it would go on to need.
+        .or_else(|| {
+            check
+                .precondition
+                .and_then(|unmet| unmet(ctx))
+                .map(|r| (NotApplicable, r))
+        })
+        .or_else(|| {
+            check
+                .collected
+                .and_then(|missing| missing(ctx))
+                .map(|r| (NotCollected, r))
+        })
 }
 
 /// Builds a finding for `check`; checks call this so every row carries catalogue data.
@@ -149,5 +241,132 @@ pub fn finding(
         resource_name: name.to_string(),
         message,
         details,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::kubernetes::fixtures::{run, run_with, snapshot, workload};
+    use crate::snapshot::{KubeProxy, WorkloadKind, source};
+
+    /// AWS data that trips no AWS or EKS check: two zones of cluster subnets with free IPs.
+    fn healthy_aws() -> Option<crate::snapshot::AwsData> {
+        let subnet = |id: &str, zone: &str| crate::snapshot::Subnet {
+            id: id.into(),
+            availability_zone: zone.into(),
+            available_ips: 200,
+            outpost_arn: None,
+        };
+        Some(crate::snapshot::AwsData {
+            cluster_subnet_ids: vec!["a".into(), "b".into()],
+            subnets: vec![subnet("a", "us-east-1a"), subnet("b", "us-east-1b")],
+            // EKS005 needs the addon catalogue of each hop, or it could not look.
+            addon_versions: vec![crate::snapshot::AddonCatalog {
+                kubernetes_version: KubeVersion::new(1, 35),
+                addons: Default::default(),
+            }],
+            ..Default::default()
+        })
+    }
+
+    fn skipped<'a>(eval: &'a Evaluation, code: &str) -> Option<&'a SkippedCheck> {
+        eval.skipped.iter().find(|s| s.code == code)
+    }
+
+    #[test]
+    fn a_required_finding_blocks() {
+        let mut s = snapshot("1.34");
+        let mut w = workload(WorkloadKind::Deployment, "prod", "single");
+        w.replicas = Some(1);
+        s.kubernetes.workloads = vec![w];
+        let eval = run(&s, "1.35");
+        assert_eq!(eval.readiness, Readiness::Blocked);
+    }
+
+    #[test]
+    fn a_denied_budget_list_makes_the_verdict_unknown_not_ready() {
+        let mut s = snapshot("1.34");
+        s.aws = healthy_aws();
+        assert_eq!(run(&s, "1.35").readiness, Readiness::Ready);
+        s.record_error(source::PDBS, "HTTP 403 Forbidden");
+        let eval = run(&s, "1.35");
+        assert_eq!(eval.readiness, Readiness::Unknown);
+        for code in ["K8S004", "K8S014", "K8S015"] {
+            assert_eq!(
+                skipped(&eval, code).unwrap().cause,
+                SkipCause::NotCollected,
+                "{code}"
+            );
+        }
+        assert_eq!(eval.checks_run + eval.skipped.len(), catalogue().len());
+        // Switching the blind checks off is a choice, not a blind spot.
+        let settings = CheckSettings {
+            disabled: vec!["K8S014".into(), "K8S015".into()],
+            ..Default::default()
+        };
+        let eval = run_with(&s, "1.35", &settings);
+        assert_eq!(
+            skipped(&eval, "K8S014").unwrap().cause,
+            SkipCause::NotApplicable
+        );
+        assert_eq!(
+            eval.readiness,
+            Readiness::Ready,
+            "K8S004 alone cannot block"
+        );
+    }
+
+    #[test]
+    fn a_failed_workload_list_skips_the_checks_that_cover_that_kind() {
+        let mut s = snapshot("1.34");
+        s.aws = healthy_aws();
+        s.record_error(source::JOBS, "HTTP 500");
+        let eval = run(&s, "1.35");
+        assert!(skipped(&eval, "K8S008").is_some(), "K8S008 covers Jobs");
+        assert!(skipped(&eval, "K8S002").is_none(), "K8S002 does not");
+        assert_eq!(eval.readiness, Readiness::Unknown);
+    }
+
+    #[test]
+    fn skips_that_cannot_hide_a_required_finding_keep_the_verdict() {
+        let mut s = snapshot("1.34");
+        s.aws = healthy_aws();
+        s.kubernetes.kube_proxy = Some(KubeProxy {
+            images: vec![],
+            mode: None,
+        });
+        // K8S012 can only recommend until a removal release is recorded.
+        s.record_error(source::KUBE_PROXY_CONFIG, "HTTP 403");
+        let eval = run(&s, "1.35");
+        assert_eq!(
+            skipped(&eval, "K8S012").unwrap().cause,
+            SkipCause::NotCollected
+        );
+        assert_eq!(eval.readiness, Readiness::Ready);
+        // A target below a check's range is not a blind spot either.
+        let eval = run(&s, "1.34");
+        assert_eq!(
+            skipped(&eval, "K8S017").unwrap().cause,
+            SkipCause::NotApplicable
+        );
+    }
+
+    #[test]
+    fn without_aws_data_the_verdict_is_unknown() {
+        let s = snapshot("1.34");
+        let eval = run(&s, "1.35");
+        assert_eq!(
+            skipped(&eval, "EKS002").unwrap().cause,
+            SkipCause::NotCollected
+        );
+        assert_eq!(eval.readiness, Readiness::Unknown);
+    }
+
+    #[test]
+    fn skip_cause_serializes_snake_case() {
+        let json = serde_json::to_value(SkipCause::NotCollected).unwrap();
+        assert_eq!(json, "not_collected");
+        assert_eq!(serde_json::to_value(Readiness::Blocked).unwrap(), "blocked");
     }
 }

@@ -94,6 +94,15 @@ impl Default for DeprecatedApiSettings {
     }
 }
 
+/// Settings of K8S020.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrdSettings {
+    /// List the CustomResourceDefinitions (one paginated LIST). Off by default: the answer
+    /// carries every CRD's OpenAPI schema, measured at 34 % of a large run's bytes.
+    pub enabled: bool,
+}
+
 /// The `checks:` section, keyed by check code (upper case, as in the catalogue).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -118,6 +127,8 @@ pub struct CheckSettings {
     pub eks011: NoticeSettings,
     #[serde(rename = "K8S019")]
     pub k8s019: DeprecatedApiSettings,
+    #[serde(rename = "K8S020")]
+    pub k8s020: CrdSettings,
     /// Codes of checks switched off entirely.
     pub disabled: Vec<String>,
 }

@@ -126,6 +126,11 @@ pub fn karpenter(snapshot: &Snapshot, report: &Report, hop: KubeVersion) -> Vec<
             let mut items = findings(report, "EKS013", "NodePool", &p.name);
             items.extend(findings(report, "EKS013", "EC2NodeClass", &p.node_class_name));
             items.extend(findings(report, "EKS008", "EC2NodeClass", &p.node_class_name));
+            // Its nodes' OS and runtime, summarised under the NodePool (EKS008 by OS image
+            // when the class does not select AL2 by alias, K8S017, K8S018).
+            for code in ["EKS008", "K8S017", "K8S018"] {
+                items.extend(findings(report, code, "NodePool", &p.name));
+            }
             NodePoolStep {
                 name: p.name.clone(),
                 node_class: p.node_class_name.clone(),

@@ -23,6 +23,9 @@ pub struct Playbook {
     pub target: String,
     pub as_of: String,
     pub tool_version: String,
+    /// `blocked`, `unknown` or `ready`, with why and the checks run and skipped.
+    pub readiness: String,
+    pub verdict: String,
     pub support: Option<SupportLine>,
     pub counts: Counts,
     pub has_aws: bool,
@@ -97,6 +100,8 @@ pub struct Before {
     pub insights: Vec<Item>,
     pub capacity: Vec<Item>,
     pub end_of_support: Vec<Item>,
+    /// EKS008, K8S017, K8S018 over every node group, Karpenter NodePool and other nodes.
+    pub nodes: Vec<CheckGroup>,
     pub workloads: Vec<CheckGroup>,
     /// K8S019 and K8S020: APIs and stored versions to move off before a release removes them.
     pub deprecated_apis: Vec<Item>,
@@ -242,7 +247,7 @@ fn node_group_step(
             snapshot,
             "NodeGroup",
             &ng.name,
-            &["EKS003", "EKS006", "EKS008"],
+            &["EKS003", "EKS006", "EKS008", "K8S017", "K8S018"],
             &ng.subnets,
         ),
     }
@@ -277,6 +282,23 @@ fn auto_scaling_step(
             &g.subnets,
         ),
     }
+}
+
+/// One group per check of `codes` that has findings, in that order.
+fn groups(report: &Report, codes: &[&str]) -> Vec<CheckGroup> {
+    codes
+        .iter()
+        .filter_map(|code| {
+            let check = crate::checks::lookup(code)?;
+            let found = items(report, &[code]);
+            (!found.is_empty()).then(|| CheckGroup {
+                code: check.code.into(),
+                title: check.title.into(),
+                advice: check.advice.into(),
+                items: found,
+            })
+        })
+        .collect()
 }
 
 /// Builds the playbook's data. `as_of` is the day support windows were measured from.
@@ -357,22 +379,13 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
         });
         from = *hop;
     }
+    // Drain blockers first: they stop every node rollout, whatever else is fixed.
     let workload_codes = [
-        "K8S002", "K8S003", "K8S004", "K8S005", "K8S006", "K8S007", "K8S008", "K8S012", "K8S013",
+        "K8S014", "K8S015", "K8S002", "K8S003", "K8S004", "K8S005", "K8S006", "K8S007", "K8S008",
+        "K8S016", "K8S012", "K8S013",
     ];
-    let workloads = workload_codes
-        .iter()
-        .filter_map(|code| {
-            let check = crate::checks::lookup(code)?;
-            let found = items(report, &[code]);
-            (!found.is_empty()).then(|| CheckGroup {
-                code: check.code.into(),
-                title: check.title.into(),
-                advice: check.advice.into(),
-                items: found,
-            })
-        })
-        .collect();
+    let workloads = groups(report, &workload_codes);
+    let nodes = groups(report, &["EKS008", "K8S017", "K8S018"]);
     Playbook {
         cluster: m.cluster_name.clone(),
         region_flag: if region.is_empty() {
@@ -386,6 +399,8 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
         target: m.target_version.to_string(),
         as_of: as_of.to_string(),
         tool_version: m.tool_version.clone(),
+        readiness: m.readiness.as_str().into(),
+        verdict: report.verdict_reason(),
         support: m.support.as_ref().map(|s| SupportLine {
             status: s.status.as_str().into(),
             end_of_standard_support: s.end_of_standard_support.to_string(),
@@ -417,6 +432,7 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
             insights: items(report, &["EKS009", "EKS010"]),
             capacity: items(report, &["AWS001", "AWS002", "AWS003", "AWS004", "AWS005"]),
             end_of_support: items(report, &["EKS011"]),
+            nodes,
             workloads,
             deprecated_apis: items(report, &["K8S019", "K8S020"]),
             karpenter: report

@@ -25,13 +25,21 @@ pub fn text() -> String {
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(140)
-        .set_header(["Code", "Title", "Remediation", "Applies to", "What to do"]);
+        .set_header([
+            "Code",
+            "Title",
+            "Remediation",
+            "Applies to",
+            "Covers",
+            "What to do",
+        ]);
     for c in catalogue() {
         table.add_row([
             c.code.to_string(),
             c.title.to_string(),
             levels(c),
             applies(c),
+            c.covers.describe().to_string(),
             c.advice.to_string(),
         ]);
     }
@@ -40,15 +48,16 @@ pub fn text() -> String {
 
 pub fn markdown() -> String {
     let mut out = String::from(
-        "| Code | Title | Remediation | Applies to | What to do |\n|---|---|---|---|---|\n",
+        "| Code | Title | Remediation | Applies to | Covers | What to do |\n|---|---|---|---|---|---|\n",
     );
     for c in catalogue() {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} |\n",
             c.code,
             c.title,
             levels(c),
             applies(c),
+            c.covers.describe(),
             c.advice.replace('|', "\\|")
         ));
     }

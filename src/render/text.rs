@@ -34,7 +34,17 @@ fn extra_columns(code: &str) -> &'static [(&'static str, &'static str)] {
             ("Latest", "latest_version"),
             ("Default", "default_version"),
         ],
+        "EKS008" => &[
+            ("AMI type", "ami_type"),
+            ("Nodes", "nodes"),
+            ("OS image", "os_images"),
+        ],
         "EKS009" | "EKS010" => &[("Status", "status"), ("Recommendation", "recommendation")],
+        "K8S014" => &[("Workloads", "workloads"), ("Replicas", "replicas")],
+        "K8S015" => &[("Budgets", "budgets")],
+        "K8S016" => &[("Volumes", "volumes")],
+        "K8S017" => &[("Nodes", "nodes"), ("OS image", "os_images")],
+        "K8S018" => &[("Nodes", "nodes"), ("Runtime", "runtimes")],
         _ => &[],
     }
 }
@@ -60,6 +70,8 @@ fn cell(value: &serde_json::Value) -> String {
 pub fn render(report: &Report) -> String {
     let m = &report.metadata;
     let mut out = String::new();
+    // The verdict first: a fleet operator reading many reports wants the answer up top.
+    let _ = writeln!(out, "{}", report.verdict_line());
     // "(us-east-1, account 1111…)", with whichever of the two is known.
     let place: Vec<String> = [
         m.region.clone(),
@@ -144,7 +156,11 @@ pub fn render(report: &Report) -> String {
     if !report.skipped_checks.is_empty() {
         let _ = writeln!(out, "\nSkipped checks:");
         for s in &report.skipped_checks {
-            let _ = writeln!(out, "  {}  {}", s.code, s.reason);
+            let cause = match s.cause {
+                crate::checks::SkipCause::NotApplicable => "",
+                crate::checks::SkipCause::NotCollected => " [not collected]",
+            };
+            let _ = writeln!(out, "  {}  {}{cause}", s.code, s.reason);
         }
     }
     if !report.collection_errors.is_empty() {

@@ -8,6 +8,7 @@
 //! PREFIX/json/clusters/dt=YYYY-MM-DD/<run_id>-<writer>.jsonl
 //! PREFIX/reports/dt=YYYY-MM-DD/<account>/<region>/<cluster>/<run_id>.json
 //! PREFIX/runs/dt=YYYY-MM-DD/<run_id>-<writer>.json      (the run's manifest, written first)
+//! PREFIX/report/latest.html, PREFIX/report/dt=YYYY-MM-DD/<run_id>.html  (outputs.report)
 //! ```
 
 use chrono::{DateTime, Utc};
@@ -82,6 +83,14 @@ impl Layout {
         ))
     }
 
+    /// The fleet's HTML page: the latest one, overwritten by each run, and this run's copy.
+    pub fn report_pages(&self) -> [String; 2] {
+        [
+            self.join("report/latest.html".into()),
+            self.join(format!("report/dt={}/{}.html", self.dt, self.run_id)),
+        ]
+    }
+
     pub fn report(&self, account: Option<&str>, region: Option<&str>, cluster: &str) -> String {
         self.join(format!(
             "reports/dt={}/{}/{}/{}/{}.json",
@@ -119,6 +128,13 @@ mod tests {
         assert_eq!(
             l.manifest(),
             "eksup/v1/runs/dt=2026-11-23/0192-abc-runner_pod_1.json"
+        );
+        assert_eq!(
+            l.report_pages(),
+            [
+                "eksup/v1/report/latest.html".to_string(),
+                "eksup/v1/report/dt=2026-11-23/0192-abc.html".to_string()
+            ]
         );
         let bare = Layout::new("", t, "r", "w");
         assert_eq!(

@@ -72,6 +72,15 @@ impl S3Sink {
         }
     }
 
+    /// A reader of the same bucket and prefix with the same client (for `outputs.report`).
+    pub fn store(&self) -> crate::fleet_report::Store {
+        crate::fleet_report::Store::S3 {
+            client: self.client.clone(),
+            bucket: self.settings.bucket.clone(),
+            prefix: self.settings.prefix.clone(),
+        }
+    }
+
     fn describe<E>(
         &self,
         key: &str,

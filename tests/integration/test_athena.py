@@ -261,6 +261,26 @@ def test_silent_or_errored_clusters(fleet_rows, answer):
     assert retired.versions[-2:] == (None, None)
 
 
+def test_clusters_by_readiness(fleet_rows, answer):
+    clusters, _ = fleet_rows
+    order = {"blocked": 0, "unknown": 1, "ready": 2}
+    want = sorted(
+        [(r["account_id"], r["region"], r["cluster_name"], r["current_version"], r["target_version"],
+          r["readiness"] or "unknown", r["checks_run"], r["checks_skipped"], r["required_findings"], r["status"])
+         for r in latest(clusters).values() if r["dt"] >= since(7)],
+        key=lambda t: (order[t[5]], nulls_last(t[0]), t[1], t[2]))
+    got = rows(answer, "clusters_by_readiness")
+    assert got == want
+    verdicts = {g[2]: g[5] for g in got}
+    # A cluster that could not be read is never ready, and has no checks to count.
+    assert verdicts[GHOST["name"]] == "unknown"
+    ghost = next(g for g in got if g[2] == GHOST["name"])
+    assert ghost[6:8] == (None, None)
+    for g in got:
+        assert (g[5] == "blocked") == (g[8] > 0), f"{g[2]}: blocked exactly when a required finding exists"
+    print("clusters_by_readiness:", json.dumps(answer["results"]["clusters_by_readiness"]))
+
+
 def test_every_dashboard_panel_runs_one_of_the_queries_and_gets_its_rows(fleet_data, answer):
     dashboards = sorted(af.DASHBOARDS.glob("*.json"))
     assert dashboards

@@ -5,7 +5,10 @@ none of them); the fake API server serves NodePools, EC2NodeClasses, CRDs and /m
 
 from collections import Counter
 
-from harness import run_eksup
+from harness import ROOT, run_eksup
+
+CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+FIXTURES = ROOT / "tests" / "fixtures" / "clusters"
 
 AUTO_MODE_AWS = {
     "cluster": {"computeConfig": {"enabled": True, "nodePools": ["general-purpose", "system"],
@@ -82,6 +85,36 @@ def test_auto_mode(eks_cluster, tmp_path, standin):
     assert "#### Addon coredns" not in md, "Auto Mode's own addons get no update step"
 
 
+AUTO_MODE_SKIPS = {"EKS004", "EKS005", "K8S011", "K8S012", "EKS013"}
+
+
+def test_auto_mode_skips_do_not_make_the_verdict_unknown(eks_cluster, tmp_path, standin):
+    """What Auto Mode runs itself is skipped as not applicable, so the verdict follows the
+    findings: blocked by the NodePool that never lets a node go, and ready once that budget
+    is gone, with the same Auto Mode skips."""
+    _, _, report = analyze(eks_cluster, tmp_path, standin, "auto-mode.yaml", "1.34", AUTO_MODE_AWS)
+    causes = {s["code"]: s["cause"] for s in report["skipped_checks"]}
+    assert {c: causes[c] for c in AUTO_MODE_SKIPS} == dict.fromkeys(AUTO_MODE_SKIPS, "not_applicable")
+    # Nothing else is skipped but the opt-in K8S020; nothing is blind.
+    assert causes == {**dict.fromkeys(AUTO_MODE_SKIPS, "not_applicable"), "K8S020": "not_applicable"}
+    required = [(f["code"], f["resource_name"]) for f in report["findings"] if f["remediation"] == "required"]
+    assert required == [("EKS012", "batch")]
+    assert report["metadata"]["readiness"] == "blocked"
+    # The same cluster with the batch NodePool letting its nodes go: nothing required is
+    # left, and the skips stay what they were.
+    fixed = tmp_path / "auto-mode-fixed.yaml"
+    text = (FIXTURES / "auto-mode.yaml").read_text()
+    assert text.count('budgets: [{nodes: "0"}]') == 1
+    fixed.write_text(text.replace('budgets: [{nodes: "0"}]', 'budgets: [{nodes: "10%"}]'))
+    name, _, after = analyze(eks_cluster, tmp_path, standin, str(fixed), "1.34", AUTO_MODE_AWS)
+    assert not [f for f in after["findings"] if f["remediation"] == "required"], after["findings"]
+    assert {s["code"]: s["cause"] for s in after["skipped_checks"]} == causes
+    assert after["metadata"]["readiness"] == "ready", after["skipped_checks"]
+    gate = run_eksup(["analyze", "--cluster", name, "--fail-on", "unknown", "-o", "r.json"], tmp_path,
+                     aws_url=standin)
+    assert gate.code == 0, gate.stderr
+
+
 def test_karpenter(eks_cluster, tmp_path, standin):
     name, _, report = analyze(eks_cluster, tmp_path, standin, "karpenter.yaml", "1.31", {})
     assert rows(report, "EKS013", "EKS008") == [
@@ -135,6 +168,8 @@ def test_no_hybrid_finding_without_remote_network(eks_cluster, tmp_path, standin
 
 
 def test_deprecated_apis_still_called(eks_cluster, tmp_path, standin):
+    # K8S020's CRD list is opt-in.
+    (tmp_path / ".eksup.yaml").write_text("checks:\n  K8S020:\n    enabled: true\n")
     name, kube, report = analyze(eks_cluster, tmp_path, standin, "deprecated-apis.yaml", "1.31",
                                  {"insights": [DEPRECATION_INSIGHT]})
     assert rows(report, "K8S019", "K8S020") == [
@@ -161,16 +196,21 @@ def test_deprecated_apis_still_called(eks_cluster, tmp_path, standin):
         ("flowcontrol.apiserver.k8s.io", "v1beta3"), ("karpenter.sh", "v1beta1")]
     by_path = Counter(r["path"] for r in kube.stats())
     assert by_path["/metrics"] == 1
+    assert by_path[CRDS] == 1
     metrics = next(r for r in kube.stats() if r["path"] == "/metrics")
     assert metrics["gzip"] and metrics["status"] == 200
 
 
 def test_metrics_source_can_be_turned_off(eks_cluster, tmp_path, standin):
-    (tmp_path / ".eksup.yaml").write_text("checks:\n  K8S019:\n    api_server_metrics: false\n  disabled: [K8S020]\n")
+    (tmp_path / ".eksup.yaml").write_text("checks:\n  K8S019:\n    api_server_metrics: false\n")
     _, kube, report = analyze(eks_cluster, tmp_path, standin, "deprecated-apis.yaml", "1.31",
                               {"insights": [DEPRECATION_INSIGHT]})
     paths = {r["path"] for r in kube.stats()}
-    assert "/metrics" not in paths and "/apis/apiextensions.k8s.io/v1/customresourcedefinitions" not in paths
+    # No /metrics, and no CRD list: K8S020 is off by default and says how to turn it on.
+    assert "/metrics" not in paths and CRDS not in paths
+    k8s020 = next(s for s in report["skipped_checks"] if s["code"] == "K8S020")
+    assert k8s020["cause"] == "not_applicable" and "checks: {K8S020: {enabled: true}}" in k8s020["reason"]
+    assert rows(report, "K8S020") == []
     # Insights alone still show the call, and say so.
     assert rows(report, "K8S019") == [
         ("K8S019", "required", "API", "", "flowschemas.flowcontrol.apiserver.k8s.io/v1beta3")]

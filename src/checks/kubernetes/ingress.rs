@@ -3,8 +3,8 @@
 use serde_json::json;
 
 use crate::checks::image::ImageRef;
-use crate::checks::{Context, finding, lookup};
-use crate::finding::{Finding, Remediation};
+use crate::checks::{Context, changes, finding, lookup};
+use crate::finding::Finding;
 
 /// Whether `image` is a build of the community ingress-nginx controller, wherever it is
 /// pulled from: the repository path must end in `ingress-nginx/controller[-chroot]` (the
@@ -22,13 +22,13 @@ pub fn is_community_ingress_nginx(image: &str) -> bool {
     }
 }
 
+/// K8S013: the level comes from the retirement's row in `data/behaviour-changes.csv`.
 pub fn retired_ingress_nginx(ctx: &Context) -> Vec<Finding> {
     let check = lookup("K8S013").expect("catalogued");
-    ctx.snapshot
-        .kubernetes
-        .workloads
-        .iter()
-        .filter(|w| !ctx.settings.is_ignored(check.code, w))
+    let Some(level) = changes::for_check(check.code).level(ctx.target) else {
+        return Vec::new();
+    };
+    super::workloads(ctx, check)
         .filter_map(|w| {
             let images: Vec<&str> = w
                 .pod
@@ -41,7 +41,7 @@ pub fn retired_ingress_nginx(ctx: &Context) -> Vec<Finding> {
             (!images.is_empty()).then(|| {
                 finding(
                     check,
-                    Remediation::Recommended,
+                    level,
                     (w.kind.as_str(), &w.namespace, &w.name),
                     format!("runs the retired community ingress-nginx controller ({}); plan a migration", images.join(", ")),
                     json!({"images": images}),

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::checks::image::ImageRef;
-use crate::checks::{Context, finding, lookup};
+use crate::checks::{Context, changes, finding, lookup};
 use crate::finding::{Finding, Remediation};
 use crate::version::KubeVersion;
 
@@ -74,10 +74,14 @@ pub fn version_skew(ctx: &Context) -> Vec<Finding> {
     out
 }
 
-/// K8S012: kube-proxy configured for IPVS — deprecated in 1.35, required to move off from
-/// 1.36.
+/// K8S012: kube-proxy configured for IPVS — deprecated from 1.35 (KEP-5495); required only
+/// from a removal release recorded in `data/behaviour-changes.csv` (none yet).
 pub fn ipvs_mode(ctx: &Context) -> Vec<Finding> {
     let check = lookup("K8S012").expect("catalogued");
+    let change = changes::for_check(check.code);
+    let Some(level) = change.level(ctx.target) else {
+        return Vec::new();
+    };
     let Some(mode) = ctx
         .snapshot
         .kubernetes
@@ -90,20 +94,18 @@ pub fn ipvs_mode(ctx: &Context) -> Vec<Finding> {
     if !mode.eq_ignore_ascii_case("ipvs") {
         return Vec::new();
     }
-    let level = if ctx.target >= KubeVersion::new(1, 36) {
-        Remediation::Required
-    } else {
-        Remediation::Recommended
+    let removal = match change.required_from {
+        Some(v) => format!("removed in {v}"),
+        None => "no removal release is recorded yet".to_string(),
     };
     vec![finding(
         check,
         level,
         ("ConfigMap", "kube-system", "kube-proxy-config"),
         format!(
-            "kube-proxy runs in IPVS mode, deprecated in 1.35; switch to iptables or nftables before upgrading to {}",
-            ctx.target
+            "kube-proxy runs in IPVS mode, deprecated from 1.35 ({removal}); plan the move to nftables (or iptables) mode"
         ),
-        json!({"mode": mode}),
+        json!({"mode": mode, "deprecated_from": change.recommended_from, "removed_in": change.required_from}),
     )]
 }
 
@@ -157,20 +159,24 @@ mod tests {
     }
 
     #[test]
-    fn ipvs_is_recommended_at_135_and_required_from_136() {
+    fn ipvs_is_recommended_from_135_while_no_removal_is_recorded() {
         let s = with_proxy("1.34", &[], Some("ipvs"));
         assert!(codes_for(&run(&s, "1.34").findings, "K8S012").is_empty());
-        assert_eq!(
-            codes_for(&run(&s, "1.35").findings, "K8S012")[0].remediation,
-            Remediation::Recommended
+        let f = run(&s, "1.35").findings;
+        let f = codes_for(&f, "K8S012");
+        assert_eq!(f[0].remediation, Remediation::Recommended);
+        assert!(
+            f[0].message.contains("no removal release is recorded yet"),
+            "{}",
+            f[0].message
         );
-        let s = with_proxy("1.35", &[], Some("ipvs"));
-        // The embedded calendar may not know 1.36 yet; evaluate directly.
+        let s = with_proxy("1.36", &[], Some("ipvs"));
+        // Later targets too: required waits for a removal release in the data.
         let settings = crate::checks::CheckSettings::default();
-        let eval = crate::checks::kubernetes::fixtures::run_with(&s, "1.36", &settings);
+        let eval = crate::checks::kubernetes::fixtures::run_with(&s, "1.37", &settings);
         assert_eq!(
             codes_for(&eval.findings, "K8S012")[0].remediation,
-            Remediation::Required
+            Remediation::Recommended
         );
         let s = with_proxy("1.34", &[], Some("iptables"));
         assert!(codes_for(&run(&s, "1.35").findings, "K8S012").is_empty());

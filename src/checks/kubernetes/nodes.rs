@@ -94,7 +94,7 @@ mod tests {
         Node {
             name: name.into(),
             kubelet_version: version.into(),
-            labels: Default::default(),
+            ..Default::default()
         }
     }
 

@@ -3,35 +3,15 @@
 
 use serde_json::json;
 
+use super::{resource, workloads};
 use crate::checks::{Check, Context, finding, lookup, selector};
 use crate::finding::{Finding, Remediation};
 use crate::snapshot::{Autoscaler, Workload, WorkloadKind};
-
-/// The workloads a check looks at: those `filter` selects and the config does not ignore.
-fn workloads<'a>(
-    ctx: &'a Context,
-    code: &'a str,
-    filter: impl Fn(&Workload) -> bool + 'a,
-) -> impl Iterator<Item = &'a Workload> + 'a {
-    ctx.snapshot
-        .kubernetes
-        .workloads
-        .iter()
-        .filter(move |w| filter(w) && !ctx.settings.is_ignored(code, w))
-}
-
-fn resource(w: &Workload) -> (&str, &str, &str) {
-    (w.kind.as_str(), w.namespace.as_str(), w.name.as_str())
-}
 
 fn autoscaler_of<'a>(ctx: &'a Context, w: &Workload) -> Option<&'a Autoscaler> {
     ctx.snapshot.kubernetes.autoscalers.iter().find(|h| {
         h.namespace == w.namespace && h.target_name == w.name && h.target_kind == w.kind.as_str()
     })
-}
-
-fn is_multi_replica(w: &Workload) -> bool {
-    w.kind.is_replicated() && w.replicas.unwrap_or(0) > 1
 }
 
 fn check(code: &str) -> &'static Check {
@@ -42,7 +22,7 @@ fn check(code: &str) -> &'static Check {
 /// one targets the workload, because it may scale down to it mid-upgrade.
 pub fn too_few_replicas(ctx: &Context) -> Vec<Finding> {
     let check = check("K8S002");
-    workloads(ctx, check.code, |w| w.kind.is_replicated())
+    workloads(ctx, check)
         .filter_map(|w| {
             let wanted = ctx.settings.min_replicas_for(w);
             let hpa = autoscaler_of(ctx, w);
@@ -68,7 +48,7 @@ pub fn too_few_replicas(ctx: &Context) -> Vec<Finding> {
 /// right after start breaks quorum), recommended for the others.
 pub fn min_ready_seconds(ctx: &Context) -> Vec<Finding> {
     let check = check("K8S003");
-    workloads(ctx, check.code, |w| w.kind.is_replicated())
+    workloads(ctx, check)
         .filter(|w| w.min_ready_seconds.unwrap_or(0) == 0)
         .map(|w| {
             let level = if w.kind == WorkloadKind::StatefulSet {
@@ -91,7 +71,7 @@ pub fn min_ready_seconds(ctx: &Context) -> Vec<Finding> {
 /// budgets set neither `minAvailable` nor `maxUnavailable`.
 pub fn pod_disruption_budget(ctx: &Context) -> Vec<Finding> {
     let check = check("K8S004");
-    workloads(ctx, check.code, is_multi_replica)
+    workloads(ctx, check)
         .filter_map(|w| {
             let (limiting, without_limits): (Vec<_>, Vec<_>) = ctx
                 .snapshot
@@ -130,7 +110,7 @@ pub fn pod_disruption_budget(ctx: &Context) -> Vec<Finding> {
 /// spread constraints. Node affinity does not spread pods, so it does not count.
 pub fn spread(ctx: &Context) -> Vec<Finding> {
     let check = check("K8S005");
-    workloads(ctx, check.code, is_multi_replica)
+    workloads(ctx, check)
         .filter(|w| !w.pod.has_pod_anti_affinity && w.pod.topology_spread_constraints == 0)
         .map(|w| {
             finding(
@@ -149,7 +129,7 @@ pub fn spread(ctx: &Context) -> Vec<Finding> {
 /// own kube-proxy ships without a probe, so every cluster would carry the finding.
 pub fn readiness_probes(ctx: &Context) -> Vec<Finding> {
     let check = check("K8S006");
-    workloads(ctx, check.code, |w| w.kind.is_replicated())
+    workloads(ctx, check)
         .filter_map(|w| {
             let missing: Vec<&str> = w
                 .pod
@@ -175,7 +155,7 @@ pub fn readiness_probes(ctx: &Context) -> Vec<Finding> {
 /// K8S007: a StatefulSet whose pods are killed without any grace period.
 pub fn termination_grace_period(ctx: &Context) -> Vec<Finding> {
     let check = check("K8S007");
-    workloads(ctx, check.code, |w| w.kind == WorkloadKind::StatefulSet)
+    workloads(ctx, check)
         .filter(|w| w.pod.termination_grace_period_seconds == Some(0))
         .map(|w| {
             finding(
@@ -204,7 +184,7 @@ fn is_docker_socket(path: &str) -> bool {
 /// `docker.sock` / `dockershim.sock`.
 pub fn docker_socket(ctx: &Context) -> Vec<Finding> {
     let check = check("K8S008");
-    workloads(ctx, check.code, |_| true)
+    workloads(ctx, check)
         .filter_map(|w| {
             let mut hits: Vec<String> = w
                 .pod
@@ -253,7 +233,7 @@ mod tests {
                 match_expressions: vec![],
             }),
             min_available: min.map(str::to_string),
-            max_unavailable: None,
+            ..Default::default()
         }
     }
 

@@ -46,17 +46,17 @@ fn names(meta: &ObjectMeta) -> (String, String) {
 
 pub fn node(n: core::Node) -> Option<snapshot::Node> {
     let labels = n.metadata.labels.unwrap_or_default();
+    let info = n.status.and_then(|s| s.node_info).unwrap_or_default();
     Some(snapshot::Node {
         name: n.metadata.name?,
-        kubelet_version: n
-            .status
-            .and_then(|s| s.node_info)
-            .map(|i| i.kubelet_version)
-            .unwrap_or_default(),
+        kubelet_version: info.kubelet_version,
         labels: labels
             .into_iter()
             .filter(|(k, _)| KEPT_NODE_LABELS.contains(&k.as_str()))
             .collect(),
+        os_image: info.os_image,
+        container_runtime_version: info.container_runtime_version,
+        operating_system: info.operating_system,
     })
 }
 
@@ -128,6 +128,13 @@ fn pod_template(t: Option<&PodTemplateSpec>) -> PodTemplate {
             .map_or(0, Vec::len),
         termination_grace_period_seconds: spec.termination_grace_period_seconds,
         do_not_disrupt,
+        git_repo_volumes: spec
+            .volumes
+            .iter()
+            .flatten()
+            .filter(|v| v.git_repo.is_some())
+            .map(|v| v.name.clone())
+            .collect(),
     }
 }
 
@@ -267,6 +274,12 @@ pub fn pod_disruption_budget(p: PodDisruptionBudget) -> Option<snapshot::PodDisr
         selector: spec.selector.map(label_selector),
         min_available: spec.min_available.map(int_or_string),
         max_unavailable: spec.max_unavailable.map(int_or_string),
+        status: p.status.map(|s| snapshot::PdbStatus {
+            disruptions_allowed: s.disruptions_allowed,
+            current_healthy: s.current_healthy,
+            desired_healthy: s.desired_healthy,
+            expected_pods: s.expected_pods,
+        }),
     })
 }
 

@@ -1,0 +1,540 @@
+//! From rows to what the page shows: the latest row per cluster, its verdict and support
+//! window as of the report's day, the headline figures and the per-day totals. Pure, so
+//! every figure is unit-tested without files.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{Days, NaiveDate};
+use serde::Serialize;
+
+use super::rows::{ClusterRecord, FindingRecord};
+
+/// EKS list prices per cluster-hour (US regions): standard support and extended support.
+pub const STANDARD_PER_HOUR_CENTS: i64 = 10;
+pub const EXTENDED_PER_HOUR_CENTS: i64 = 60;
+/// AWS prices a month as 730 hours.
+pub const HOURS_PER_MONTH: i64 = 730;
+/// A cluster with no row on the window's last day or the day before has stopped reporting
+/// (the runner is daily; one missed day is tolerated, e.g. a report made before the run).
+pub const STALE_AFTER_DAYS: u64 = 2;
+/// The `cluster_name` of a row about an account or region that could not be read at all.
+pub const WHOLE_SCOPE: &str = "*";
+
+/// Whether a cluster can take its next upgrade: the `readiness` column when the row has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Blocked,
+    Unknown,
+    Ready,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 3] = [Verdict::Blocked, Verdict::Unknown, Verdict::Ready];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Blocked => "blocked",
+            Self::Unknown => "unknown",
+            Self::Ready => "ready",
+        }
+    }
+
+    /// The recorded verdict, or — for rows written before the column existed — the one
+    /// thing such a row proves: a required finding blocks the upgrade. Nothing else about an
+    /// old row proves it ready (a skipped check leaves no trace in it), so the rest is unknown.
+    pub fn of(r: &ClusterRecord) -> (Self, bool) {
+        match r.readiness.as_deref() {
+            Some("blocked") => (Self::Blocked, true),
+            Some("ready") => (Self::Ready, true),
+            Some(_) => (Self::Unknown, true),
+            None if r.status != "error" && r.required_findings > 0 => (Self::Blocked, false),
+            None => (Self::Unknown, false),
+        }
+    }
+}
+
+/// The days of the report: `first..=last`, one `dt` partition each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+}
+
+impl Window {
+    /// The `days` days ending with `last`.
+    pub fn ending(last: NaiveDate, days: u32) -> Self {
+        let first = last
+            .checked_sub_days(Days::new(u64::from(days.max(1) - 1)))
+            .unwrap_or(last);
+        Self { first, last }
+    }
+
+    pub fn days(&self) -> Vec<NaiveDate> {
+        self.first
+            .iter_days()
+            .take_while(|d| *d <= self.last)
+            .collect()
+    }
+}
+
+/// Where a cluster's version stands on the report's day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Support {
+    Standard,
+    Extended,
+    Ended,
+    Unknown,
+}
+
+/// One cluster as the page shows it: its latest row and what follows from it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterView {
+    /// The page anchor of the cluster's section (`c-1`, `c-2`, …): never built from data.
+    pub anchor: String,
+    pub account_id: String,
+    pub region: String,
+    pub name: String,
+    pub status: String,
+    pub error: Option<String>,
+    pub current_version: Option<String>,
+    pub target_version: Option<String>,
+    pub end_of_standard_support: Option<NaiveDate>,
+    pub days_to_end_of_standard_support: Option<i64>,
+    pub support: Support,
+    pub verdict: Verdict,
+    /// False when the verdict was derived because the row predates the `readiness` column.
+    pub verdict_recorded: bool,
+    pub checks_run: Option<i64>,
+    pub checks_skipped: Option<i64>,
+    pub required: i64,
+    pub recommended: i64,
+    pub collection_errors: i64,
+    pub last_run: String,
+    pub last_dt: NaiveDate,
+    pub stale: bool,
+    #[serde(skip)]
+    pub run_id: String,
+    pub findings: Vec<FindingRecord>,
+}
+
+/// Findings of the fleet on one day: the latest row of each cluster reported that day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayTotals {
+    pub dt: NaiveDate,
+    pub clusters: usize,
+    pub required: i64,
+    pub recommended: i64,
+}
+
+/// The headline figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Figures {
+    pub clusters: usize,
+    pub accounts: usize,
+    pub regions: usize,
+    pub blocked: usize,
+    pub unknown: usize,
+    pub ready: usize,
+    pub verdicts_derived: usize,
+    pub extended: usize,
+    /// Per month for the clusters in extended support, at the extended and at the standard
+    /// price, in cents.
+    pub extended_monthly_cents: i64,
+    pub standard_monthly_cents: i64,
+    pub within_30: usize,
+    pub within_90: usize,
+    pub errored: usize,
+    pub stopped: usize,
+    pub unreadable_scopes: usize,
+}
+
+/// Everything the page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetView {
+    pub as_of: NaiveDate,
+    pub window_first: NaiveDate,
+    pub window_last: NaiveDate,
+    pub figures: Figures,
+    pub clusters: Vec<ClusterView>,
+    /// Accounts or regions that could not be read at all (latest row per account and region).
+    pub scopes: Vec<ClusterView>,
+    pub per_day: Vec<DayTotals>,
+}
+
+/// A cluster: account, region, name.
+type Key = (Option<String>, Option<String>, String);
+/// A cluster in one run: run id, account, region, name.
+type RunKey = (String, Option<String>, Option<String>, String);
+
+fn key(r: &ClusterRecord) -> Key {
+    (
+        r.account_id.clone(),
+        r.region.clone(),
+        r.cluster_name.clone(),
+    )
+}
+
+/// The latest row of each cluster: newest `run_time`, then the greater `run_id` (UUIDv7
+/// sorts by time), so two runs in the same millisecond still pick one deterministically.
+pub fn latest<'a>(rows: impl IntoIterator<Item = &'a ClusterRecord>) -> Vec<&'a ClusterRecord> {
+    let mut by: HashMap<Key, &ClusterRecord> = HashMap::new();
+    for r in rows {
+        by.entry(key(r))
+            .and_modify(|cur| {
+                if (r.run_time, &r.run_id) > (cur.run_time, &cur.run_id) {
+                    *cur = r;
+                }
+            })
+            .or_insert(r);
+    }
+    let mut out: Vec<_> = by.into_values().collect();
+    out.sort_by_key(|r| key(r));
+    out
+}
+
+fn support(r: &ClusterRecord, as_of: NaiveDate) -> Support {
+    match (r.end_of_standard_support, r.end_of_extended_support) {
+        (Some(s), _) if as_of <= s => Support::Standard,
+        (Some(_), Some(e)) if as_of <= e => Support::Extended,
+        (Some(_), Some(_)) => Support::Ended,
+        // Without the extended date, past standard support still bills as extended.
+        (Some(_), None) => Support::Extended,
+        (None, _) => Support::Unknown,
+    }
+}
+
+fn view(r: &ClusterRecord, anchor: String, as_of: NaiveDate, window: Window) -> ClusterView {
+    let (verdict, verdict_recorded) = Verdict::of(r);
+    let stale_before = window
+        .last
+        .checked_sub_days(Days::new(STALE_AFTER_DAYS - 1))
+        .unwrap_or(window.last);
+    ClusterView {
+        anchor,
+        account_id: r.account_id.clone().unwrap_or_default(),
+        region: r.region.clone().unwrap_or_default(),
+        name: r.cluster_name.clone(),
+        status: r.status.clone(),
+        error: r.error.clone(),
+        current_version: r.current_version.clone(),
+        target_version: r.target_version.clone(),
+        end_of_standard_support: r.end_of_standard_support,
+        days_to_end_of_standard_support: r.end_of_standard_support.map(|d| (d - as_of).num_days()),
+        support: support(r, as_of),
+        verdict,
+        verdict_recorded,
+        checks_run: r.checks_run,
+        checks_skipped: r.checks_skipped,
+        required: r.required_findings,
+        recommended: r.recommended_findings,
+        collection_errors: r.collection_errors,
+        last_run: r.run_time.format("%Y-%m-%d %H:%M UTC").to_string(),
+        last_dt: r.dt,
+        stale: r.dt < stale_before,
+        run_id: r.run_id.clone(),
+        findings: Vec::new(),
+    }
+}
+
+/// Builds the page's data from every `clusters` row of the window and the required findings
+/// of the latest runs (matched to their cluster by run and cluster).
+pub fn build(
+    rows: &[ClusterRecord],
+    findings: Vec<FindingRecord>,
+    as_of: NaiveDate,
+    window: Window,
+) -> FleetView {
+    let (scope_rows, cluster_rows): (Vec<&ClusterRecord>, Vec<&ClusterRecord>) =
+        rows.iter().partition(|r| r.cluster_name == WHOLE_SCOPE);
+    let mut by_cluster: HashMap<RunKey, Vec<FindingRecord>> = HashMap::new();
+    for f in findings {
+        by_cluster
+            .entry((
+                f.run_id.clone(),
+                f.account_id.clone(),
+                f.region.clone(),
+                f.cluster_name.clone(),
+            ))
+            .or_default()
+            .push(f);
+    }
+    let clusters: Vec<ClusterView> = latest(cluster_rows.iter().copied())
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut v = view(r, format!("c-{}", i + 1), as_of, window);
+            let k = (
+                r.run_id.clone(),
+                r.account_id.clone(),
+                r.region.clone(),
+                r.cluster_name.clone(),
+            );
+            let mut found = by_cluster.remove(&k).unwrap_or_default();
+            found.sort_by(|a, b| {
+                (&a.code, &a.resource_namespace, &a.resource_name).cmp(&(
+                    &b.code,
+                    &b.resource_namespace,
+                    &b.resource_name,
+                ))
+            });
+            v.findings = found;
+            v
+        })
+        .collect();
+    let scopes: Vec<ClusterView> = latest(scope_rows.iter().copied())
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| view(r, format!("s-{}", i + 1), as_of, window))
+        .collect();
+    let per_day = window
+        .days()
+        .into_iter()
+        .map(|dt| {
+            let day = latest(cluster_rows.iter().copied().filter(|r| r.dt == dt));
+            DayTotals {
+                dt,
+                clusters: day.len(),
+                required: day.iter().map(|r| r.required_findings).sum(),
+                recommended: day.iter().map(|r| r.recommended_findings).sum(),
+            }
+        })
+        .collect();
+    let figures = figures(&clusters, scopes.len());
+    FleetView {
+        as_of,
+        window_first: window.first,
+        window_last: window.last,
+        figures,
+        clusters,
+        scopes,
+        per_day,
+    }
+}
+
+fn figures(clusters: &[ClusterView], unreadable_scopes: usize) -> Figures {
+    let count = |f: &dyn Fn(&ClusterView) -> bool| clusters.iter().filter(|c| f(c)).count();
+    let distinct = |f: &dyn Fn(&ClusterView) -> &str| {
+        clusters
+            .iter()
+            .map(f)
+            .filter(|s| !s.is_empty())
+            .collect::<BTreeSet<_>>()
+            .len()
+    };
+    let within = |days: i64| {
+        count(&|c| {
+            c.days_to_end_of_standard_support
+                .is_some_and(|d| (0..=days).contains(&d))
+        })
+    };
+    let extended = count(&|c| matches!(c.support, Support::Extended | Support::Ended));
+    let n = extended as i64;
+    Figures {
+        clusters: clusters.len(),
+        accounts: distinct(&|c| &c.account_id),
+        regions: distinct(&|c| &c.region),
+        blocked: count(&|c| c.verdict == Verdict::Blocked),
+        unknown: count(&|c| c.verdict == Verdict::Unknown),
+        ready: count(&|c| c.verdict == Verdict::Ready),
+        verdicts_derived: count(&|c| !c.verdict_recorded),
+        extended,
+        extended_monthly_cents: n * EXTENDED_PER_HOUR_CENTS * HOURS_PER_MONTH,
+        standard_monthly_cents: n * STANDARD_PER_HOUR_CENTS * HOURS_PER_MONTH,
+        within_30: within(30),
+        within_90: within(90),
+        errored: count(&|c| c.status == "error"),
+        stopped: count(&|c| c.stale),
+        unreadable_scopes,
+    }
+}
+
+/// Clusters per Kubernetes version in each account (`""` for a cluster with no version).
+pub fn versions_by_account(clusters: &[ClusterView]) -> BTreeMap<String, BTreeMap<String, usize>> {
+    let mut out: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for c in clusters {
+        *out.entry(c.account_id.clone())
+            .or_default()
+            .entry(c.current_version.clone().unwrap_or_default())
+            .or_default() += 1;
+    }
+    out
+}
+
+/// Required findings per check code, and how many clusters have them: most findings first.
+pub fn required_by_code(clusters: &[ClusterView]) -> Vec<(String, usize, usize)> {
+    let mut by: BTreeMap<&str, (usize, BTreeSet<&str>)> = BTreeMap::new();
+    for c in clusters {
+        for f in &c.findings {
+            let e = by.entry(&f.code).or_default();
+            e.0 += 1;
+            e.1.insert(&c.anchor);
+        }
+    }
+    let mut out: Vec<_> = by
+        .into_iter()
+        .map(|(code, (n, cs))| (code.to_string(), n, cs.len()))
+        .collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 7, d).unwrap()
+    }
+
+    fn at(d: u32, h: u32) -> DateTime<Utc> {
+        day(d).and_hms_opt(h, 0, 0).unwrap().and_utc()
+    }
+
+    fn rec(name: &str, d: u32, h: u32) -> ClusterRecord {
+        ClusterRecord {
+            dt: day(d),
+            run_id: format!("run-{d}-{h}"),
+            run_time: at(d, h),
+            account_id: Some("111111111111".into()),
+            region: Some("us-east-1".into()),
+            cluster_name: name.into(),
+            status: "ok".into(),
+            current_version: Some("1.33".into()),
+            end_of_standard_support: Some(NaiveDate::from_ymd_opt(2026, 7, 29).unwrap()),
+            end_of_extended_support: Some(NaiveDate::from_ymd_opt(2027, 7, 29).unwrap()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_latest_row_wins_and_ties_break_on_run_id() {
+        let rows = [
+            rec("a", 5, 6),
+            rec("a", 6, 6),
+            rec("a", 6, 18),
+            rec("b", 3, 6),
+        ];
+        let got = latest(rows.iter());
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].run_time, at(6, 18));
+        let mut same = rec("a", 6, 18);
+        same.run_id = "run-6-18-z".into();
+        let both = [same.clone(), rec("a", 6, 18)];
+        assert_eq!(latest(both.iter())[0].run_id, "run-6-18-z");
+    }
+
+    #[test]
+    fn the_recorded_verdict_wins_and_old_rows_fall_back() {
+        let mut r = rec("a", 6, 6);
+        assert_eq!(Verdict::of(&r), (Verdict::Unknown, false));
+        r.required_findings = 2;
+        assert_eq!(Verdict::of(&r), (Verdict::Blocked, false));
+        r.readiness = Some("ready".into());
+        assert_eq!(Verdict::of(&r), (Verdict::Ready, true));
+        r.readiness = None;
+        r.status = "error".into();
+        assert_eq!(Verdict::of(&r), (Verdict::Unknown, false));
+    }
+
+    #[test]
+    fn figures_count_support_windows_costs_and_silence() {
+        let window = Window::ending(day(6), 14);
+        assert_eq!(window.first, NaiveDate::from_ymd_opt(2026, 6, 23).unwrap());
+        let soon = rec("soon", 6, 6); // 23 days to end of standard support
+        let mut old = rec("old", 6, 6);
+        old.current_version = Some("1.30".into());
+        old.end_of_standard_support = NaiveDate::from_ymd_opt(2025, 7, 23);
+        old.end_of_extended_support = NaiveDate::from_ymd_opt(2026, 7, 23);
+        old.readiness = Some("blocked".into());
+        let mut later = rec("later", 6, 6);
+        later.end_of_standard_support = NaiveDate::from_ymd_opt(2026, 9, 20);
+        let gone = rec("gone", 4, 6);
+        let mut err = rec("err", 6, 6);
+        err.status = "error".into();
+        err.end_of_standard_support = None;
+        let mut scope = rec(WHOLE_SCOPE, 6, 6);
+        scope.status = "error".into();
+        let v = build(
+            &[soon, old, later, gone, err, scope],
+            vec![],
+            day(6),
+            window,
+        );
+        let f = &v.figures;
+        assert_eq!((f.clusters, f.accounts, f.regions), (5, 1, 1));
+        assert_eq!(
+            (f.within_30, f.within_90),
+            (2, 3),
+            "soon + gone (23 d), later (76 d)"
+        );
+        assert_eq!(f.extended, 1);
+        assert_eq!(f.extended_monthly_cents, 60 * 730);
+        assert_eq!(f.standard_monthly_cents, 10 * 730);
+        assert_eq!((f.errored, f.stopped, f.unreadable_scopes), (1, 1, 1));
+        assert_eq!(
+            (f.blocked, f.unknown, f.ready, f.verdicts_derived),
+            (1, 4, 0, 4)
+        );
+        let gone = v.clusters.iter().find(|c| c.name == "gone").unwrap();
+        assert!(gone.stale && gone.days_to_end_of_standard_support == Some(23));
+    }
+
+    #[test]
+    fn per_day_totals_take_each_clusters_latest_row_of_the_day() {
+        let mut morning = rec("a", 6, 6);
+        morning.required_findings = 5;
+        let mut evening = rec("a", 6, 18);
+        evening.required_findings = 2;
+        evening.recommended_findings = 1;
+        let mut b = rec("b", 5, 6);
+        b.required_findings = 4;
+        let v = build(
+            &[morning, evening, b],
+            vec![],
+            day(6),
+            Window::ending(day(6), 2),
+        );
+        let got: Vec<_> = v
+            .per_day
+            .iter()
+            .map(|d| (d.dt, d.clusters, d.required, d.recommended))
+            .collect();
+        assert_eq!(got, vec![(day(5), 1, 4, 0), (day(6), 1, 2, 1)]);
+    }
+
+    #[test]
+    fn findings_attach_to_the_latest_run_of_their_cluster() {
+        let f = |run: &str, code: &str| FindingRecord {
+            run_id: run.into(),
+            account_id: Some("111111111111".into()),
+            region: Some("us-east-1".into()),
+            cluster_name: "a".into(),
+            code: code.into(),
+            title: String::new(),
+            remediation: "required".into(),
+            resource_kind: String::new(),
+            resource_namespace: String::new(),
+            resource_name: String::new(),
+            message: String::new(),
+        };
+        let v = build(
+            &[rec("a", 5, 6), rec("a", 6, 6)],
+            vec![
+                f("run-6-6", "K8S002"),
+                f("run-6-6", "K8S002"),
+                f("run-6-6", "EKS001"),
+            ],
+            day(6),
+            Window::ending(day(6), 3),
+        );
+        assert_eq!(v.clusters[0].findings.len(), 3);
+        assert_eq!(
+            required_by_code(&v.clusters),
+            vec![("K8S002".into(), 2, 1), ("EKS001".into(), 1, 1)]
+        );
+    }
+}
