@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::compute;
+use crate::checks::SkipCause;
 use crate::finding::Finding;
 use crate::report::Report;
 use crate::snapshot::{AutoScalingGroup, NodeGroup, Snapshot};
@@ -31,7 +32,10 @@ pub struct Playbook {
     pub has_aws: bool,
     pub before: Before,
     pub hops: Vec<Hop>,
+    /// Checks skipped for lack of data (`not_collected`): blind spots.
     pub skipped: Vec<(String, String)>,
+    /// Checks that do not apply to this cluster or run (`not_applicable`): not blind spots.
+    pub not_applicable: Vec<(String, String)>,
     pub collection_errors: Vec<(String, String)>,
 }
 
@@ -166,6 +170,16 @@ pub struct FargateStep {
     pub name: String,
     pub namespaces: Vec<String>,
     pub findings: Vec<Item>,
+}
+
+/// The skipped checks of one cause, as (code, reason).
+fn skipped_with(report: &Report, cause: SkipCause) -> Vec<(String, String)> {
+    report
+        .skipped_checks
+        .iter()
+        .filter(|s| s.cause == cause)
+        .map(|s| (s.code.clone(), s.reason.clone()))
+        .collect()
 }
 
 fn items(report: &Report, codes: &[&str]) -> Vec<Item> {
@@ -443,11 +457,8 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
                 .collect(),
         },
         hops,
-        skipped: report
-            .skipped_checks
-            .iter()
-            .map(|s| (s.code.clone(), s.reason.clone()))
-            .collect(),
+        skipped: skipped_with(report, SkipCause::NotCollected),
+        not_applicable: skipped_with(report, SkipCause::NotApplicable),
         collection_errors: report
             .collection_errors
             .iter()

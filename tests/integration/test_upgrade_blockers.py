@@ -197,3 +197,7 @@ def test_verdicts_in_the_clusters_table_stdout_line_and_playbook(eks_cluster, tm
     md = run_eksup(["playbook", "--cluster", names["unknown"], "--output", "-"], tmp_path, aws_url=standin)
     assert md.code == 0, md.stderr
     assert "| Readiness for 1.35 | **unknown**: no required finding, but K8S004, K8S014, K8S015 could not run" in md.stdout
+    # Blind spots and checks that do not apply are told apart at the end of the runbook.
+    blind, not_applicable = md.stdout.split("## What eksup could not check")[1].split("## Checks that did not apply")
+    assert "- K8S004 was skipped: kubernetes/poddisruptionbudgets could not be read" in blind and "K8S020" not in blind
+    assert "- K8S020: the CRD list is off by default" in not_applicable
