@@ -41,7 +41,9 @@ pub async fn analyze(
 ) -> Result<Analysis, Error> {
     let snapshot = match &job.source {
         Source::Snapshot(path) => Snapshot::load(path)?,
-        Source::Cluster(cluster) => collect::collect(cluster, job.target_version).await?,
+        Source::Cluster(cluster) => {
+            collect::collect(cluster, job.target_version, (&how.checks).into()).await?
+        }
     };
     // Saved before anything else can fail, so what was read is never lost.
     if let Some(path) = save_snapshot {

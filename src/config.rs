@@ -627,6 +627,32 @@ checks:
         );
     }
 
+    /// The CRD list (K8S020) is off unless asked for; a mistyped key is an error.
+    #[test]
+    fn the_crd_list_is_opt_in() {
+        use crate::collect::kube::Reads;
+        let dir = tmp();
+        let s = load(None, vars(&[])).unwrap();
+        assert!(!s.checks.k8s020.enabled);
+        assert!(!Reads::from(&s.checks).crds);
+        let p = write(
+            &dir,
+            ".eksup.yaml",
+            "checks:\n  K8S020:\n    enabled: true\n",
+        );
+        let s = load(Some(&p), vars(&[])).unwrap();
+        assert!(Reads::from(&s.checks).crds);
+        let p = write(
+            &dir,
+            "both.yaml",
+            "checks:\n  K8S020:\n    enabled: true\n  disabled: [K8S020]\n",
+        );
+        assert!(!Reads::from(&load(Some(&p), vars(&[])).unwrap().checks).crds);
+        let p = write(&dir, "typo.yaml", "checks:\n  K8S020:\n    enable: true\n");
+        let e = load(Some(&p), vars(&[])).unwrap_err().to_string();
+        assert!(e.contains("checks.K8S020") && e.contains("enable"), "{e}");
+    }
+
     #[test]
     fn bad_values_name_the_key() {
         let dir = tmp();

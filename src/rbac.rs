@@ -134,6 +134,19 @@ pub const HORIZONTALPODAUTOSCALERS: Resource =
 pub const ENICONFIGS: Resource =
     resource!("crd.k8s.amazonaws.com", "v1alpha1", "eniconfigs", &[List]);
 
+/// Karpenter's NodePools (self-managed Karpenter and EKS Auto Mode); absent without them.
+pub const NODEPOOLS: Resource = resource!("karpenter.sh", "v1", "nodepools", &[List]);
+/// Karpenter's EC2NodeClasses (self-managed Karpenter only).
+pub const EC2NODECLASSES: Resource =
+    resource!("karpenter.k8s.aws", "v1", "ec2nodeclasses", &[List]);
+/// CRDs, for the stored versions check (K8S020).
+pub const CRDS: Resource = resource!(
+    "apiextensions.k8s.io",
+    "v1",
+    "customresourcedefinitions",
+    &[List]
+);
+
 /// Every kind read cluster-wide, in the order the ClusterRole lists them.
 pub const CLUSTER_WIDE: &[Resource] = &[
     NODES,
@@ -147,6 +160,9 @@ pub const CLUSTER_WIDE: &[Resource] = &[
     PODDISRUPTIONBUDGETS,
     HORIZONTALPODAUTOSCALERS,
     ENICONFIGS,
+    NODEPOOLS,
+    EC2NODECLASSES,
+    CRDS,
 ];
 
 /// kube-proxy's configuration, for the IPVS check (K8S012).
@@ -156,9 +172,13 @@ pub const KUBE_PROXY_CONFIG: NamedObject =
 /// Every object read by name; each gets a Role of its own in its namespace.
 pub const NAMED: &[NamedObject] = &[KUBE_PROXY_CONFIG];
 
-/// Non-resource URLs requested: the version probe. (Every authenticated user may already read
-/// it through `system:public-info-viewer`; listing it keeps the ClusterRole complete.)
-pub const NON_RESOURCE_URLS: &[&str] = &["/version"];
+/// The API server's metrics, read once for the deprecated APIs requested (K8S019).
+pub const METRICS_URL: &str = "/metrics";
+
+/// Non-resource URLs requested: the version probe (every authenticated user may already read
+/// it through `system:public-info-viewer`; listing it keeps the ClusterRole complete) and
+/// `/metrics`, which no default role grants.
+pub const NON_RESOURCE_URLS: &[&str] = &["/version", METRICS_URL];
 
 /// Name of the ClusterRole (and of its binding in the manifests).
 pub const CLUSTER_ROLE: &str = "eksup-reader";
@@ -359,7 +379,10 @@ mod tests {
             .sum();
         assert_eq!(granted, CLUSTER_WIDE.len());
         let last = rules.last().unwrap();
-        assert_eq!(last.non_resource_urls.as_deref().unwrap(), ["/version"]);
+        assert_eq!(
+            last.non_resource_urls.as_deref().unwrap(),
+            ["/version", "/metrics"]
+        );
         assert_eq!(last.verbs, ["get"]);
     }
 

@@ -320,6 +320,7 @@ impl RunContext {
                 target_version,
                 None,
                 Deadline::after(timeout),
+                (&self.how.checks).into(),
             ),
         )
         .await;

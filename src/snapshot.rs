@@ -45,6 +45,13 @@ pub mod source {
     pub const QUOTA_EC2_VCPU: &str = "servicequotas/L-1216C47A";
     pub const QUOTA_EBS_GP2: &str = "servicequotas/L-D18FCD1D";
     pub const QUOTA_EBS_GP3: &str = "servicequotas/L-7A658B76";
+    /// Karpenter `karpenter.sh/v1` NodePools (self-managed Karpenter and EKS Auto Mode).
+    pub const NODEPOOLS: &str = "kubernetes/nodepools";
+    /// Karpenter `karpenter.k8s.aws/v1` EC2NodeClasses.
+    pub const EC2NODECLASSES: &str = "kubernetes/ec2nodeclasses";
+    /// The API server's `/metrics` (deprecated APIs requested since it started).
+    pub const API_METRICS: &str = "kubernetes/metrics";
+    pub const CRDS: &str = "kubernetes/customresourcedefinitions";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,6 +111,14 @@ pub struct KubernetesData {
     /// The `kube-system/kube-proxy` DaemonSet, when present.
     pub kube_proxy: Option<KubeProxy>,
     pub eni_configs: Vec<EniConfig>,
+    /// Karpenter NodePools, of self-managed Karpenter and of EKS Auto Mode alike.
+    pub node_pools: Vec<NodePool>,
+    pub ec2_node_classes: Vec<Ec2NodeClass>,
+    /// `apiserver_requested_deprecated_apis` from `/metrics`; `None` when not read.
+    pub deprecated_api_requests: Option<Vec<DeprecatedApiRequest>>,
+    /// CustomResourceDefinitions: served and stored versions only. `None` when not listed:
+    /// the list is off unless `checks.K8S020.enabled` (it carries every CRD's schema).
+    pub crds: Option<Vec<CustomResourceDefinition>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -185,6 +200,8 @@ pub struct PodTemplate {
     pub has_pod_anti_affinity: bool,
     pub topology_spread_constraints: usize,
     pub termination_grace_period_seconds: Option<i64>,
+    /// The template carries `karpenter.sh/do-not-disrupt: "true"`.
+    pub do_not_disrupt: bool,
     /// Names of `gitRepo` volumes (deprecated; the kubelet refuses them from 1.36).
     pub git_repo_volumes: Vec<String>,
 }
@@ -300,6 +317,10 @@ pub struct AwsData {
     pub launch_templates: Vec<LaunchTemplate>,
     /// The support calendar from `DescribeClusterVersions`; empty when it was unavailable.
     pub cluster_versions: Vec<crate::version::SupportWindow>,
+    /// `computeConfig` when EKS Auto Mode is enabled.
+    pub auto_mode: Option<AutoMode>,
+    /// `remoteNetworkConfig` when the cluster accepts EKS Hybrid Nodes.
+    pub remote_network: Option<RemoteNetwork>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -405,6 +426,10 @@ pub struct Insight {
     pub description: Option<String>,
     /// From `DescribeInsight`; fetched only for insights that are not passing.
     pub recommendation: Option<String>,
+    /// `categorySpecificSummary.deprecationDetails` from `DescribeInsight`.
+    pub deprecations: Vec<Deprecation>,
+    /// `lastRefreshTime`: the end of the insight's 30-day evidence window.
+    pub last_refresh: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -436,6 +461,97 @@ pub struct LaunchTemplate {
     pub name: String,
     pub default_version: i64,
     pub latest_version: i64,
+}
+
+/// EKS Auto Mode (`DescribeCluster.computeConfig` with `enabled: true`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AutoMode {
+    /// The built-in NodePools EKS manages (`general-purpose`, `system`).
+    pub node_pools: Vec<String>,
+}
+
+/// EKS Hybrid Nodes (`DescribeCluster.remoteNetworkConfig`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RemoteNetwork {
+    pub node_cidrs: Vec<String>,
+    pub pod_cidrs: Vec<String>,
+}
+
+/// One deprecated API an EKS insight saw in use.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Deprecation {
+    /// The request path, e.g. `/apis/flowcontrol.apiserver.k8s.io/v1beta3/flowschemas`.
+    pub usage: String,
+    pub replaced_with: Option<String>,
+    pub stop_serving_version: Option<String>,
+    pub clients: Vec<ClientStat>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientStat {
+    pub user_agent: String,
+    pub requests_last_30_days: i64,
+    pub last_request: Option<DateTime<Utc>>,
+}
+
+/// A sample of `apiserver_requested_deprecated_apis`: this API was requested since the
+/// answering API server process started.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeprecatedApiRequest {
+    pub group: String,
+    pub version: String,
+    pub resource: String,
+    pub subresource: String,
+    /// Empty when no removal release is planned.
+    pub removed_release: String,
+}
+
+/// A Karpenter NodePool (`karpenter.sh/v1`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodePool {
+    pub name: String,
+    /// `spec.template.spec.nodeClassRef`: `group`, `kind`, `name`.
+    pub node_class_group: String,
+    pub node_class_kind: String,
+    pub node_class_name: String,
+    pub budgets: Vec<DisruptionBudget>,
+}
+
+/// One of `spec.disruption.budgets`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DisruptionBudget {
+    /// A count or a percentage, as written (`"0"`, `"10%"`).
+    pub nodes: String,
+    /// Cron schedule when the budget is active; `None`: always.
+    pub schedule: Option<String>,
+    pub duration: Option<String>,
+    /// The disruption reasons it limits; empty: all of them.
+    pub reasons: Vec<String>,
+}
+
+/// A Karpenter EC2NodeClass (`karpenter.k8s.aws/v1`): how it selects AMIs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ec2NodeClass {
+    pub name: String,
+    /// `spec.amiSelectorTerms[].alias`, e.g. `al2023@latest`.
+    pub ami_aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CustomResourceDefinition {
+    pub name: String,
+    /// `spec.versions[]` with `served: true`.
+    pub served: Vec<String>,
+    pub stored: Vec<String>,
 }
 
 /// A source that could not be read, and why.

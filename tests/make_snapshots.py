@@ -2,7 +2,9 @@
 moto + the stand-in + the fake Kubernetes API server:
 
 - examples/snapshot.json: findings of every kind (the README's bundled example): the
-  trips-everything cluster with the upgrade-blockers objects (issue 11's checks) added;
+  trips-everything cluster with the upgrade-blockers objects (issue 11's checks) and the
+  self-managed Karpenter and CRD objects (issue 12's EKS013, EKS008 by `al2@` alias, K8S019,
+  K8S020 — the CRD list switched on) added;
 - tests/fixtures/snapshots/{healthy,two-hop,mixed-capacity}.json: the playbook fixtures.
 
 Run: .venv/bin/python tests/make_snapshots.py  (after `cargo build`)
@@ -83,22 +85,42 @@ def at_version(fixture, old, new, work):
     return path
 
 
-def combined(work, base, extra):
-    """`base` plus the objects of `extra` that `base` does not already name (kind, namespace,
-    name): one cluster on which every check fires."""
+def combined(work, base, *extras):
+    """`base` plus the objects of each of `extras` that `base` does not already name (kind,
+    namespace, name), their versions moved to the base's minor: one cluster on which every
+    check fires. The served CRDs and the deprecated APIs requested of the extras' fake API
+    servers join the base's; an API removed before the base's version cannot have been called
+    and is left out."""
     import yaml
-    docs = [d for d in yaml.safe_load_all((ROOT / "tests" / "fixtures" / "clusters" / base).read_text()) if d]
+    clusters = ROOT / "tests" / "fixtures" / "clusters"
+    docs = [d for d in yaml.safe_load_all((clusters / base).read_text()) if d]
+    info = next(d for d in docs if d["kind"] == "FakeClusterInfo")
+    minor = info["gitVersion"].lstrip("v").split(".")[:2]
     seen = {(d["kind"], d.get("metadata", {}).get("namespace"), d.get("metadata", {}).get("name")) for d in docs}
-    for d in yaml.safe_load_all((ROOT / "tests" / "fixtures" / "clusters" / extra).read_text()):
-        if d and d["kind"] != "FakeClusterInfo" and \
-                (d["kind"], d["metadata"].get("namespace"), d["metadata"].get("name")) not in seen:
-            docs.append(d)
-    path = work / f"{base}+{extra}"
+    for extra in extras:
+        text = (clusters / extra).read_text()
+        extra_docs = [d for d in yaml.safe_load_all(text) if d]
+        other = next((d for d in extra_docs if d["kind"] == "FakeClusterInfo"), {})
+        if "gitVersion" in other:
+            old = ".".join(other["gitVersion"].lstrip("v").split(".")[:2])
+            extra_docs = [d for d in yaml.safe_load_all(text.replace(f"v{old}.", f"v{'.'.join(minor)}.")) if d]
+        for d in extra_docs:
+            if d["kind"] == "FakeClusterInfo":
+                for crd in d.get("crds", []):
+                    if crd not in info.setdefault("crds", []):
+                        info["crds"].append(crd)
+                for api in d.get("deprecatedApiRequests", []):
+                    removed = api.get("removed_release", "")
+                    if not removed or [int(x) for x in removed.split(".")] > [int(x) for x in minor]:
+                        info.setdefault("deprecatedApiRequests", []).append(api)
+            elif (d["kind"], d["metadata"].get("namespace"), d["metadata"].get("name")) not in seen:
+                docs.append(d)
+    path = work / "+".join([base, *extras])
     path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
     return path
 
 
-def capture(moto, standin, chain, work, name, kube_fixture, spec, out, target=None, eni_subnet=None):
+def capture(moto, standin, chain, work, name, kube_fixture, spec, out, target=None, eni_subnet=None, config=None):
     http_json(f"{moto}/moto-api/reset", "POST", {})
     http_json(f"{standin}/_standin/reset", "POST", {})
     kube = start_kube(chain, fixture=kube_fixture)
@@ -111,7 +133,12 @@ def capture(moto, standin, chain, work, name, kube_fixture, spec, out, target=No
         args = ["analyze", "--cluster", name, "--save-snapshot", str(out), "--format", "json"]
         if target:
             args += ["--target-version", target]
+        settings = work / ".eksup.yaml"
+        settings.unlink(missing_ok=True)
+        if config:
+            settings.write_text(config)
         run = run_eksup(args, work, aws_url=standin)
+        settings.unlink(missing_ok=True)
         if run.code != 0:
             sys.exit(run.stderr)
         print(f"wrote {out}")
@@ -127,9 +154,10 @@ def main():
     fixtures = ROOT / "tests" / "fixtures" / "snapshots"
     fixtures.mkdir(parents=True, exist_ok=True)
     try:
-        capture(moto, standin, chain, work, "demo", combined(work, "trips-everything.yaml", "upgrade-blockers.yaml"),
+        capture(moto, standin, chain, work, "demo",
+                combined(work, "trips-everything.yaml", "upgrade-blockers.yaml", "karpenter.yaml", "deprecated-apis.yaml"),
                 EXAMPLE, ROOT / "examples" / "snapshot.json",
-                eni_subnet="pod-a")
+                eni_subnet="pod-a", config="checks:\n  K8S020:\n    enabled: true\n")
         capture(moto, standin, chain, work, "healthy", "healthy.yaml", HEALTHY, fixtures / "healthy.json")
         capture(moto, standin, chain, work, "stepping", at_version("healthy.yaml", "1.34", "1.33", work), TWO_HOP,
                 fixtures / "two-hop.json", target="1.35")

@@ -107,7 +107,8 @@ fn every_kind_of_finding() {
     assert_well_formed(&md);
     for code in [
         "K8S001", "K8S002", "K8S013", "K8S014", "K8S015", "K8S016", "K8S017", "K8S018", "AWS001",
-        "AWS003", "EKS001", "EKS002", "EKS005", "EKS008", "EKS009", "EKS011",
+        "AWS003", "EKS001", "EKS002", "EKS005", "EKS008", "EKS009", "EKS011", "EKS013", "K8S019",
+        "K8S020",
     ] {
         assert!(
             md.contains(&format!("· {code} ·")),

@@ -103,6 +103,7 @@ pub fn addon_health(ctx: &Context) -> Vec<Finding> {
     let check = check("EKS004");
     aws.addons
         .iter()
+        .filter(|a| !crate::checks::compute::addon_managed(ctx, &a.name))
         .flat_map(|a| health_findings(check, "Addon", &a.name, &a.health_issues))
         .collect()
 }
@@ -149,7 +150,11 @@ pub fn addon_versions(ctx: &Context) -> Vec<Finding> {
     let check = check("EKS005");
     let hops = ctx.hops();
     let mut out = Vec::new();
-    for addon in &aws.addons {
+    for addon in aws
+        .addons
+        .iter()
+        .filter(|a| !crate::checks::compute::addon_managed(ctx, &a.name))
+    {
         let unsupported: Vec<KubeVersion> = hops
             .iter()
             .filter(|hop| {
@@ -332,12 +337,21 @@ pub fn amazon_linux_2(ctx: &Context) -> Vec<Finding> {
             )
         })
         .collect();
+    // Karpenter nodes select AL2 by an EC2NodeClass alias rather than an AMI type: the class
+    // is what to change, so it carries its NodePools' nodes.
+    out.extend(crate::checks::compute::al2_node_classes(ctx, check, level));
+    let by_alias: Vec<&str> = crate::checks::compute::al2_alias_node_pools(ctx)
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
     let nodes = ctx.snapshot.kubernetes.nodes.iter().filter(|n| {
         !node_os::is_fargate(n) && !node_os::is_windows(n) && node_os::is_amazon_linux_2(n)
     });
     for ((kind, name), nodes) in node_os::by_group(nodes) {
-        // Already reported by its AMI type.
-        if kind == "NodeGroup" && by_ami.iter().any(|n| n.name == name) {
+        // Already reported by its AMI type, or under its EC2NodeClass's `al2@` alias.
+        if (kind == "NodeGroup" && by_ami.iter().any(|n| n.name == name))
+            || (kind == "NodePool" && by_alias.contains(&name.as_str()))
+        {
             continue;
         }
         let mut details = node_os::group_details(&nodes, "os_images", |n| n.os_image.as_str());
@@ -579,5 +593,58 @@ mod tests {
             ]
         );
         assert!(got("1.32").iter().all(|f| f.starts_with("recommended")));
+    }
+
+    /// A Karpenter NodePool on an `al2@` EC2NodeClass alias is reported once, under the
+    /// class (what to change); a NodePool whose class selects AMIs otherwise is still found
+    /// by its nodes' OS image; an Auto Mode NodePool never matches an EC2NodeClass.
+    #[test]
+    fn eks008_reports_al2_alias_node_pools_once_under_their_class() {
+        use crate::finding::Finding;
+        use crate::snapshot::{Ec2NodeClass, NodePool};
+        use serde_json::json;
+        let mut s = snapshot("1.32");
+        s.aws = Some(AwsData::default());
+        let class = |name: &str, alias: &str| Ec2NodeClass {
+            name: name.into(),
+            ami_aliases: vec![alias.into()],
+        };
+        s.kubernetes.ec2_node_classes = vec![
+            class("legacy", "al2@v20251120"),
+            class("by-id", "al2023@v20251120"),
+        ];
+        let pool = |name: &str, group: &str, class: &str| NodePool {
+            name: name.into(),
+            node_class_group: group.into(),
+            node_class_kind: "EC2NodeClass".into(),
+            node_class_name: class.into(),
+            budgets: Vec::new(),
+        };
+        s.kubernetes.node_pools = vec![
+            pool("old", "karpenter.k8s.aws", "legacy"),
+            pool("custom", "karpenter.k8s.aws", "by-id"),
+            pool("auto", "eks.amazonaws.com", "legacy"),
+        ];
+        let np = "karpenter.sh/nodepool";
+        s.kubernetes.nodes = vec![
+            node("a", &[(np, "old")], "Amazon Linux 2", "linux"),
+            node("b", &[(np, "old")], "Amazon Linux 2", "linux"),
+            // A custom AMI on AL2 behind an al2023 alias: only its OS image tells.
+            node("c", &[(np, "custom")], "Amazon Linux 2", "linux"),
+        ];
+        let eval = run(&s, "1.33");
+        let found: Vec<&Finding> = eval
+            .findings
+            .iter()
+            .filter(|f| f.code == "EKS008")
+            .collect();
+        let rows: Vec<(&str, &str)> = found
+            .iter()
+            .map(|f| (f.resource_kind.as_str(), f.resource_name.as_str()))
+            .collect();
+        // Sorted by resource name.
+        assert_eq!(rows, [("NodePool", "custom"), ("EC2NodeClass", "legacy")]);
+        assert_eq!(found[1].details["node_pools"], json!(["old"]));
+        assert_eq!(found[1].details["nodes"], json!(2));
     }
 }

@@ -8,6 +8,7 @@
 pub mod aws;
 pub mod catalogue;
 pub mod changes;
+pub mod compute;
 pub mod eks;
 pub mod image;
 pub mod kubernetes;
@@ -205,17 +206,19 @@ fn skip_reason(check: &Check, ctx: &Context) -> Option<(SkipCause, String)> {
                 format!("{} could not be read: {}", e.source, e.message),
             )
         })
-        .or_else(|| {
-            check
-                .collected
-                .and_then(|missing| missing(ctx))
-                .map(|r| (NotCollected, r))
-        })
+        // A check that does not apply (e.g. Auto Mode runs the component) needs nothing
+        // more, so its precondition comes before the data it would go on to need.
         .or_else(|| {
             check
                 .precondition
                 .and_then(|unmet| unmet(ctx))
                 .map(|r| (NotApplicable, r))
+        })
+        .or_else(|| {
+            check
+                .collected
+                .and_then(|missing| missing(ctx))
+                .map(|r| (NotCollected, r))
         })
 }
 

@@ -77,6 +77,32 @@ impl Default for NoticeSettings {
     }
 }
 
+/// Settings of K8S019.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeprecatedApiSettings {
+    /// Read the API server's `/metrics` (one GET); `false` leaves EKS insights as the only
+    /// evidence and lets the ClusterRole drop `get` on `/metrics`.
+    pub api_server_metrics: bool,
+}
+
+impl Default for DeprecatedApiSettings {
+    fn default() -> Self {
+        Self {
+            api_server_metrics: true,
+        }
+    }
+}
+
+/// Settings of K8S020.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrdSettings {
+    /// List the CustomResourceDefinitions (one paginated LIST). Off by default: the answer
+    /// carries every CRD's OpenAPI schema, measured at 34 % of a large run's bytes.
+    pub enabled: bool,
+}
+
 /// The `checks:` section, keyed by check code (upper case, as in the catalogue).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -99,6 +125,10 @@ pub struct CheckSettings {
     pub k8s013: IgnoreSettings,
     #[serde(rename = "EKS011")]
     pub eks011: NoticeSettings,
+    #[serde(rename = "K8S019")]
+    pub k8s019: DeprecatedApiSettings,
+    #[serde(rename = "K8S020")]
+    pub k8s020: CrdSettings,
     /// Codes of checks switched off entirely.
     pub disabled: Vec<String>,
 }

@@ -107,9 +107,10 @@ impl ClusterRef {
 pub async fn collect(
     cluster: &ClusterRef,
     target_version: Option<KubeVersion>,
+    reads: kube::Reads,
 ) -> Result<Snapshot, CollectError> {
     if !cluster.use_aws {
-        return collect_kubernetes_only(cluster).await;
+        return collect_kubernetes_only(cluster, reads).await;
     }
     let name = cluster.name.clone().ok_or_else(|| {
         CollectError::Connection(
@@ -130,6 +131,7 @@ pub async fn collect(
         target_version,
         cluster.explicit_connection(),
         Deadline::none(),
+        reads,
     )
     .await
 }
@@ -145,6 +147,7 @@ pub async fn collect_described(
     target_version: Option<KubeVersion>,
     connection: Option<Connection>,
     deadline: Deadline,
+    reads: kube::Reads,
 ) -> Result<Snapshot, CollectError> {
     let mut errors = Vec::new();
     let cluster_versions = match deadline
@@ -183,7 +186,7 @@ pub async fn collect_described(
     });
     let api = kube::connect(&connection, deadline).await?;
     let (kube_result, mut aws_data) = tokio::join!(
-        kube::collect(&api, &mut snapshot),
+        kube::collect(&api, &mut snapshot, reads),
         aws::collect(scope, &cluster, &hops, deadline, &mut errors)
     );
     kube_result?;
@@ -207,7 +210,10 @@ pub async fn collect_described(
     Ok(snapshot)
 }
 
-async fn collect_kubernetes_only(cluster: &ClusterRef) -> Result<Snapshot, CollectError> {
+async fn collect_kubernetes_only(
+    cluster: &ClusterRef,
+    reads: kube::Reads,
+) -> Result<Snapshot, CollectError> {
     let connection = cluster.explicit_connection().ok_or_else(|| {
         CollectError::Connection(
             "--no-aws needs --kubeconfig/--context or --in-cluster to reach the cluster".into(),
@@ -229,7 +235,7 @@ async fn collect_kubernetes_only(cluster: &ClusterRef) -> Result<Snapshot, Colle
         platform_version: None,
     });
     let api = kube::connect(&connection, Deadline::none()).await?;
-    kube::collect(&api, &mut snapshot).await?;
+    kube::collect(&api, &mut snapshot, reads).await?;
     let server =
         snapshot
             .kubernetes

@@ -6,6 +6,8 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+use super::compute;
+use crate::checks::SkipCause;
 use crate::finding::Finding;
 use crate::report::Report;
 use crate::snapshot::{AutoScalingGroup, NodeGroup, Snapshot};
@@ -30,7 +32,10 @@ pub struct Playbook {
     pub has_aws: bool,
     pub before: Before,
     pub hops: Vec<Hop>,
+    /// Checks skipped for lack of data (`not_collected`): blind spots.
     pub skipped: Vec<(String, String)>,
+    /// Checks that do not apply to this cluster or run (`not_applicable`): not blind spots.
+    pub not_applicable: Vec<(String, String)>,
     pub collection_errors: Vec<(String, String)>,
 }
 
@@ -102,6 +107,10 @@ pub struct Before {
     /// EKS008, K8S017, K8S018 over every node group, Karpenter NodePool and other nodes.
     pub nodes: Vec<CheckGroup>,
     pub workloads: Vec<CheckGroup>,
+    /// K8S019 and K8S020: APIs and stored versions to move off before a release removes them.
+    pub deprecated_apis: Vec<Item>,
+    /// EKS013 about the Karpenter controller itself.
+    pub karpenter: Vec<Item>,
 }
 
 #[derive(Debug, Serialize)]
@@ -113,6 +122,12 @@ pub struct Hop {
     pub node_groups: Vec<NodeGroupStep>,
     pub self_managed: Vec<AutoScalingStep>,
     pub fargate: Vec<FargateStep>,
+    /// EKS Auto Mode's node rollout, when Auto Mode is on.
+    pub auto_mode: Option<compute::AutoModeStep>,
+    /// Self-managed Karpenter NodePools.
+    pub karpenter: Vec<compute::NodePoolStep>,
+    /// EKS Hybrid Nodes, which the operator upgrades.
+    pub hybrid: Option<compute::HybridStep>,
 }
 
 #[derive(Debug, Serialize)]
@@ -155,6 +170,16 @@ pub struct FargateStep {
     pub name: String,
     pub namespaces: Vec<String>,
     pub findings: Vec<Item>,
+}
+
+/// The skipped checks of one cause, as (code, reason).
+fn skipped_with(report: &Report, cause: SkipCause) -> Vec<(String, String)> {
+    report
+        .skipped_checks
+        .iter()
+        .filter(|s| s.cause == cause)
+        .map(|s| (s.code.clone(), s.reason.clone()))
+        .collect()
 }
 
 fn items(report: &Report, codes: &[&str]) -> Vec<Item> {
@@ -295,9 +320,14 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
     let m = &report.metadata;
     let aws = snapshot.aws.clone().unwrap_or_default();
     let region = m.region.clone().unwrap_or_default();
+    // Auto Mode does the work of its managed addons itself; they get no update step.
+    let auto_mode = aws.auto_mode.is_some();
     let mut addon_versions: Vec<(String, String)> = aws
         .addons
         .iter()
+        .filter(|a| {
+            !(auto_mode && crate::checks::compute::AUTO_MODE_ADDONS.contains(&a.name.as_str()))
+        })
         .map(|a| (a.name.clone(), a.version.clone()))
         .collect();
     let mut from = m.current_version;
@@ -357,6 +387,9 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
                     ),
                 })
                 .collect(),
+            auto_mode: compute::auto_mode(snapshot, report),
+            karpenter: compute::karpenter(snapshot, report, *hop),
+            hybrid: compute::hybrid(snapshot, report),
         });
         from = *hop;
     }
@@ -415,13 +448,17 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
             end_of_support: items(report, &["EKS011"]),
             nodes,
             workloads,
+            deprecated_apis: items(report, &["K8S019", "K8S020"]),
+            karpenter: report
+                .findings
+                .iter()
+                .filter(|f| f.code == "EKS013" && f.resource_kind == "Deployment")
+                .map(Item::from)
+                .collect(),
         },
         hops,
-        skipped: report
-            .skipped_checks
-            .iter()
-            .map(|s| (s.code.clone(), s.reason.clone()))
-            .collect(),
+        skipped: skipped_with(report, SkipCause::NotCollected),
+        not_applicable: skipped_with(report, SkipCause::NotApplicable),
         collection_errors: report
             .collection_errors
             .iter()

@@ -1,6 +1,7 @@
 //! `eksup playbook`: the report as a Markdown upgrade runbook, rendered from
 //! `templates/playbook.md.j2` with [`context::Playbook`] as its data.
 
+pub mod compute;
 pub mod context;
 
 use minijinja::syntax::SyntaxConfig;

@@ -7,7 +7,10 @@ It forwards every request to moto unchanged, except:
   `GetServiceQuota`;
 - EKS `DescribeCluster` answers are patched with the endpoint and certificate authority of
   the fake Kubernetes API server registered for that cluster (moto invents an endpoint that
-  leads nowhere) and with fields moto cannot set (health, outpostConfig, upgradePolicy);
+  leads nowhere) and with fields moto cannot set (health, outpostConfig, upgradePolicy,
+  computeConfig for EKS Auto Mode, remoteNetworkConfig for EKS Hybrid Nodes);
+- `DescribeInsight` answers the registered insight whole, `categorySpecificSummary`
+  (`deprecationDetails` with `clientStats`) included; `ListInsights` only its summary fields;
   `DescribeNodegroup` answers with the registered health issues;
 - injected faults (`POST /_standin/faults`) answer an operation with an AWS error instead;
 - every operation is counted (`GET /_standin/stats`).

@@ -2,8 +2,28 @@
 
 Spec: comma-separated `key=value`: deployments (2000), replicasets_per_deployment (5),
 unowned_replicasets (10), cronjobs (100), jobs_per_cronjob (3), unowned_jobs (5),
-nodes (50), namespaces (40), version (v1.30.4-eks-1).
+nodes (50), namespaces (40), version (v1.30.4-eks-1), real_crds (0; 1 adds every
+CustomResourceDefinition of ../shared/data/realworld, 38 real CRDs with their schemas).
 """
+
+from pathlib import Path
+
+REALWORLD = Path(__file__).resolve().parents[3] / "shared" / "data" / "realworld" / "manifests"
+
+
+def real_crds():
+    """The CRDs that ride along in the real-world manifests, as their projects ship them."""
+    import yaml
+    out = []
+    for path in sorted(REALWORLD.rglob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
+                doc.setdefault("status", {"storedVersions": [v["name"] for v in doc["spec"].get("versions", [])
+                                                             if v.get("storage")]})
+                out.append(doc)
+    if not out:
+        raise SystemExit(f"no CRDs found under {REALWORLD}")
+    return out
 
 
 def _pod_spec(name):
@@ -29,7 +49,7 @@ def generate(spec):
     opts = {
         "deployments": 2000, "replicasets_per_deployment": 5, "unowned_replicasets": 10,
         "cronjobs": 100, "jobs_per_cronjob": 3, "unowned_jobs": 5, "nodes": 50,
-        "namespaces": 40, "version": "v1.30.4-eks-1",
+        "namespaces": 40, "version": "v1.30.4-eks-1", "real_crds": 0,
     }
     for part in filter(None, spec.split(",")):
         k, v = part.split("=", 1)
@@ -98,5 +118,7 @@ def generate(spec):
             "metadata": {"name": name, "namespace": ns(i)},
             "spec": {"template": {"spec": _pod_spec(name)}},
         })
+    if opts["real_crds"]:
+        objects.extend(real_crds())
     info = {"gitVersion": opts["version"], "crds": []}
     return info, objects

@@ -8,6 +8,10 @@ It serves a cluster described by fixture objects (or generated ones) over HTTPS:
 - the metadata-only form (`Accept: ...;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`);
 - GET of single objects; 404 for kinds that do not exist (a CRD that is not installed)
   and for API versions the objects are not served at;
+- `/metrics` in kube-apiserver's Prometheus text exposition (HELP/TYPE lines, labels in
+  the order the API server prints them), with `apiserver_requested_deprecated_apis` fed
+  by the fixture (other clients' calls) and by every request this server receives for a
+  deprecated group/version, as kube-apiserver records them;
 - bearer-token checking (an EKS token, or a fixed token);
 - gzip when asked;
 - fault injection (status codes with `Retry-After`, slow answers, expired continue
@@ -40,9 +44,27 @@ BUILTIN_COLLECTIONS = {
     ("apps/v1", "replicasets"), ("batch/v1", "cronjobs"), ("batch/v1", "jobs"),
     ("policy/v1", "poddisruptionbudgets"), ("autoscaling/v2", "horizontalpodautoscalers"),
     ("autoscaling/v1", "horizontalpodautoscalers"),
+    ("apiextensions.k8s.io/v1", "customresourcedefinitions"),
 }
+
+# Group/versions kube-apiserver (and Karpenter's CRDs) mark deprecated, with the release
+# that removes them ("" when none is planned): a request for one is recorded in
+# apiserver_requested_deprecated_apis, served or not.
+DEPRECATED_GROUP_VERSIONS = {
+    "extensions/v1beta1": "1.22", "policy/v1beta1": "1.25", "batch/v1beta1": "1.25",
+    "autoscaling/v2beta1": "1.25", "autoscaling/v2beta2": "1.26",
+    "flowcontrol.apiserver.k8s.io/v1beta2": "1.29", "flowcontrol.apiserver.k8s.io/v1beta3": "1.32",
+    "networking.k8s.io/v1beta1": "1.22", "apiextensions.k8s.io/v1beta1": "1.22",
+    "karpenter.sh/v1beta1": "", "karpenter.k8s.aws/v1beta1": "",
+}
+DEPRECATED_HELP = ("# HELP apiserver_requested_deprecated_apis [STABLE] Gauge of deprecated APIs that have been "
+                   "requested, broken out by API group, version, resource, subresource, and removed_release.\n"
+                   "# TYPE apiserver_requested_deprecated_apis gauge\n")
 CLUSTER_SCOPED = {"nodes", "namespaces"}
 METADATA_ACCEPT = "as=PartialObjectMetadata"
+
+
+START_TIME = time.time()
 
 
 def plural(kind):
@@ -137,6 +159,47 @@ class FakeCluster:
         self.faults = []
         self.requests = []
         self.expired_generation = 0
+        # (group, version, resource, subresource) -> removed_release
+        self.deprecated_requested = {}
+        self.metrics_status = 200
+
+    def record_deprecated(self, path):
+        segs = [s for s in path.split("/") if s]
+        if len(segs) < 4 or segs[0] != "apis":
+            return
+        group_version = f"{segs[1]}/{segs[2]}"
+        if group_version not in DEPRECATED_GROUP_VERSIONS:
+            return
+        rest = segs[3:]
+        if len(rest) >= 3 and rest[0] == "namespaces":
+            rest = rest[2:]
+        subresource = rest[2] if len(rest) >= 3 else ""
+        with self.lock:
+            self.deprecated_requested[(segs[1], segs[2], rest[0], subresource)] = DEPRECATED_GROUP_VERSIONS[group_version]
+
+    def metrics_text(self):
+        """The exposition as kube-apiserver prints it: families sorted, each with HELP and
+        TYPE, labels sorted by name."""
+        with self.lock:
+            requests = list(self.requests)
+            deprecated = dict(self.deprecated_requested)
+        out = ["# HELP apiserver_request_total [STABLE] Counter of apiserver requests broken out for each verb, "
+               "dry run value, group, version, resource, scope, component, and HTTP response code.",
+               "# TYPE apiserver_request_total counter"]
+        totals = {}
+        for r in requests:
+            totals[(r["status"], r["path"])] = totals.get((r["status"], r["path"]), 0) + 1
+        for (code, path), n in sorted(totals.items()):
+            out.append(f'apiserver_request_total{{code="{code}",component="apiserver",dry_run="",group="",'
+                       f'resource="{path.rsplit("/", 1)[-1]}",scope="cluster",subresource="",verb="LIST",version="v1"}} {n}')
+        out.append(DEPRECATED_HELP.rstrip("\n"))
+        for (group, version, resource, sub), removed in sorted(deprecated.items()):
+            out.append(f'apiserver_requested_deprecated_apis{{group="{group}",removed_release="{removed}",'
+                       f'resource="{resource}",subresource="{sub}",version="{version}"}} 1')
+        out += ["# HELP process_start_time_seconds [ALPHA] Start time of the process since unix epoch in seconds.",
+                "# TYPE process_start_time_seconds gauge",
+                f"process_start_time_seconds {START_TIME:.2f}"]
+        return "\n".join(out) + "\n"
 
     def add(self, obj):
         self.resource_version += 1
@@ -272,6 +335,26 @@ class Handler(BaseHTTPRequestHandler):
                     "user_agent": self.headers.get("User-Agent", ""),
                 })
 
+    def send_text(self, code, text):
+        raw = text.encode()
+        gz = "gzip" in self.headers.get("Accept-Encoding", "")
+        if gz:
+            raw = gzip.compress(raw, compresslevel=5)
+        self.send_response(code)
+        self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        self.send_header("Content-Length", str(len(raw)))
+        if gz:
+            self.send_header("Content-Encoding", "gzip")
+        self.end_headers()
+        self.wfile.write(raw)
+        url = urllib.parse.urlparse(self.path)
+        with self.cluster.lock:
+            self.cluster.requests.append({
+                "method": self.command, "path": url.path, "query": dict(urllib.parse.parse_qsl(url.query)),
+                "status": code, "bytes": len(raw), "gzip": gz, "accept": self.headers.get("Accept", ""),
+                "user_agent": self.headers.get("User-Agent", ""),
+            })
+
     def read_body(self):
         n = int(self.headers.get("Content-Length") or 0)
         return json.loads(self.rfile.read(n) or b"{}")
@@ -303,6 +386,11 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/_fake/stats":
             with c.lock:
                 return self.send_json(200, {"requests": list(c.requests)}, record=False)
+        if url.path == "/_fake/deprecated":
+            with c.lock:
+                rows = [{"group": g, "version": v, "resource": r, "subresource": sub, "removed_release": rel}
+                        for (g, v, r, sub), rel in sorted(c.deprecated_requested.items())]
+            return self.send_json(200, {"requested": rows}, record=False)
 
         auth = self.headers.get("Authorization", "")
         if c.token_mode == "eks-verified":
@@ -324,6 +412,11 @@ class Handler(BaseHTTPRequestHandler):
                 message = rule.get("message", f"injected {rule['status']}")
                 return self.send_json(rule["status"], status(rule["status"], reason, message), headers)
 
+        c.record_deprecated(url.path)
+        if url.path == "/metrics":
+            if c.metrics_status != 200:
+                return self.send_json(c.metrics_status, status(c.metrics_status, "Forbidden", "forbidden: /metrics"))
+            return self.send_text(200, c.metrics_text())
         if url.path == "/version":
             m = re.match(r"v(\d+)\.(\d+)", c.git_version)
             return self.send_json(200, {"major": m.group(1), "minor": m.group(2), "gitVersion": c.git_version})
@@ -440,6 +533,10 @@ def main():
         token=args.token,
     )
     cluster.expect = args.expect
+    cluster.metrics_status = info.get("metricsStatus", 200)
+    for d in info.get("deprecatedApiRequests", []):
+        cluster.deprecated_requested[(d["group"], d["version"], d["resource"], d.get("subresource", ""))] = \
+            d.get("removed_release", "")
     Handler.cluster = cluster
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True

@@ -10,8 +10,10 @@ spec keys (all optional but `version`):
   self_managed     [{name, subnets, template: {versions, use}, mixed: bool, launch_configuration: bool}]
   addons           [{addonName, addonVersion, health: {issues: […]}}]
   addon_versions   {"1.35": [{"addonName", "addonVersions": [{"addonVersion", "compatibilities": […]}]}]}
-  insights         [{id, name, category, kubernetesVersion, insightStatus: {status, reason}, recommendation}]
-  cluster          fields merged into DescribeCluster (health, outpostConfig, upgradePolicy)
+  insights         [{id, name, category, kubernetesVersion, insightStatus: {status, reason}, recommendation,
+                    categorySpecificSummary: {deprecationDetails: [{usage, …, clientStats: […]}]}}]
+  cluster          fields merged into DescribeCluster (health, outpostConfig, upgradePolicy,
+                   computeConfig, remoteNetworkConfig)
   quotas           {"ec2/L-1216C47A": limit, …}
   instances        number of running m5.large instances (1 vCPU each under moto)
   volumes          [(type, GiB)]

@@ -96,6 +96,10 @@ class KubeServer:
     def stats(self):
         return http_json(f"{self.url}/_fake/stats")["requests"]
 
+    def deprecated_requested(self):
+        """What the server's apiserver_requested_deprecated_apis holds now (not a request)."""
+        return http_json(f"{self.url}/_fake/deprecated")["requested"]
+
     def faults(self, *rules):
         http_json(f"{self.url}/_fake/faults", "POST", {"faults": list(rules)})
 

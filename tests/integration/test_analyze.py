@@ -87,7 +87,9 @@ def test_healthy_cluster_has_no_findings(eks_cluster, tmp_path, standin):
     report = run.json()
     assert report["findings"] == []
     assert report["collection_errors"] == []
-    assert report["skipped_checks"] == []
+    # Only the opt-in CRD check (K8S020), which does not apply unless enabled.
+    assert [(s["code"], s["cause"]) for s in report["skipped_checks"]] == [("K8S020", "not_applicable")]
+    assert report["metadata"]["readiness"] == "ready"
     text = run_eksup(["analyze", "--cluster", name], tmp_path, aws_url=standin)
     assert text.code == 0
     assert f"No findings: no check found anything to fix before upgrading {name} to 1.35." in text.stdout
@@ -131,8 +133,9 @@ def test_config_file_and_environment_tune_checks(eks_cluster, tmp_path, standin)
     k8s002 = sorted(f["resource_name"] for f in report["findings"] if f["code"] == "K8S002")
     # web (3 < override 5), the ingress controller and orphan (2 < 3) join; old-rc is ignored.
     assert k8s002 == ["api", "ingress-nginx-controller", "orphan", "single", "web"]
-    assert {s["code"]: s["reason"] for s in report["skipped_checks"]} == {
-        "K8S012": "disabled in configuration", "K8S013": "disabled in configuration"}
+    skipped = {s["code"]: s["reason"] for s in report["skipped_checks"]}
+    assert skipped.pop("K8S020").endswith("enable it with `checks: {K8S020: {enabled: true}}`"), "opt-in"
+    assert skipped == {"K8S012": "disabled in configuration", "K8S013": "disabled in configuration"}
 
 
 def test_save_snapshot_then_analyze_offline_gives_the_same_findings(eks_cluster, tmp_path, standin):

@@ -50,6 +50,8 @@ def finding(report, code, name):
 
 def test_every_new_check_fires_on_the_blockers_cluster(eks_cluster, tmp_path, standin):
     name, kube = eks_cluster("upgrade-blockers.yaml", aws=AL2_NODE_GROUP)
+    # The opt-in CRD check too, so that every check runs.
+    (tmp_path / ".eksup.yaml").write_text("checks:\n  K8S020:\n    enabled: true\n")
     run = run_eksup(["analyze", "--cluster", name, "--format", "json"], tmp_path, aws_url=standin)
     assert run.code == 0, run.stderr
     report = run.json()
@@ -126,6 +128,10 @@ PDB_DENIED = {"path": "^/apis/policy/v1/poddisruptionbudgets$", "status": 403, "
               "message": 'poddisruptionbudgets.policy is forbidden: User "eksup" cannot list resource "poddisruptionbudgets"'}
 
 
+# K8S020 is off by default: skipped as not applicable, which never changes the verdict.
+OPT_IN = {"K8S020": "not_applicable"}
+
+
 def verdict_cluster(eks_cluster, which):
     """healthy.yaml as is (ready), with a second budget over one workload (blocked: exactly one
     required finding), or with the PDB list denied (unknown)."""
@@ -152,8 +158,11 @@ def test_verdicts_in_the_json_report_and_fail_on_unknown(eks_cluster, tmp_path, 
         if which == "unknown":
             assert report["summary"]["required"] == 0
             skipped = {s["code"]: s["cause"] for s in report["skipped_checks"]}
-            assert skipped == {"K8S004": "not_collected", "K8S014": "not_collected", "K8S015": "not_collected"}
-            assert meta["checks_skipped"] == 3
+            assert skipped == {"K8S004": "not_collected", "K8S014": "not_collected", "K8S015": "not_collected",
+                               **OPT_IN}
+            assert meta["checks_skipped"] == 3 + len(OPT_IN)
+        else:
+            assert {s["code"]: s["cause"] for s in report["skipped_checks"]} == OPT_IN
         # --fail-on keeps its meaning; `unknown` refuses anything but ready.
         gate = run_eksup(["analyze", "--cluster", name, "--fail-on", "unknown", "-o", "r.json"], tmp_path, aws_url=standin)
         assert gate.code == (0 if which == "ready" else 1), (which, gate.stderr)
@@ -171,8 +180,9 @@ def test_verdicts_in_the_clusters_table_stdout_line_and_playbook(eks_cluster, tm
     table = [json.loads(line) for p in sorted((tmp_path / "out").glob("json/clusters/dt=*/*.jsonl"))
              for line in p.read_text().splitlines()]
     got = {r["cluster_name"]: (r["readiness"], r["checks_run"], r["checks_skipped"]) for r in table}
-    assert got == {names["blocked"]: ("blocked", n, 0), names["unknown"]: ("unknown", n - 3, 3),
-                   names["ready"]: ("ready", n, 0)}
+    k = len(OPT_IN)
+    assert got == {names["blocked"]: ("blocked", n - k, k), names["unknown"]: ("unknown", n - 3 - k, 3 + k),
+                   names["ready"]: ("ready", n - k, k)}
     events = [json.loads(line) for line in run.stdout.splitlines()]
     lines = {e["cluster"]: e for e in events if e["event"] == "cluster"}
     status = {"blocked": "ok", "unknown": "partial", "ready": "ok"}
@@ -187,3 +197,7 @@ def test_verdicts_in_the_clusters_table_stdout_line_and_playbook(eks_cluster, tm
     md = run_eksup(["playbook", "--cluster", names["unknown"], "--output", "-"], tmp_path, aws_url=standin)
     assert md.code == 0, md.stderr
     assert "| Readiness for 1.35 | **unknown**: no required finding, but K8S004, K8S014, K8S015 could not run" in md.stdout
+    # Blind spots and checks that do not apply are told apart at the end of the runbook.
+    blind, not_applicable = md.stdout.split("## What eksup could not check")[1].split("## Checks that did not apply")
+    assert "- K8S004 was skipped: kubernetes/poddisruptionbudgets could not be read" in blind and "K8S020" not in blind
+    assert "- K8S020: the CRD list is off by default" in not_applicable

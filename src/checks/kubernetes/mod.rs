@@ -1,5 +1,7 @@
-//! Checks over the Kubernetes API objects (K8S001–K8S018).
+//! Checks over the Kubernetes API objects (K8S001–K8S020).
 
+pub mod crds;
+pub mod deprecated_apis;
 pub mod disruption;
 pub mod git_repo;
 pub mod ingress;

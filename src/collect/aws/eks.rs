@@ -13,8 +13,8 @@ use futures::{StreamExt, TryStreamExt};
 use super::error::message;
 use crate::collect::CollectError;
 use crate::snapshot::{
-    Addon, AddonCatalog, AddonVersion, FargateProfile, HealthIssue, Insight, NodeGroup,
-    OutpostConfig, TemplateRef,
+    Addon, AddonCatalog, AddonVersion, AutoMode, ClientStat, Deprecation, FargateProfile,
+    HealthIssue, Insight, NodeGroup, OutpostConfig, RemoteNetwork, TemplateRef,
 };
 use crate::version::{KubeVersion, SupportWindow};
 
@@ -39,6 +39,8 @@ pub struct EksCluster {
     pub outpost: Option<OutpostConfig>,
     /// The cluster's AWS tags (the fleet filters on them).
     pub tags: BTreeMap<String, String>,
+    pub auto_mode: Option<AutoMode>,
+    pub remote_network: Option<RemoteNetwork>,
 }
 
 /// Loads the standard AWS configuration chain with the optional profile and region.
@@ -147,7 +149,28 @@ pub async fn describe_cluster(
             .and_then(|p| p.group_name())
             .map(str::to_string),
     });
+    // A computeConfig with `enabled: false` is a cluster that turned Auto Mode off.
+    let auto_mode = cluster
+        .compute_config()
+        .filter(|c| c.enabled() == Some(true))
+        .map(|c| AutoMode {
+            node_pools: c.node_pools().to_vec(),
+        });
+    let remote_network = cluster.remote_network_config().map(|r| RemoteNetwork {
+        node_cidrs: r
+            .remote_node_networks()
+            .iter()
+            .flat_map(|n| n.cidrs().iter().cloned())
+            .collect(),
+        pod_cidrs: r
+            .remote_pod_networks()
+            .iter()
+            .flat_map(|n| n.cidrs().iter().cloned())
+            .collect(),
+    });
     Ok(EksCluster {
+        auto_mode,
+        remote_network,
         name: cluster.name().unwrap_or(name).to_string(),
         account_id: cluster.arn().and_then(account_from_arn),
         arn: cluster.arn().map(str::to_string),
@@ -425,6 +448,8 @@ pub async fn insights(client: &Client, cluster: &str) -> Result<Vec<Insight>, St
                 reason: status.and_then(|st| st.reason()).map(str::to_string),
                 description: s.description().map(str::to_string),
                 recommendation: None,
+                deprecations: Vec::new(),
+                last_refresh: timestamp(s.last_refresh_time()),
             };
             let passing = status.and_then(|st| st.status()) == Some(&InsightStatusValue::Passing);
             if !passing {
@@ -435,15 +460,40 @@ pub async fn insights(client: &Client, cluster: &str) -> Result<Vec<Insight>, St
                     .send()
                     .await
                     .map_err(|e| message("DescribeInsight", "eks:DescribeInsight", &e))?;
-                insight.recommendation = out
-                    .insight
-                    .and_then(|i| i.recommendation().map(str::to_string));
+                if let Some(full) = out.insight {
+                    insight.recommendation = full.recommendation().map(str::to_string);
+                    insight.deprecations = full
+                        .category_specific_summary()
+                        .map(|c| c.deprecation_details().iter().map(deprecation).collect())
+                        .unwrap_or_default();
+                }
             }
             Ok(insight)
         },
         |x| &x.name,
     )
     .await
+}
+
+fn timestamp(d: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<chrono::Utc>> {
+    d.and_then(|d| DateTime::from_timestamp(d.secs(), 0))
+}
+
+fn deprecation(d: &aws_sdk_eks::types::DeprecationDetail) -> Deprecation {
+    Deprecation {
+        usage: d.usage().unwrap_or_default().to_string(),
+        replaced_with: d.replaced_with().map(str::to_string),
+        stop_serving_version: d.stop_serving_version().map(str::to_string),
+        clients: d
+            .client_stats()
+            .iter()
+            .map(|c| ClientStat {
+                user_agent: c.user_agent().unwrap_or_default().to_string(),
+                requests_last_30_days: c.number_of_requests_last30_days().into(),
+                last_request: timestamp(c.last_request_time()),
+            })
+            .collect(),
+    }
 }
 
 fn date(d: Option<&aws_smithy_types::DateTime>) -> Option<chrono::NaiveDate> {

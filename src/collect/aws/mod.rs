@@ -242,6 +242,8 @@ pub async fn collect(
         subnets: Vec::new(),
         launch_templates: Vec::new(),
         cluster_versions: Vec::new(),
+        auto_mode: cluster.auto_mode.clone(),
+        remote_network: cluster.remote_network.clone(),
     }
 }
 

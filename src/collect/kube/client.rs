@@ -243,6 +243,28 @@ impl ApiClient {
         }
     }
 
+    /// GET a non-resource URL such as `/metrics` as text; `Ok(None)` when it does not exist.
+    pub async fn get_text(&self, path: &str) -> Result<Option<String>, ApiError> {
+        let (status, body) = self
+            .send(|| {
+                http::Request::get(path)
+                    .header(http::header::ACCEPT, "text/plain;version=0.0.4")
+                    .body(Vec::new())
+                    .map_err(|e| ApiError::Request(e.to_string()))
+            })
+            .await?;
+        match status {
+            200 => String::from_utf8(body.to_vec())
+                .map(Some)
+                .map_err(|e| ApiError::Decode {
+                    path: path.to_string(),
+                    message: e.to_string(),
+                }),
+            404 => Ok(None),
+            code => Err(status_error(code, &body, path)),
+        }
+    }
+
     /// GET `/version`.
     pub async fn version(&self) -> Result<String, ApiError> {
         #[derive(Deserialize)]

@@ -5,6 +5,10 @@
 //! list rather than fetched again; Secrets never read.
 
 pub mod client;
+mod crds;
+mod karpenter;
+pub mod metrics;
+pub mod optional;
 pub mod project;
 
 use std::path::PathBuf;
@@ -19,6 +23,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 pub use client::{ApiClient, ApiError, Listed, Shape};
+pub use optional::Reads;
 use project::MetadataOnly;
 
 use super::{CollectError, Deadline};
@@ -212,7 +217,11 @@ where
 /// Kubernetes source recorded as not read, so its checks are skipped with the reason and
 /// the AWS side still completes. After the probe, each failing source is recorded and the
 /// others go on.
-pub async fn collect(api: &ApiClient, snapshot: &mut Snapshot) -> Result<(), CollectError> {
+pub async fn collect(
+    api: &ApiClient,
+    snapshot: &mut Snapshot,
+    reads: Reads,
+) -> Result<(), CollectError> {
     match api.version().await {
         Ok(version) => snapshot.kubernetes.server_version = Some(version),
         Err(ApiError::Transport(message)) => {
@@ -237,6 +246,7 @@ pub async fn collect(api: &ApiClient, snapshot: &mut Snapshot) -> Result<(), Col
             for s in SOURCES {
                 snapshot.record_error(s, message.clone());
             }
+            optional::record_unread(snapshot, reads, &message);
             return Ok(());
         }
     }
@@ -254,6 +264,7 @@ pub async fn collect(api: &ApiClient, snapshot: &mut Snapshot) -> Result<(), Col
         hpas,
         proxy_config,
         eniconfigs,
+        optional_answers,
     ) = tokio::join!(
         api.list(rbac::NODES.collection, Shape::Full, project::node),
         api.list(
@@ -298,7 +309,9 @@ pub async fn collect(api: &ApiClient, snapshot: &mut Snapshot) -> Result<(), Col
             Shape::Full,
             project::eni_config
         ),
+        optional::read(api, reads),
     );
+    optional_answers.store(snapshot);
 
     let nodes = settle(snapshot, source::NODES, nodes);
     let mut workloads = Vec::new();

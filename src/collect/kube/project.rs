@@ -21,6 +21,9 @@ const KEPT_NODE_LABELS: [&str; 5] = [
     "topology.kubernetes.io/zone",
 ];
 
+/// Karpenter (and EKS Auto Mode) never disrupts a node running a pod with this annotation.
+const DO_NOT_DISRUPT: &str = "karpenter.sh/do-not-disrupt";
+
 /// The metadata-only form of an object (`PartialObjectMetadata`).
 #[derive(Debug, Deserialize)]
 pub struct MetadataOnly {
@@ -66,9 +69,16 @@ fn pod_template(t: Option<&PodTemplateSpec>) -> PodTemplate {
         .as_ref()
         .and_then(|m| m.labels.clone())
         .unwrap_or_default();
+    let do_not_disrupt = t
+        .metadata
+        .as_ref()
+        .and_then(|m| m.annotations.as_ref())
+        .and_then(|a| a.get(DO_NOT_DISRUPT))
+        .is_some_and(|v| v == "true");
     let Some(spec) = &t.spec else {
         return PodTemplate {
             labels,
+            do_not_disrupt,
             ..Default::default()
         };
     };
@@ -117,6 +127,7 @@ fn pod_template(t: Option<&PodTemplateSpec>) -> PodTemplate {
             .as_ref()
             .map_or(0, Vec::len),
         termination_grace_period_seconds: spec.termination_grace_period_seconds,
+        do_not_disrupt,
         git_repo_volumes: spec
             .volumes
             .iter()

@@ -1,0 +1,134 @@
+//! The sources behind the compute-aware and runtime checks (EKS012, EKS013, K8S019,
+//! K8S020): Karpenter's NodePools and EC2NodeClasses, the API server's `/metrics` and the
+//! CRDs. Each is one paginated LIST or one GET, read beside the other lists.
+
+use crate::checks::CheckSettings;
+use crate::rbac;
+use crate::snapshot::{
+    CustomResourceDefinition, DeprecatedApiRequest, Ec2NodeClass, NodePool, Snapshot, source,
+};
+
+use super::client::{ApiClient, ApiError, Listed, Shape};
+use super::{crds, karpenter, metrics, settle};
+
+/// Which optional sources a run reads; both follow the check settings, so a check that is
+/// switched off costs the API server nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reads {
+    /// GET `/metrics` (K8S019; off with `checks.K8S019.api_server_metrics: false`).
+    pub api_metrics: bool,
+    /// LIST CRDs (K8S020; off unless `checks.K8S020.enabled: true`).
+    pub crds: bool,
+}
+
+impl Default for Reads {
+    fn default() -> Self {
+        Self {
+            api_metrics: true,
+            crds: false,
+        }
+    }
+}
+
+impl From<&CheckSettings> for Reads {
+    fn from(s: &CheckSettings) -> Self {
+        Self {
+            api_metrics: !s.is_disabled("K8S019") && s.k8s019.api_server_metrics,
+            crds: s.k8s020.enabled && !s.is_disabled("K8S020"),
+        }
+    }
+}
+
+/// What the optional sources answered, before it is stored in the snapshot.
+pub struct Answers {
+    node_pools: Result<Option<Listed<NodePool>>, ApiError>,
+    node_classes: Result<Option<Listed<Ec2NodeClass>>, ApiError>,
+    metrics: Option<Result<Option<String>, ApiError>>,
+    crds: Option<Result<Option<Listed<CustomResourceDefinition>>, ApiError>>,
+}
+
+/// Reads the optional sources side by side.
+pub async fn read(api: &ApiClient, reads: Reads) -> Answers {
+    let (node_pools, node_classes, metrics, crds) = tokio::join!(
+        api.list(
+            rbac::NODEPOOLS.collection,
+            Shape::Full,
+            karpenter::node_pool
+        ),
+        api.list(
+            rbac::EC2NODECLASSES.collection,
+            Shape::Full,
+            karpenter::ec2_node_class
+        ),
+        async {
+            if reads.api_metrics {
+                Some(api.get_text(rbac::METRICS_URL).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if reads.crds {
+                Some(
+                    api.list(rbac::CRDS.collection, Shape::Full, crds::crd)
+                        .await,
+                )
+            } else {
+                None
+            }
+        },
+    );
+    Answers {
+        node_pools,
+        node_classes,
+        metrics,
+        crds,
+    }
+}
+
+/// Records that none of the optional sources could be read.
+pub fn record_unread(snapshot: &mut Snapshot, reads: Reads, message: &str) {
+    snapshot.record_error(source::NODEPOOLS, message);
+    snapshot.record_error(source::EC2NODECLASSES, message);
+    if reads.api_metrics {
+        snapshot.record_error(source::API_METRICS, message);
+    }
+    if reads.crds {
+        snapshot.record_error(source::CRDS, message);
+    }
+}
+
+impl Answers {
+    /// Stores the answers in `snapshot`, recording each failed source.
+    pub fn store(self, snapshot: &mut Snapshot) {
+        let node_pools = settle(snapshot, source::NODEPOOLS, self.node_pools);
+        let node_classes = settle(snapshot, source::EC2NODECLASSES, self.node_classes);
+        let requests: Option<Vec<DeprecatedApiRequest>> = match self.metrics {
+            None => None,
+            Some(Ok(Some(text))) => match metrics::deprecated_api_requests(&text) {
+                Ok(requests) => Some(requests),
+                Err(e) => {
+                    snapshot.record_error(source::API_METRICS, e);
+                    None
+                }
+            },
+            Some(Ok(None)) => {
+                snapshot.record_error(source::API_METRICS, "the API server has no /metrics");
+                None
+            }
+            Some(Err(e)) => {
+                snapshot.record_error(source::API_METRICS, e.to_string());
+                None
+            }
+        };
+        // Not asked for: `None`, so K8S020 says it was off rather than finding nothing.
+        let crds = self
+            .crds
+            .map(|result| settle(snapshot, source::CRDS, result));
+        let k = &mut snapshot.kubernetes;
+        k.node_pools = node_pools;
+        k.ec2_node_classes = node_classes;
+        k.deprecated_api_requests = requests;
+        k.crds = crds;
+    }
+}
