@@ -142,9 +142,12 @@ pub struct AddonStep {
 #[derive(Debug, Serialize)]
 pub struct NodeGroupStep {
     pub name: String,
-    /// `eks-ami`, `eks-ami-with-template` or `custom-ami`.
+    /// `eks-ami`, `eks-ami-with-template`, `custom-ami`, or `replace-al2` (an Amazon Linux 2
+    /// group moving to a release EKS builds no AL2 AMIs for: it cannot be updated in place).
     pub procedure: String,
     pub ami_type: String,
+    /// For `replace-al2`: the AL2023 AMI type of the replacement group.
+    pub replacement_ami_type: String,
     pub ssm_parameter: String,
     pub template_id: String,
     pub template_name: String,
@@ -235,6 +238,37 @@ fn ssm_parameter(ami_type: &str, version: KubeVersion) -> String {
     format!("/aws/service/eks/optimized-ami/{version}/{path}/recommended/image_id")
 }
 
+/// The last Kubernetes release EKS builds Amazon Linux 2 AMIs for.
+const LAST_AL2: KubeVersion = KubeVersion::new(1, 32);
+
+/// The AL2023 AMI type that replaces an Amazon Linux 2 one; `None` for other AMI types.
+fn al2023_replacement(ami_type: &str) -> Option<&'static str> {
+    match ami_type {
+        "AL2_x86_64" => Some("AL2023_x86_64_STANDARD"),
+        "AL2_ARM_64" => Some("AL2023_ARM_64_STANDARD"),
+        "AL2_x86_64_GPU" => Some("AL2023_x86_64_NVIDIA"),
+        _ => None,
+    }
+}
+
+/// How a managed node group moves to `hop`, and the AMI type of its replacement when it
+/// must be replaced rather than updated.
+fn node_group_procedure(
+    has_template: bool,
+    ami_type: &str,
+    hop: KubeVersion,
+) -> (&'static str, Option<&'static str>) {
+    if let Some(replacement) = al2023_replacement(ami_type).filter(|_| hop > LAST_AL2) {
+        return ("replace-al2", Some(replacement));
+    }
+    let procedure = match (has_template, ami_type) {
+        (true, "CUSTOM") => "custom-ami",
+        (true, _) => "eks-ami-with-template",
+        (false, _) => "eks-ami",
+    };
+    (procedure, None)
+}
+
 fn node_group_step(
     report: &Report,
     snapshot: &Snapshot,
@@ -243,14 +277,12 @@ fn node_group_step(
 ) -> NodeGroupStep {
     let ami_type = ng.ami_type.clone().unwrap_or_default();
     let template = ng.launch_template.clone().unwrap_or_default();
-    let procedure = match (&ng.launch_template, ami_type.as_str()) {
-        (Some(_), "CUSTOM") => "custom-ami",
-        (Some(_), _) => "eks-ami-with-template",
-        (None, _) => "eks-ami",
-    };
+    let (procedure, replacement) =
+        node_group_procedure(ng.launch_template.is_some(), &ami_type, hop);
     NodeGroupStep {
         name: ng.name.clone(),
         procedure: procedure.into(),
+        replacement_ami_type: replacement.unwrap_or_default().into(),
         ssm_parameter: ssm_parameter(&ami_type, hop),
         ami_type,
         template_id: template.id.unwrap_or_default(),
@@ -464,5 +496,35 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
             .iter()
             .map(|e| (e.source.clone(), e.message.clone()))
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amazon_linux_2_groups_are_replaced_from_the_first_release_without_al2_amis() {
+        let v = KubeVersion::new;
+        assert_eq!(
+            node_group_procedure(false, "AL2_x86_64", v(1, 32)),
+            ("eks-ami", None)
+        );
+        assert_eq!(
+            node_group_procedure(true, "AL2_ARM_64", v(1, 33)),
+            ("replace-al2", Some("AL2023_ARM_64_STANDARD"))
+        );
+        assert_eq!(
+            node_group_procedure(false, "AL2_x86_64_GPU", v(1, 35)),
+            ("replace-al2", Some("AL2023_x86_64_NVIDIA"))
+        );
+        assert_eq!(
+            node_group_procedure(true, "AL2023_x86_64_STANDARD", v(1, 35)),
+            ("eks-ami-with-template", None)
+        );
+        assert_eq!(
+            node_group_procedure(true, "CUSTOM", v(1, 35)),
+            ("custom-ami", None)
+        );
     }
 }
