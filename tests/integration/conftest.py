@@ -39,8 +39,8 @@ def eks_cluster(moto, standin, certs):
     http_json(f"{moto}/moto-api/reset", "POST", {})
     http_json(f"{standin}/_standin/reset", "POST", {})
 
-    def make(fixture=None, version="1.34", generate=None, aws=None):
-        kube = start_kube(certs, fixture=fixture, generate=generate)
+    def make(fixture=None, version="1.34", generate=None, aws=None, token_mode="eks"):
+        kube = start_kube(certs, fixture=fixture, generate=generate, token_mode=token_mode)
         servers.append(kube)
         name = f"cluster-{next(_names)}"
         spec = {"version": version, "subnets": {"a": ("us-east-1a", 24), "b": ("us-east-1b", 24)}}

@@ -1,0 +1,81 @@
+"""The in-cluster CronJob path: `eksup run` configured only by EKSUP_CLUSTER and
+EKSUP_IN_CLUSTER, reading the Kubernetes API with the pod's service-account token — the
+files kubelet mounts at /var/run/secrets/kubernetes.io/serviceaccount and the
+KUBERNETES_SERVICE_HOST/PORT variables — and AWS with the pod's AWS credentials.
+
+The token files are mounted in a private mount namespace (`unshare -m`, as root, which the
+test set-up already needs for apt-get), so nothing on the machine changes."""
+
+import json
+import os
+import shutil
+import subprocess
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from harness import REGION, eksup_bin
+
+SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def run_in_pod(args, cwd: Path, env, token_dir: Path):
+    unshare = shutil.which("unshare")
+    if not unshare or os.geteuid() != 0:
+        pytest.fail("this test mounts the service-account files in a private mount namespace: "
+                    "it needs unshare (util-linux) and root, as tests/run.sh's apt-get does")
+    # /run gets a tmpfs of its own in the namespace; the token files are bind-mounted into it.
+    script = (f"mount -t tmpfs eksup-test /run && mkdir -p {SA_DIR} && mount --bind {token_dir} {SA_DIR} "
+              f'&& exec "$@"')
+    return subprocess.run([unshare, "-m", "sh", "-c", script, "sh", str(eksup_bin()), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def test_cronjob_reads_its_own_cluster_with_the_service_account(eks_cluster, standin, certs, tmp_path):
+    name, kube = eks_cluster(fixture="healthy.yaml", token_mode="static")
+    token_dir = tmp_path / "serviceaccount"
+    token_dir.mkdir()
+    (token_dir / "token").write_text("test-token")  # what the fake API server accepts
+    (token_dir / "ca.crt").write_bytes(certs["ca"].read_bytes())
+    (token_dir / "namespace").write_text("eksup")
+    port = urllib.parse.urlparse(kube.url).port
+    for f in ("no-aws-config", "no-aws-credentials"):
+        (tmp_path / f).touch()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION,
+        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL": standin, "NO_COLOR": "1",
+        # What the CronJob's pod has: the kubelet's variables and the job's configuration.
+        "KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": str(port),
+        "EKSUP_CLUSTER": name, "EKSUP_IN_CLUSTER": "true", "EKSUP_TARGET_VERSION": "1.35",
+        "EKSUP_OUTPUTS__DIRECTORY": str(tmp_path / "out"), "EKSUP_OUTPUTS__STDOUT": "true",
+    }
+    kube.reset()
+    proc = run_in_pod(["run"], tmp_path, env, token_dir)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+    rows = [json.loads(line) for f in (tmp_path / "out" / "json" / "clusters").rglob("*.jsonl")
+            for line in f.read_text().splitlines()]
+    assert [(r["cluster_name"], r["status"], r["region"]) for r in rows] == [(name, "ok", REGION)]
+    assert rows[0]["current_version"] == "1.34" and rows[0]["target_version"] == "1.35"
+    assert rows[0]["nodes"] > 0, "the Kubernetes side was read"
+    # Every request carried the service account's token (the fake answers 401 otherwise),
+    # and the API server was reached at KUBERNETES_SERVICE_HOST:PORT, not the EKS endpoint.
+    reqs = kube.stats()
+    # (404s are the optional kinds this cluster does not serve: Karpenter's NodePools…)
+    assert reqs and not [r for r in reqs if r["status"] in (401, 403)]
+    assert sum(r["status"] == 200 for r in reqs) >= 10
+    assert {"/version", "/api/v1/nodes"} <= {r["path"] for r in reqs}
+
+    # Without the mounted token the same job fails with a reason that names the service
+    # account, exit 3, and still writes its error row.
+    empty = tmp_path / "no-token"
+    empty.mkdir()
+    proc = run_in_pod(["run"], tmp_path, {**env, "EKSUP_OUTPUTS__DIRECTORY": str(tmp_path / "out2")}, empty)
+    assert proc.returncode == 3, proc.stderr[-3000:]
+    rows = [json.loads(line) for f in (tmp_path / "out2" / "json" / "clusters").rglob("*.jsonl")
+            for line in f.read_text().splitlines()]
+    assert rows[0]["status"] == "error" and "in-cluster service account" in rows[0]["error"], rows[0]
