@@ -25,7 +25,7 @@
 //! | [`tables`] | the `findings` and `clusters` tables as code (columns, Arrow/Glue types, DDL) |
 //! | [`sink`] | object layout, Parquet/JSON-lines encoding, local directory and S3 writers |
 //! | [`version`] | Kubernetes versions, upgrade hops, the EKS support calendar (API over embedded table) |
-//! | [`error`] | the top-level error and its exit codes |
+//! | [`error`] | the top-level error, its exit codes, and an error with its causes as one line |
 
 pub mod analyze;
 pub mod checks;
