@@ -2,6 +2,8 @@
 //! the clusters of one (account, region) that pass the filters — each described once, and
 //! that description is what the analysis starts from.
 
+use std::collections::{HashSet, VecDeque};
+
 use aws_config::SdkConfig;
 use aws_sdk_eks::error::ProvideErrorMetadata;
 use futures::StreamExt;
@@ -13,45 +15,28 @@ use crate::collect::{AwsScope, CollectError, EksCluster};
 /// `DescribeCluster` calls in flight per (account, region).
 const DESCRIBE_CONCURRENCY: usize = 4;
 
-/// Every ACTIVE account of the Organization (or of the listed OUs), minus the excluded
-/// ones, read with the runner's credentials.
+/// Every ACTIVE account of the Organization (or under the listed OUs, nested OUs included),
+/// minus the excluded ones, read with the runner's credentials.
 pub async fn organization_accounts(
     runner: &SdkConfig,
     org: &OrganizationPlan,
 ) -> Result<Vec<String>, String> {
     let client = crate::counted_client!(aws_sdk_organizations, runner);
-    let denied = |action: &str, e: &dyn std::fmt::Display| {
-        format!(
-            "organizations:{action} failed from the runner's account (it must be the management or a delegated administrator account, and the runner role needs the action): {e}"
-        )
-    };
-    let mut accounts = Vec::new();
-    if org.ou_ids.is_empty() {
+    let accounts = if org.ou_ids.is_empty() {
         let pages: Vec<_> = client
             .list_accounts()
             .into_paginator()
             .send()
             .try_collect()
             .await
-            .map_err(|e| denied("ListAccounts", &crate::error::chain(&e)))?;
-        for page in pages {
-            accounts.extend(page.accounts.unwrap_or_default());
-        }
+            .map_err(|e| denied("ListAccounts", None, &crate::error::chain(&e)))?;
+        pages
+            .into_iter()
+            .flat_map(|p| p.accounts.unwrap_or_default())
+            .collect()
     } else {
-        for ou in &org.ou_ids {
-            let pages: Vec<_> = client
-                .list_accounts_for_parent()
-                .parent_id(ou)
-                .into_paginator()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| denied("ListAccountsForParent", &crate::error::chain(&e)))?;
-            for page in pages {
-                accounts.extend(page.accounts.unwrap_or_default());
-            }
-        }
-    }
+        ou_tree_accounts(&client, &org.ou_ids).await?
+    };
     let mut ids: Vec<String> = accounts
         .into_iter()
         .filter(|a| {
@@ -64,6 +49,67 @@ pub async fn organization_accounts(
     ids.sort();
     ids.dedup();
     Ok(ids)
+}
+
+/// Why an Organizations call failed. `parent` is the OU (or root) it was about.
+fn denied(action: &str, parent: Option<&str>, e: &dyn std::fmt::Display) -> String {
+    let about = parent.map(|p| format!(" for {p}")).unwrap_or_default();
+    format!(
+        "organizations:{action}{about} failed from the runner's account (it must be the management or a delegated administrator account, and the runner role needs the action): {e}"
+    )
+}
+
+/// The accounts under the OUs `roots`, at any depth: each OU's own accounts
+/// (`ListAccountsForParent`) and its child OUs (`ListOrganizationalUnitsForParent`), both
+/// paginated, breadth first. An OU is read once even when it is listed and also nested
+/// under another listed OU (or listed twice).
+async fn ou_tree_accounts(
+    client: &aws_sdk_organizations::Client,
+    roots: &[String],
+) -> Result<Vec<aws_sdk_organizations::types::Account>, String> {
+    let mut queue: VecDeque<String> = roots.iter().cloned().collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut accounts = Vec::new();
+    while let Some(ou) = queue.pop_front() {
+        if !seen.insert(ou.clone()) {
+            continue;
+        }
+        let pages: Vec<_> = client
+            .list_accounts_for_parent()
+            .parent_id(&ou)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| denied("ListAccountsForParent", Some(&ou), &crate::error::chain(&e)))?;
+        accounts.extend(
+            pages
+                .into_iter()
+                .flat_map(|p| p.accounts.unwrap_or_default()),
+        );
+        let pages: Vec<_> = client
+            .list_organizational_units_for_parent()
+            .parent_id(&ou)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| {
+                denied(
+                    "ListOrganizationalUnitsForParent",
+                    Some(&ou),
+                    &crate::error::chain(&e),
+                )
+            })?;
+        queue.extend(
+            pages
+                .into_iter()
+                .flat_map(|p| p.organizational_units.unwrap_or_default())
+                .filter_map(|child| child.id)
+                .filter(|id| !seen.contains(id)),
+        );
+    }
+    Ok(accounts)
 }
 
 /// The regions enabled for the account (`ec2:DescribeRegions` lists only those by default).

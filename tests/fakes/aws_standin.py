@@ -103,7 +103,9 @@ EKS_ROUTES = [
 def operation(method, path, headers, body):
     target = headers.get("X-Amz-Target")
     if target:
-        service = "servicequotas" if target.startswith("ServiceQuotas") else target.split("_")[0].lower()
+        service = ("servicequotas" if target.startswith("ServiceQuotas")
+                   else "organizations" if target.startswith("AWSOrganizations")
+                   else target.split("_")[0].lower())
         return f"{service}:{target.split('.')[-1]}"
     parsed = urllib.parse.urlparse(path)
     for m, pattern, name in EKS_ROUTES:
