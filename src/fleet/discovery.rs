@@ -39,16 +39,24 @@ pub async fn organization_accounts(
     };
     let mut ids: Vec<String> = accounts
         .into_iter()
-        .filter(|a| {
-            a.status()
-                .is_none_or(|s| *s == aws_sdk_organizations::types::AccountStatus::Active)
-        })
+        .filter(is_active)
         .filter_map(|a| a.id)
         .filter(|id| !org.exclude.contains(id))
         .collect();
     ids.sort();
     ids.dedup();
     Ok(ids)
+}
+
+/// Whether an account can be entered. `State` first: AWS retired the account's `Status`
+/// on 2026-09-09, and an account with neither reads as active (the call would tell).
+fn is_active(a: &aws_sdk_organizations::types::Account) -> bool {
+    use aws_sdk_organizations::types::{AccountState, AccountStatus};
+    match (a.state(), a.status()) {
+        (Some(state), _) => *state == AccountState::Active,
+        (None, Some(status)) => *status == AccountStatus::Active,
+        (None, None) => true,
+    }
 }
 
 /// Why an Organizations call failed. `parent` is the OU (or root) it was about.
@@ -208,5 +216,37 @@ fn name_of(found: &Found) -> &str {
     match found {
         Ok(c) => &c.name,
         Err((n, _)) => n,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_organizations::types::{Account, AccountState, AccountStatus};
+
+    use super::is_active;
+
+    #[test]
+    fn the_account_state_decides_and_the_retired_status_is_the_fallback() {
+        let with = |state: Option<AccountState>, status: Option<AccountStatus>| {
+            is_active(
+                &Account::builder()
+                    .set_state(state)
+                    .set_status(status)
+                    .build(),
+            )
+        };
+        assert!(with(Some(AccountState::Active), None));
+        // After the retirement of Status, only State says an account is closed.
+        assert!(!with(Some(AccountState::Suspended), None));
+        assert!(!with(Some(AccountState::PendingClosure), None));
+        assert!(!with(Some(AccountState::Closed), None));
+        assert!(!with(Some(AccountState::PendingActivation), None));
+        assert!(!with(
+            Some(AccountState::Suspended),
+            Some(AccountStatus::Active)
+        ));
+        assert!(with(None, Some(AccountStatus::Active)));
+        assert!(!with(None, Some(AccountStatus::Suspended)));
+        assert!(with(None, None));
     }
 }

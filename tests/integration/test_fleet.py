@@ -282,7 +282,8 @@ def test_organization_discovery_walks_nested_ous(fleet, tmp_path, standin, moto)
     fleet.add(ids["N"], "eu-west-1", "n-team")
     fleet.add(ids["D"], "us-east-1", "d-deep")
     fleet.add(ids["Y"], "eu-west-1", "y-sandbox")
-    # Never reached (excluded, suspended): no API server behind them.
+    # Never reached (excluded, suspended: its State, the stand-in drops the retired Status):
+    # no API server behind them.
     create_cluster(moto, fleet.credentials(ids["X"]), "us-east-1", "x-excluded")
     create_cluster(moto, fleet.credentials(ids["S"]), "us-east-1", "s-suspended")
     cluster = {"R": ("us-east-1", "r-root"), "P": ("us-east-1", "p-workloads"), "N": ("eu-west-1", "n-team"),
