@@ -186,11 +186,12 @@ impl<'de> Deserialize<'de> for AccountSettings {
     }
 }
 
-/// `fleet.organization`: accounts from `organizations:ListAccounts`.
+/// `fleet.organization`: accounts from `organizations:ListAccounts`, or from the OU tree
+/// under `ou_ids` (`ListAccountsForParent` and `ListOrganizationalUnitsForParent`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OrganizationSettings {
-    /// Only accounts directly under these organizational units (all when empty).
+    /// Only accounts under these organizational units, nested OUs included (all when empty).
     pub ou_ids: Vec<String>,
     /// Account IDs to leave out.
     pub exclude: Vec<String>,

@@ -135,8 +135,14 @@ data "aws_iam_policy_document" "runner" {
     for_each = local.runner.organization_discovery ? [1] : []
 
     content {
-      sid       = "DiscoverOrganizationAccounts"
-      actions   = ["organizations:ListAccounts"]
+      sid = "DiscoverOrganizationAccounts"
+      # ListAccounts for the whole Organization; with ou_ids, each OU's accounts and child
+      # OUs (eksup walks nested OUs).
+      actions = [
+        "organizations:ListAccounts",
+        "organizations:ListAccountsForParent",
+        "organizations:ListOrganizationalUnitsForParent",
+      ]
       resources = ["*"]
     }
   }

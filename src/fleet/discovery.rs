@@ -2,6 +2,8 @@
 //! the clusters of one (account, region) that pass the filters — each described once, and
 //! that description is what the analysis starts from.
 
+use std::collections::{HashSet, VecDeque};
+
 use aws_config::SdkConfig;
 use aws_sdk_eks::error::ProvideErrorMetadata;
 use futures::StreamExt;
@@ -13,57 +15,109 @@ use crate::collect::{AwsScope, CollectError, EksCluster};
 /// `DescribeCluster` calls in flight per (account, region).
 const DESCRIBE_CONCURRENCY: usize = 4;
 
-/// Every ACTIVE account of the Organization (or of the listed OUs), minus the excluded
-/// ones, read with the runner's credentials.
+/// Every ACTIVE account of the Organization (or under the listed OUs, nested OUs included),
+/// minus the excluded ones, read with the runner's credentials.
 pub async fn organization_accounts(
     runner: &SdkConfig,
     org: &OrganizationPlan,
 ) -> Result<Vec<String>, String> {
     let client = crate::counted_client!(aws_sdk_organizations, runner);
-    let denied = |action: &str, e: &dyn std::fmt::Display| {
-        format!(
-            "organizations:{action} failed from the runner's account (it must be the management or a delegated administrator account, and the runner role needs the action): {e}"
-        )
-    };
-    let mut accounts = Vec::new();
-    if org.ou_ids.is_empty() {
+    let accounts = if org.ou_ids.is_empty() {
         let pages: Vec<_> = client
             .list_accounts()
             .into_paginator()
             .send()
             .try_collect()
             .await
-            .map_err(|e| denied("ListAccounts", &crate::error::chain(&e)))?;
-        for page in pages {
-            accounts.extend(page.accounts.unwrap_or_default());
-        }
+            .map_err(|e| denied("ListAccounts", None, &crate::error::chain(&e)))?;
+        pages
+            .into_iter()
+            .flat_map(|p| p.accounts.unwrap_or_default())
+            .collect()
     } else {
-        for ou in &org.ou_ids {
-            let pages: Vec<_> = client
-                .list_accounts_for_parent()
-                .parent_id(ou)
-                .into_paginator()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| denied("ListAccountsForParent", &crate::error::chain(&e)))?;
-            for page in pages {
-                accounts.extend(page.accounts.unwrap_or_default());
-            }
-        }
-    }
+        ou_tree_accounts(&client, &org.ou_ids).await?
+    };
     let mut ids: Vec<String> = accounts
         .into_iter()
-        .filter(|a| {
-            a.status()
-                .is_none_or(|s| *s == aws_sdk_organizations::types::AccountStatus::Active)
-        })
+        .filter(is_active)
         .filter_map(|a| a.id)
         .filter(|id| !org.exclude.contains(id))
         .collect();
     ids.sort();
     ids.dedup();
     Ok(ids)
+}
+
+/// Whether an account can be entered. `State` first: AWS retired the account's `Status`
+/// on 2026-09-09, and an account with neither reads as active (the call would tell).
+fn is_active(a: &aws_sdk_organizations::types::Account) -> bool {
+    use aws_sdk_organizations::types::{AccountState, AccountStatus};
+    match (a.state(), a.status()) {
+        (Some(state), _) => *state == AccountState::Active,
+        (None, Some(status)) => *status == AccountStatus::Active,
+        (None, None) => true,
+    }
+}
+
+/// Why an Organizations call failed. `parent` is the OU (or root) it was about.
+fn denied(action: &str, parent: Option<&str>, e: &dyn std::fmt::Display) -> String {
+    let about = parent.map(|p| format!(" for {p}")).unwrap_or_default();
+    format!(
+        "organizations:{action}{about} failed from the runner's account (it must be the management or a delegated administrator account, and the runner role needs the action): {e}"
+    )
+}
+
+/// The accounts under the OUs `roots`, at any depth: each OU's own accounts
+/// (`ListAccountsForParent`) and its child OUs (`ListOrganizationalUnitsForParent`), both
+/// paginated, breadth first. An OU is read once even when it is listed and also nested
+/// under another listed OU (or listed twice).
+async fn ou_tree_accounts(
+    client: &aws_sdk_organizations::Client,
+    roots: &[String],
+) -> Result<Vec<aws_sdk_organizations::types::Account>, String> {
+    let mut queue: VecDeque<String> = roots.iter().cloned().collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut accounts = Vec::new();
+    while let Some(ou) = queue.pop_front() {
+        if !seen.insert(ou.clone()) {
+            continue;
+        }
+        let pages: Vec<_> = client
+            .list_accounts_for_parent()
+            .parent_id(&ou)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| denied("ListAccountsForParent", Some(&ou), &crate::error::chain(&e)))?;
+        accounts.extend(
+            pages
+                .into_iter()
+                .flat_map(|p| p.accounts.unwrap_or_default()),
+        );
+        let pages: Vec<_> = client
+            .list_organizational_units_for_parent()
+            .parent_id(&ou)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| {
+                denied(
+                    "ListOrganizationalUnitsForParent",
+                    Some(&ou),
+                    &crate::error::chain(&e),
+                )
+            })?;
+        queue.extend(
+            pages
+                .into_iter()
+                .flat_map(|p| p.organizational_units.unwrap_or_default())
+                .filter_map(|child| child.id)
+                .filter(|id| !seen.contains(id)),
+        );
+    }
+    Ok(accounts)
 }
 
 /// The regions enabled for the account (`ec2:DescribeRegions` lists only those by default).
@@ -162,5 +216,37 @@ fn name_of(found: &Found) -> &str {
     match found {
         Ok(c) => &c.name,
         Err((n, _)) => n,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_organizations::types::{Account, AccountState, AccountStatus};
+
+    use super::is_active;
+
+    #[test]
+    fn the_account_state_decides_and_the_retired_status_is_the_fallback() {
+        let with = |state: Option<AccountState>, status: Option<AccountStatus>| {
+            is_active(
+                &Account::builder()
+                    .set_state(state)
+                    .set_status(status)
+                    .build(),
+            )
+        };
+        assert!(with(Some(AccountState::Active), None));
+        // After the retirement of Status, only State says an account is closed.
+        assert!(!with(Some(AccountState::Suspended), None));
+        assert!(!with(Some(AccountState::PendingClosure), None));
+        assert!(!with(Some(AccountState::Closed), None));
+        assert!(!with(Some(AccountState::PendingActivation), None));
+        assert!(!with(
+            Some(AccountState::Suspended),
+            Some(AccountStatus::Active)
+        ));
+        assert!(with(None, Some(AccountStatus::Active)));
+        assert!(!with(None, Some(AccountStatus::Suspended)));
+        assert!(with(None, None));
     }
 }

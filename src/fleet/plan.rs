@@ -156,7 +156,10 @@ impl FleetPlan {
                 let scope = if o.ou_ids.is_empty() {
                     "every ACTIVE account of the AWS Organization".to_string()
                 } else {
-                    format!("every ACTIVE account under {}", o.ou_ids.join(", "))
+                    format!(
+                        "every ACTIVE account under {} (nested OUs included)",
+                        o.ou_ids.join(", ")
+                    )
                 };
                 let _ = writeln!(
                     out,

@@ -99,6 +99,9 @@ pub struct ClusterView {
     pub status: String,
     pub error: Option<String>,
     pub current_version: Option<String>,
+    /// The day of the earlier run `current_version` and the support dates come from, when
+    /// the latest row (an error) has no version of its own.
+    pub version_from: Option<NaiveDate>,
     pub target_version: Option<String>,
     pub end_of_standard_support: Option<NaiveDate>,
     pub days_to_end_of_standard_support: Option<i64>,
@@ -194,6 +197,16 @@ pub fn latest<'a>(rows: impl IntoIterator<Item = &'a ClusterRecord>) -> Vec<&'a 
     out
 }
 
+/// The newest row of each cluster that has a version: what an errored latest row falls back on.
+fn latest_versioned<'a>(
+    rows: impl IntoIterator<Item = &'a ClusterRecord>,
+) -> HashMap<Key, &'a ClusterRecord> {
+    latest(rows.into_iter().filter(|r| r.current_version.is_some()))
+        .into_iter()
+        .map(|r| (key(r), r))
+        .collect()
+}
+
 fn support(r: &ClusterRecord, as_of: NaiveDate) -> Support {
     match (r.end_of_standard_support, r.end_of_extended_support) {
         (Some(s), _) if as_of <= s => Support::Standard,
@@ -205,8 +218,21 @@ fn support(r: &ClusterRecord, as_of: NaiveDate) -> Support {
     }
 }
 
-fn view(r: &ClusterRecord, anchor: String, as_of: NaiveDate, window: Window) -> ClusterView {
+/// The view of the latest row `r`. `versioned` is the cluster's newest row with a version:
+/// when `r` has none (it is an error), the cluster still runs the version it had, so that
+/// row's version and support dates stand in and the page says which run they are from.
+fn view(
+    r: &ClusterRecord,
+    versioned: Option<&ClusterRecord>,
+    anchor: String,
+    as_of: NaiveDate,
+    window: Window,
+) -> ClusterView {
     let (verdict, verdict_recorded) = Verdict::of(r);
+    let (v, version_from) = match versioned {
+        Some(earlier) if r.current_version.is_none() => (earlier, Some(earlier.dt)),
+        _ => (r, None),
+    };
     let stale_before = window
         .last
         .checked_sub_days(Days::new(STALE_AFTER_DAYS - 1))
@@ -218,11 +244,12 @@ fn view(r: &ClusterRecord, anchor: String, as_of: NaiveDate, window: Window) -> 
         name: r.cluster_name.clone(),
         status: r.status.clone(),
         error: r.error.clone(),
-        current_version: r.current_version.clone(),
+        current_version: v.current_version.clone(),
+        version_from,
         target_version: r.target_version.clone(),
-        end_of_standard_support: r.end_of_standard_support,
-        days_to_end_of_standard_support: r.end_of_standard_support.map(|d| (d - as_of).num_days()),
-        support: support(r, as_of),
+        end_of_standard_support: v.end_of_standard_support,
+        days_to_end_of_standard_support: v.end_of_standard_support.map(|d| (d - as_of).num_days()),
+        support: support(v, as_of),
         verdict,
         verdict_recorded,
         checks_run: r.checks_run,
@@ -260,11 +287,13 @@ pub fn build(
             .or_default()
             .push(f);
     }
+    let versioned = latest_versioned(cluster_rows.iter().copied());
     let clusters: Vec<ClusterView> = latest(cluster_rows.iter().copied())
         .into_iter()
         .enumerate()
         .map(|(i, r)| {
-            let mut v = view(r, format!("c-{}", i + 1), as_of, window);
+            let earlier = versioned.get(&key(r)).copied();
+            let mut v = view(r, earlier, format!("c-{}", i + 1), as_of, window);
             let k = (
                 r.run_id.clone(),
                 r.account_id.clone(),
@@ -286,7 +315,7 @@ pub fn build(
     let scopes: Vec<ClusterView> = latest(scope_rows.iter().copied())
         .into_iter()
         .enumerate()
-        .map(|(i, r)| view(r, format!("s-{}", i + 1), as_of, window))
+        .map(|(i, r)| view(r, None, format!("s-{}", i + 1), as_of, window))
         .collect();
     let per_day = window
         .days()
@@ -481,6 +510,66 @@ mod tests {
         );
         let gone = v.clusters.iter().find(|c| c.name == "gone").unwrap();
         assert!(gone.stale && gone.days_to_end_of_standard_support == Some(23));
+    }
+
+    #[test]
+    fn an_errored_latest_row_keeps_the_version_of_the_newest_earlier_row() {
+        // On 1.30 two days ago, upgraded to 1.31 yesterday (both past standard support on
+        // day 6), errored today: the cluster still runs 1.31 and bills extended support.
+        let mut older = rec("flaky", 4, 6);
+        older.current_version = Some("1.30".into());
+        older.end_of_standard_support = NaiveDate::from_ymd_opt(2025, 7, 23);
+        older.end_of_extended_support = NaiveDate::from_ymd_opt(2026, 7, 23);
+        let mut newer = rec("flaky", 5, 6);
+        newer.current_version = Some("1.31".into());
+        newer.end_of_standard_support = NaiveDate::from_ymd_opt(2025, 11, 26);
+        newer.end_of_extended_support = NaiveDate::from_ymd_opt(2026, 11, 26);
+        let errored = |name: &str, d: u32, h: u32| {
+            let mut e = rec(name, d, h);
+            e.status = "error".into();
+            e.error = Some("cannot be read".into());
+            e.current_version = None;
+            e.end_of_standard_support = None;
+            e.end_of_extended_support = None;
+            e
+        };
+        // Errors after the versioned rows, one earlier in the morning as well: the version
+        // still comes from the newest row that has one, whatever lies between.
+        let rows = [
+            older,
+            errored("flaky", 5, 3),
+            newer,
+            errored("flaky", 6, 6),
+            errored("never", 6, 6),
+            rec("fine", 6, 6),
+        ];
+        let v = build(&rows, vec![], day(6), Window::ending(day(6), 14));
+        let by = |n: &str| v.clusters.iter().find(|c| c.name == n).unwrap();
+        let flaky = by("flaky");
+        assert_eq!(flaky.status, "error");
+        assert_eq!(flaky.last_dt, day(6), "still the latest row's run");
+        assert_eq!(flaky.current_version.as_deref(), Some("1.31"));
+        assert_eq!(flaky.version_from, Some(day(5)));
+        assert_eq!(
+            flaky.end_of_standard_support,
+            NaiveDate::from_ymd_opt(2025, 11, 26)
+        );
+        assert_eq!(flaky.support, Support::Extended);
+        // A cluster that never had a version, and one whose latest row has its own, are as before.
+        assert_eq!(
+            (
+                by("never").current_version.clone(),
+                by("never").version_from
+            ),
+            (None, None)
+        );
+        assert_eq!(by("never").support, Support::Unknown);
+        assert_eq!(by("fine").version_from, None);
+        let f = &v.figures;
+        assert_eq!((f.extended, f.errored), (1, 2));
+        assert_eq!(f.extended_monthly_cents, 60 * 730);
+        assert_eq!((f.within_30, f.within_90), (1, 1), "fine: 23 days");
+        assert_eq!(versions_by_account(&v.clusters)["111111111111"]["1.31"], 1);
     }
 
     #[test]

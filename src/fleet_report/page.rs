@@ -95,7 +95,10 @@ fn charts(v: &FleetView) -> Result<Vec<Chart>, String> {
             Some(vec![
                 d.to_string(),
                 c.name.clone(),
-                c.current_version.clone().unwrap_or_default(),
+                match (&c.current_version, c.version_from) {
+                    (Some(ver), Some(from)) => format!("{ver} (from the run of {from})"),
+                    (ver, _) => ver.clone().unwrap_or_default(),
+                },
                 c.verdict.as_str().to_string(),
             ])
         })
@@ -286,5 +289,46 @@ mod tests {
             );
         }
         assert!(html.contains(r##"href="#c-1""##) && html.contains(r#"id="c-1""#));
+    }
+
+    #[test]
+    fn a_version_from_an_earlier_run_says_so() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 7, d).unwrap();
+        let ok = ClusterRecord {
+            dt: day(5),
+            run_id: "r5".into(),
+            run_time: day(5).and_hms_opt(6, 0, 0).unwrap().and_utc(),
+            account_id: Some("111111111111".into()),
+            region: Some("us-east-1".into()),
+            cluster_name: "flaky".into(),
+            status: "ok".into(),
+            current_version: Some("1.32".into()),
+            end_of_standard_support: NaiveDate::from_ymd_opt(2026, 3, 23),
+            ..Default::default()
+        };
+        let err = ClusterRecord {
+            dt: day(6),
+            run_id: "r6".into(),
+            run_time: day(6).and_hms_opt(6, 0, 0).unwrap().and_utc(),
+            status: "error".into(),
+            error: Some("cannot be read".into()),
+            current_version: None,
+            end_of_standard_support: None,
+            ..ok.clone()
+        };
+        let v = build(&[ok, err], vec![], day(6), Window::ending(day(6), 14));
+        let html = render(&v, "out").unwrap();
+        // The table cell, the cluster's section and the timeline chart's table.
+        assert_eq!(
+            html.matches("1.32 <small>(from the run of 2026-07-05)</small>")
+                .count(),
+            1,
+            "{html}"
+        );
+        assert!(html.contains("1.32 (from the run of 2026-07-05: the latest run errored)"));
+        assert!(
+            html.contains("1.32 (from the run of 2026-07-05)</td>"),
+            "{html}"
+        );
     }
 }

@@ -12,6 +12,9 @@ It forwards every request to moto unchanged, except:
 - `DescribeInsight` answers the registered insight whole, `categorySpecificSummary`
   (`deprecationDetails` with `clientStats`) included; `ListInsights` only its summary fields;
   `DescribeNodegroup` answers with the registered health issues;
+- Organizations `ListAccounts`/`ListAccountsForParent` answers lose each account's `Status`,
+  as AWS's have since its retirement on 2026-09-09 (moto still sends it): only `State` says
+  an account is suspended;
 - injected faults (`POST /_standin/faults`) answer an operation with an AWS error instead;
 - every operation is counted (`GET /_standin/stats`).
 
@@ -103,7 +106,9 @@ EKS_ROUTES = [
 def operation(method, path, headers, body):
     target = headers.get("X-Amz-Target")
     if target:
-        service = "servicequotas" if target.startswith("ServiceQuotas") else target.split("_")[0].lower()
+        service = ("servicequotas" if target.startswith("ServiceQuotas")
+                   else "organizations" if target.startswith("AWSOrganizations")
+                   else target.split("_")[0].lower())
         return f"{service}:{target.split('.')[-1]}"
     parsed = urllib.parse.urlparse(path)
     for m, pattern, name in EKS_ROUTES:
@@ -296,6 +301,11 @@ class Handler(BaseHTTPRequestHandler):
             if key and secret and role:
                 with LOCK:
                     STATE["credentials"][key.group(1)] = {"account": role.group(1), "secret": secret.group(1)}
+        if op in ("organizations:ListAccounts", "organizations:ListAccountsForParent") and resp.status == 200:
+            doc = json.loads(data)
+            for account in doc.get("Accounts") or []:
+                account.pop("Status", None)
+            data = json.dumps(doc).encode()
         if op == "eks:DescribeNodegroup" and resp.status == 200:
             doc = json.loads(data)
             ng = doc.get("nodegroup", {})

@@ -12,6 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+import tf_files
 from harness import REGION, http_json, run_eksup, start_kube
 
 RUNNER = "123456789012"
@@ -50,8 +51,13 @@ class Fleet:
         http_json(f"{standin}/_standin/reset", "POST", {})
         self.creds = {a: assumed(moto, a) for a in MEMBERS}
 
+    def credentials(self, account):
+        if account not in self.creds:
+            self.creds[account] = assumed(self.moto, account)
+        return self.creds[account]
+
     def add(self, account, region, name, faults=(), down=False, fixture="healthy.yaml"):
-        create_cluster(self.moto, self.creds[account], region, name)
+        create_cluster(self.moto, self.credentials(account), region, name)
         kube = start_kube(self.certs, fixture=fixture, token_mode="eks-verified",
                           expect=(name, region, account, self.standin))
         self.servers.append(kube)
@@ -209,3 +215,116 @@ def test_dry_run_prints_the_plan_without_calling_any_api(tmp_path, standin):
     (tmp_path / "bad.yaml").write_text("fleet: {role_name: r, accounts: [111111111111], regions: [us-east-1]}\n")
     bad = run_eksup(["run", "--config", "bad.yaml", "--dry-run"], tmp_path)
     assert bad.code == 2 and "quote it" in bad.stderr, bad.stderr
+
+
+def organization(moto):
+    """An AWS Organization in moto whose management account is the runner's:
+
+    root ── R
+      ├── workloads ── P, X (excluded), S (SUSPENDED)
+      │     └── team ── N
+      │           └── deep ── 20 SUSPENDED accounts, then D (on the second page)
+      └── sandbox ── Y
+
+    Returns {name: account id or OU id}."""
+    org = boto3.client("organizations", region_name=REGION, endpoint_url=moto, aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    org.create_organization(FeatureSet="ALL")
+    ids = {"root": org.list_roots()["Roots"][0]["Id"]}
+    for name, parent in (("workloads", "root"), ("team", "workloads"), ("deep", "team"), ("sandbox", "root")):
+        ids[name] = org.create_organizational_unit(ParentId=ids[parent], Name=name)["OrganizationalUnit"]["Id"]
+
+    def account(name, ou, suspended=False):
+        acct = org.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]["AccountId"]
+        if ou != "root":
+            org.move_account(AccountId=acct, SourceParentId=ids["root"], DestinationParentId=ids[ou])
+        if suspended:
+            org.close_account(AccountId=acct)
+        return acct
+
+    for name, ou, suspended in (("R", "root", False), ("P", "workloads", False), ("X", "workloads", False),
+                                ("S", "workloads", True), ("N", "team", False),
+                                # ListAccountsForParent answers 20 accounts a page: D comes on page 2.
+                                *((f"filler{i}", "deep", True) for i in range(20)), ("D", "deep", False),
+                                ("Y", "sandbox", False)):
+        ids[name] = account(name, ou, suspended)
+    return ids
+
+
+def organization_run(tmp_path, standin, name, organization_settings, code=0):
+    """One `eksup run` over the Organization: (run, clusters rows by key, Organizations calls
+    by operation, accounts whose clusters were listed)."""
+    cwd = tmp_path / name
+    cwd.mkdir()
+    fleet = {"role_name": "eksup-reader", "organization": organization_settings, "regions": list(REGIONS),
+             "concurrency": 4, "cluster_timeout_seconds": 30}
+    (cwd / "fleet.yaml").write_text(json.dumps({"fleet": fleet, "outputs": {"directory": "out"}, "writer": "fleet"}))
+    before = len(http_json(f"{standin}/_standin/stats")["scoped"])
+    run = run_eksup(["run", "--config", "fleet.yaml", "--as-of", "2026-06-01"], cwd, aws_url=standin, timeout=120)
+    assert run.code == code, run.stderr
+    scoped = http_json(f"{standin}/_standin/stats")["scoped"][before:]
+    # The run's own request counter includes the Organizations calls: it equals what the
+    # stand-in received.
+    assert f"requests: {len(scoped)} AWS," in run.stderr, (len(scoped), run.stderr[-800:])
+    if code:
+        return run, rows(cwd, "clusters"), None, None
+    clusters = {(r["account_id"], r["region"], r["cluster_name"]): r["status"] for r in rows(cwd, "clusters")}
+    org_calls = Counter(c["op"] for c in scoped if c["op"].startswith("organizations:"))
+    assert {c["account"] for c in scoped if c["op"].startswith("organizations:")} <= {RUNNER}, "as the runner"
+    entered = {c["account"] for c in scoped if c["op"] == "eks:ListClusters"}
+    return run, clusters, org_calls, entered
+
+
+def test_organization_discovery_walks_nested_ous(fleet, tmp_path, standin, moto):
+    ids = organization(moto)
+    fleet.add(ids["R"], "us-east-1", "r-root")
+    fleet.add(ids["P"], "us-east-1", "p-workloads")
+    fleet.add(ids["N"], "eu-west-1", "n-team")
+    fleet.add(ids["D"], "us-east-1", "d-deep")
+    fleet.add(ids["Y"], "eu-west-1", "y-sandbox")
+    # Never reached (excluded, suspended: its State, the stand-in drops the retired Status):
+    # no API server behind them.
+    create_cluster(moto, fleet.credentials(ids["X"]), "us-east-1", "x-excluded")
+    create_cluster(moto, fleet.credentials(ids["S"]), "us-east-1", "s-suspended")
+    cluster = {"R": ("us-east-1", "r-root"), "P": ("us-east-1", "p-workloads"), "N": ("eu-west-1", "n-team"),
+               "D": ("us-east-1", "d-deep"), "Y": ("eu-west-1", "y-sandbox")}
+
+    def expected(*names):
+        return {(ids[n], *cluster[n]): "ok" for n in names}
+
+    # The workloads OU: its accounts and those of team and deep under it (D on the second
+    # page of deep's accounts), not X (excluded), S (suspended), R (root) or Y (sandbox).
+    run, clusters, calls, entered = organization_run(tmp_path, standin, "ou", {"ou_ids": [ids["workloads"]],
+                                                                               "exclude": [ids["X"]]})
+    assert clusters == expected("P", "N", "D"), run.stderr
+    assert entered == {ids["P"], ids["N"], ids["D"]}
+    # workloads, team, deep (two pages); each OU's child OUs once; sandbox never read.
+    assert calls == {"organizations:ListAccountsForParent": 4, "organizations:ListOrganizationalUnitsForParent": 3}
+    walk_actions = set(calls)
+
+    # An OU listed and also nested under another listed OU (and listed twice) is read once.
+    run, clusters, calls, entered = organization_run(
+        tmp_path, standin, "overlap", {"ou_ids": [ids["team"], ids["workloads"], ids["team"]],
+                                       "exclude": [ids["X"]]})
+    assert clusters == expected("P", "N", "D"), run.stderr
+    assert calls == {"organizations:ListAccountsForParent": 4, "organizations:ListOrganizationalUnitsForParent": 3}
+
+    # No ou_ids: the whole Organization from ListAccounts (the runner's own account included,
+    # it has no cluster); the SUSPENDED accounts are still skipped.
+    run, clusters, calls, entered = organization_run(tmp_path, standin, "all", {"exclude": [ids["X"]]})
+    assert clusters == expected("R", "P", "N", "D", "Y"), run.stderr
+    assert entered == {RUNNER, *(ids[n] for n in ("R", "P", "N", "D", "Y"))}
+    assert calls == {"organizations:ListAccounts": 1}
+
+    # The runner role's Organizations actions (terraform/iam.tf) are exactly the calls made.
+    policy = tf_files.merged(tf_files.TERRAFORM)["data"]["aws_iam_policy_document"]["runner"]
+    allowed = set(policy["dynamic"][0]["statement"]["content"][0]["actions"])
+    assert allowed == walk_actions | set(calls)
+
+    # Listing the child OUs denied: one error row that names the action and the OU.
+    fleet.fault(operation="organizations:ListOrganizationalUnitsForParent", code="AccessDeniedException",
+                status=400)
+    run, failed, _, _ = organization_run(tmp_path, standin, "denied", {"ou_ids": [ids["workloads"]]}, code=3)
+    assert [(r["account_id"], r["status"]) for r in failed] == [(None, "error")], failed
+    assert (f"organizations:ListOrganizationalUnitsForParent for {ids['workloads']} failed from the runner's "
+            "account") in failed[0]["error"], failed[0]["error"]

@@ -2,7 +2,7 @@
 
 A tree written by the real binary under libfaketime (fleet.py's helpers) over four days, two
 accounts and three regions, with a blocked, an unknown, a ready (once the verdict column is
-written), an errored, a stopped and two extended-support clusters, one named
+written), an errored, a stopped and three extended-support clusters, one named
 `<script>alert(1)</script>` and messages holding `</table>`:
 
 | cluster                     | account | region    | version        | what it shows                        |
@@ -14,7 +14,9 @@ written), an errored, a stopped and two extended-support clusters, one named
 | partial                     | B       | eu-west-1 | 1.35           | a source failed: `</table>` message  |
 | <script>alert(1)</script>   | B       | us-west-2 | 1.34           | blocked; findings about `…</table>`  |
 | retired                     | B       | us-west-2 | 1.34           | stopped reporting after two days     |
-| ghost                       | —       | eu-west-1 | —              | cannot be read: errored              |
+| ghost                       | —       | eu-west-1 | 1.31, then —   | read from a snapshot for two days,   |
+|                             |         |           |                | then cannot be read: errored, and    |
+|                             |         |           |                | still 1.31 in extended support       |
 
 Every figure of the page is computed again here from the Parquet with pyarrow, and the page
 is loaded in a real headless Chromium with the network offline.
@@ -52,6 +54,10 @@ CLUSTERS = [
     fl.Cluster("partial", B, "eu-west-1", fl.SNAPSHOTS / "healthy.json", ("1.35",) * 4, writer="partial-incluster"),
     fl.Cluster(XSS, B, "us-west-2", fl.DEMO, ("1.34",) * 4),
     fl.Cluster("retired", B, "us-west-2", fl.DEMO, ("1.34", "1.34", None, None)),
+    # Read on the first two days (a snapshot without an account, like the live target's
+    # error rows), unreadable on the last two (fl.GHOST): its latest row is an error and the
+    # page keeps the version of its newest earlier row.
+    fl.Cluster("ghost", None, "eu-west-1", fl.SNAPSHOTS / "two-hop.json", ("1.31", "1.31", None, None)),
 ]
 
 
@@ -59,7 +65,7 @@ def variant(c, version, into: Path, n: int) -> Path:
     """fleet.variant, under a file name safe for any cluster name, with this test's twists."""
     snap = json.loads(c.base.read_text())
     snap["cluster"].update(name=c.name, account_id=c.account, region=c.region, version=version,
-                           arn=f"arn:aws:eks:{c.region}:{c.account}:cluster/{c.name}")
+                           arn=f"arn:aws:eks:{c.region}:{c.account or ''}:cluster/{c.name}")
     for ng in (snap.get("aws") or {}).get("node_groups", []):
         ng["version"] = version
     if c.name == XSS:
@@ -137,10 +143,21 @@ def expected(root: Path, as_of: datetime.date, days: int = 14):
     first = as_of - datetime.timedelta(days=days - 1)
     rows = [r for r in parquet_rows(root, "clusters", first, as_of) if r["cluster_name"] != "*"]
     latest = {}
+    versioned = {}
     for r in rows:
         k = (r["account_id"], r["region"], r["cluster_name"])
         if k not in latest or (r["run_time"], r["run_id"]) > (latest[k]["run_time"], latest[k]["run_id"]):
             latest[k] = r
+        if r["current_version"] and (k not in versioned or (r["run_time"], r["run_id"]) >
+                                     (versioned[k]["run_time"], versioned[k]["run_id"])):
+            versioned[k] = r
+    # A latest row without a version (an error) keeps the version and support dates of the
+    # cluster's newest row in the window that has one.
+    for k, r in latest.items():
+        if not r["current_version"] and k in versioned:
+            v = versioned[k]
+            latest[k] = {**r, "version_from": v["dt"], **{c: v[c] for c in (
+                "current_version", "end_of_standard_support", "end_of_extended_support")}}
     cs = list(latest.values())
     eoss = {k: r["end_of_standard_support"] for k, r in latest.items()}
     days_left = {k: (d - as_of).days for k, d in eoss.items() if d is not None}
@@ -234,7 +251,7 @@ def test_figures_table_and_sections_match_the_parquet(tree, tmp_path):
     p, got = parse(page)
     assert got == {k: str(v) for k, v in want.items()}, (got, want)
     # The fleet covers every kind of cluster the page distinguishes.
-    assert want["blocked"] >= 2 and want["errored"] == 1 and want["stopped"] == 1 and want["extended"] == 2
+    assert want["blocked"] >= 2 and want["errored"] == 1 and want["stopped"] == 1 and want["extended"] == 3
     assert want["within-30"] >= 1
 
     # Every cluster has a row that links to its section; the row says what its latest row says.
@@ -250,6 +267,13 @@ def test_figures_table_and_sections_match_the_parquet(tree, tmp_path):
         assert cells[6] == str(r["required_findings"]) and cells[7] == str(r["recommended_findings"])
         if r["end_of_standard_support"]:
             assert cells[5] == str((r["end_of_standard_support"] - TODAY).days)
+        version = r["current_version"] or "?"
+        if r.get("version_from"):
+            version += f" (from the run of {r['version_from']})"
+        assert cells[3].split(" → ")[0] == version, cells
+    # The errored ghost still runs 1.31, read on DAYS[1]: it is counted in extended support.
+    ghost = latest[(None, "eu-west-1", "ghost")]
+    assert ghost["status"] == "error" and ghost["version_from"] == DAYS[1] and ghost["current_version"] == "1.31"
     # The evening re-run of payments (two checks off) is the latest row, not the morning's.
     pay = latest[(A, "us-east-1", "payments")]
     assert pay["run_time"].hour == 18

@@ -224,7 +224,9 @@ def test_runner_role_trust_is_chosen_by_a_variable_and_its_permissions_are_scope
     assert statements["EncryptResults"]["resources"] == ["${local.kms_key_arn}"]
     org = policy["dynamic"][0]["statement"]
     assert org["for_each"] == "${local.runner.organization_discovery ? [1] : []}"
-    assert org["content"][0]["actions"] == ["organizations:ListAccounts"]
+    # ListAccounts without ou_ids; with them, the OU walk (src/fleet/discovery.rs).
+    assert org["content"][0]["actions"] == ["organizations:ListAccounts", "organizations:ListAccountsForParent",
+                                            "organizations:ListOrganizationalUnitsForParent"]
     assert runner["type"].count("optional(") >= 10 and '"eksup-runner"' in runner["type"]
 
 
