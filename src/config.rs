@@ -344,6 +344,21 @@ fn is_account_id(id: &str) -> bool {
     id.len() == 12 && id.chars().all(|c| c.is_ascii_digit())
 }
 
+/// An Organizations parent ID as AWS accepts it: `ou-<root part>-<ou part>` or `r-<root>`.
+fn is_parent_id(id: &str) -> bool {
+    let part = |s: &str, min: usize| {
+        (min..=32).contains(&s.len())
+            && s.chars()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
+    };
+    if let Some(root) = id.strip_prefix("r-") {
+        return part(root, 4);
+    }
+    id.strip_prefix("ou-")
+        .and_then(|rest| rest.split_once('-'))
+        .is_some_and(|(root, ou)| part(root, 4) && part(ou, 8))
+}
+
 fn validate_fleet(f: &FleetSettings) -> Result<(), String> {
     for (i, a) in f.accounts.iter().enumerate() {
         if !is_account_id(&a.id) {
@@ -363,6 +378,17 @@ fn validate_fleet(f: &FleetSettings) -> Result<(), String> {
         return Err(
             "key `fleet.role_name`: organization discovery needs the member role name".into(),
         );
+    }
+    if let Some(org) = &f.organization
+        && let Some((i, bad)) = org
+            .ou_ids
+            .iter()
+            .enumerate()
+            .find(|(_, o)| !is_parent_id(o))
+    {
+        return Err(format!(
+            "key `fleet.organization.ou_ids[{i}]`: `{bad}` is not an organizational unit ID (ou-ab12-cdefgh34) or a root ID (r-ab12)"
+        ));
     }
     if let Some(org) = &f.organization
         && let Some(bad) = org.exclude.iter().find(|a| !is_account_id(a))
@@ -827,6 +853,25 @@ fleet:
     }
 
     #[test]
+    fn organization_parent_ids_follow_the_aws_pattern() {
+        for good in ["r-ab12", "ou-ab12-cdefgh34", "ou-0abc-1234567890abcdef"] {
+            assert!(is_parent_id(good), "{good}");
+        }
+        for bad in [
+            "",
+            "ou-",
+            "ou-ab12",
+            "ou-ab1-cdefgh34",
+            "ou-ab12-cdefg",
+            "OU-AB12-CDEFGH34",
+            "r-ab",
+            "prod",
+        ] {
+            assert!(!is_parent_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn every_bad_fleet_key_is_named() {
         let cases = [
             (
@@ -852,6 +897,10 @@ fleet:
             (
                 "fleet: {role_name: r, accounts: [\"111111111111\"], regions: []}",
                 "fleet.regions",
+            ),
+            (
+                "fleet: {role_name: r, organization: {ou_ids: [ou-ab12-cdefgh34, OU-Prod]}, regions: [a]}",
+                "fleet.organization.ou_ids[1]",
             ),
             (
                 "fleet: {role_name: r, accounts: [\"111111111111\"], regions: all}",
