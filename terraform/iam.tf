@@ -108,8 +108,10 @@ data "aws_iam_policy_document" "runner" {
   count = local.runner.create ? 1 : 0
 
   statement {
-    sid       = "AssumeMemberRoles"
-    actions   = ["sts:AssumeRole"]
+    sid = "AssumeMemberRoles"
+    # The runner sets source identity `eksup` on each member session, which needs
+    # sts:SetSourceIdentity in its own policy as well as in the member role's trust.
+    actions   = ["sts:AssumeRole", "sts:SetSourceIdentity"]
     resources = local.member_role_arns
   }
 

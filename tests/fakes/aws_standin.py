@@ -67,7 +67,7 @@ DEFAULT_QUOTAS = {
 
 def fresh_state():
     return {"clusters": {}, "faults": [], "calls": [], "addon_versions": {}, "cluster_versions": None,
-            "quotas": dict(DEFAULT_QUOTAS), "s3_puts": [], "scoped": [],
+            "quotas": dict(DEFAULT_QUOTAS), "s3_puts": [], "scoped": [], "assume_role": [],
             # access key id -> {account, secret}; moto's default test credentials are the runner's.
             "credentials": {"testing": {"account": "123456789012", "secret": "testing"}}}
 
@@ -206,7 +206,7 @@ class Handler(BaseHTTPRequestHandler):
                            "account": STATE["credentials"].get(akid, {}).get("account")}
                           for op, akid, region in STATE["scoped"]]
                 return self.reply(200, {"calls": list(STATE["calls"]), "s3_puts": list(STATE["s3_puts"]),
-                                        "scoped": scoped})
+                                        "scoped": scoped, "assume_role": list(STATE["assume_role"])})
             if m := re.match(r"^/_standin/credentials/([^/]+)$", path):
                 found = STATE["credentials"].get(m.group(1))
                 return self.reply(200 if found else 404, found or {"message": "unknown access key"})
@@ -244,6 +244,10 @@ class Handler(BaseHTTPRequestHandler):
             STATE["calls"].append(op)
             STATE["scoped"].append((op, akid, region))
             account = STATE["credentials"].get(akid, {}).get("account")
+            if op == "sts:AssumeRole":
+                # What the runner asks for (role, session name, external ID, source identity).
+                STATE["assume_role"].append({k: v[0] for k, v in urllib.parse.parse_qs(body.decode()).items()
+                                             if k in ("RoleArn", "RoleSessionName", "ExternalId", "SourceIdentity")})
             if op in ("s3:PutObject", "s3:CreateMultipartUpload"):
                 STATE["s3_puts"].append({"op": op, "path": path, **{h: self.headers.get(h) for h in S3_HEADERS}})
             fault = next((f for f in STATE["faults"] if f["operation"] == op and f.get("times", 1) != 0

@@ -170,6 +170,15 @@ def test_fleet_isolates_every_failure_and_completes_the_rest(fleet, tmp_path, st
                 assert scoped[(account, region, op)] == n, (account, region, op, scoped[(account, region, op)])
     assumes = [c for c in http_json(f"{standin}/_standin/stats")["scoped"] if c["op"] == "sts:AssumeRole"]
     assert len(assumes) == 3 and {c["account"] for c in assumes} == {RUNNER}, "one AssumeRole per account, as the runner"
+    # What each AssumeRole asks for: the member role, the external ID, a session named after
+    # the run and the source identity `eksup` (which is why the runner policy and the member
+    # trust in terraform/ allow sts:SetSourceIdentity: AWS refuses the call otherwise).
+    asked = http_json(f"{standin}/_standin/stats")["assume_role"]
+    assert sorted(a["RoleArn"] for a in asked) == sorted(
+        f"arn:aws:iam::{a}:role/eksup-reader" for a in (*MEMBERS, DENIED))
+    for a in asked:
+        assert a["ExternalId"] == "ext-1" and a["SourceIdentity"] == "eksup", a
+        assert a["RoleSessionName"].startswith("eksup-"), a
     assert "summary:" in run.stderr and "slowest clusters:" in run.stderr and "requests:" in run.stderr
 
 

@@ -185,7 +185,8 @@ def test_the_read_policy_is_deploy_iam_eksup_policy_json(module):
 def test_member_role_trusts_the_runner_with_the_external_id_and_maps_to_eksup_readers():
     m = tf_files.merged(TF / "modules" / "member-role")
     trust = m["data"]["aws_iam_policy_document"]["trust"]["statement"][0]
-    assert trust["actions"] == ["sts:AssumeRole"]
+    # The runner sends SourceIdentity=eksup (test_fleet asserts it on the wire).
+    assert trust["actions"] == ["sts:AssumeRole", "sts:SetSourceIdentity"]
     assert trust["principals"][0] == {"type": "AWS", "identifiers": ["${var.runner_role_arn}"]}
     condition = trust["dynamic"][0]["condition"]["content"][0]
     assert condition == {"test": "StringEquals", "variable": "sts:ExternalId", "values": ["${var.external_id}"]}
@@ -215,7 +216,8 @@ def test_runner_role_trust_is_chosen_by_a_variable_and_its_permissions_are_scope
     assert by_choice["ecs"]["principals"][0]["identifiers"] == ["ecs-tasks.amazonaws.com"]
     policy = root["data"]["aws_iam_policy_document"]["runner"]
     statements = {s["sid"]: s for s in policy["statement"]}
-    assert statements["AssumeMemberRoles"] == {"sid": "AssumeMemberRoles", "actions": ["sts:AssumeRole"],
+    assert statements["AssumeMemberRoles"] == {"sid": "AssumeMemberRoles",
+                                               "actions": ["sts:AssumeRole", "sts:SetSourceIdentity"],
                                                "resources": "${local.member_role_arns}"}
     assert "role/${local.runner.member_role_name}" in root["locals"]["member_role_arns"]
     assert statements["WriteResults"]["actions"] == ["s3:PutObject", "s3:AbortMultipartUpload"]

@@ -9,8 +9,10 @@ locals {
 
 data "aws_iam_policy_document" "trust" {
   statement {
-    sid     = "CentralRunner"
-    actions = ["sts:AssumeRole"]
+    sid = "CentralRunner"
+    # eksup sets a source identity on every session (CloudTrail shows `eksup` behind each
+    # call); AWS refuses that AssumeRole unless the trust policy allows sts:SetSourceIdentity.
+    actions = ["sts:AssumeRole", "sts:SetSourceIdentity"]
 
     principals {
       type        = "AWS"
