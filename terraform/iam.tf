@@ -133,6 +133,37 @@ data "aws_iam_policy_document" "runner" {
     }
   }
 
+  # `outputs.report: true` reads the window's tables back to draw the page: the listing is
+  # limited to the two tables' partitions, the reads to their objects.
+  dynamic "statement" {
+    for_each = local.runner.publish_report ? [1] : []
+
+    content {
+      sid       = "ListTablePartitionsForReport"
+      actions   = ["s3:ListBucket"]
+      resources = [local.bucket_arn]
+
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${local.results_prefix}/clusters/*", "${local.results_prefix}/findings/*"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.runner.publish_report ? [1] : []
+
+    content {
+      sid     = "ReadTablesForReport"
+      actions = ["s3:GetObject"]
+      resources = [
+        "${local.bucket_arn}/${local.results_prefix}/clusters/*",
+        "${local.bucket_arn}/${local.results_prefix}/findings/*",
+      ]
+    }
+  }
+
   dynamic "statement" {
     for_each = local.runner.organization_discovery ? [1] : []
 

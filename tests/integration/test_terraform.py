@@ -224,7 +224,21 @@ def test_runner_role_trust_is_chosen_by_a_variable_and_its_permissions_are_scope
     assert statements["WriteResults"]["resources"] == ["${local.results_objects_arn}"]
     assert root["locals"]["results_objects_arn"] == "${local.bucket_arn}/${local.results_prefix}/*"
     assert statements["EncryptResults"]["resources"] == ["${local.kms_key_arn}"]
-    org = policy["dynamic"][0]["statement"]
+    dynamic = {d["statement"]["content"][0]["sid"]: d["statement"] for d in policy["dynamic"]}
+    assert set(dynamic) == {"DiscoverOrganizationAccounts", "ListTablePartitionsForReport", "ReadTablesForReport"}
+    # `outputs.report: true` reads the two tables back (src/fleet_report/store.rs lists
+    # PREFIX/<table>/dt=DAY/ and gets those objects), only when the variable says so.
+    listing, reading = dynamic["ListTablePartitionsForReport"], dynamic["ReadTablesForReport"]
+    for d in (listing, reading):
+        assert d["for_each"] == "${local.runner.publish_report ? [1] : []}"
+    assert listing["content"][0]["actions"] == ["s3:ListBucket"]
+    assert listing["content"][0]["resources"] == ["${local.bucket_arn}"]
+    assert listing["content"][0]["condition"][0]["values"] == [
+        "${local.results_prefix}/clusters/*", "${local.results_prefix}/findings/*"]
+    assert reading["content"][0]["actions"] == ["s3:GetObject"]
+    assert reading["content"][0]["resources"] == [
+        "${local.bucket_arn}/${local.results_prefix}/clusters/*", "${local.bucket_arn}/${local.results_prefix}/findings/*"]
+    org = dynamic["DiscoverOrganizationAccounts"]
     assert org["for_each"] == "${local.runner.organization_discovery ? [1] : []}"
     # ListAccounts without ou_ids; with them, the OU walk (src/fleet/discovery.rs).
     assert org["content"][0]["actions"] == ["organizations:ListAccounts", "organizations:ListAccountsForParent",
