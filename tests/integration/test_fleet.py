@@ -327,7 +327,9 @@ def test_organization_discovery_walks_nested_ous(fleet, tmp_path, standin, moto)
 
     # The runner role's Organizations actions (terraform/iam.tf) are exactly the calls made.
     policy = tf_files.merged(tf_files.TERRAFORM)["data"]["aws_iam_policy_document"]["runner"]
-    allowed = set(policy["dynamic"][0]["statement"]["content"][0]["actions"])
+    org_statement = next(d["statement"] for d in policy["dynamic"]
+                         if d["statement"]["content"][0]["sid"] == "DiscoverOrganizationAccounts")
+    allowed = set(org_statement["content"][0]["actions"])
     assert allowed == walk_actions | set(calls)
 
     # Listing the child OUs denied: one error row that names the action and the OU.
