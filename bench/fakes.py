@@ -127,8 +127,10 @@ def kube(args):
         templates[minor] = kube_apiserver.FakeCluster(objects, git_version=info["gitVersion"], token_mode="eks")
     tenants = {}
     tenants_lock = threading.Lock()
+    # Answers for a cluster that is not registered: served, and recorded nowhere that counts.
+    nobody = kube_apiserver.FakeCluster([])
 
-    def tenant(name, minor):
+    def tenant(minor):
         t = copy.copy(templates[minor])  # shares the (read-only) collections
         t.lock, t.requests, t.faults = threading.Lock(), [], []
         t.minor = minor
@@ -144,7 +146,7 @@ def kube(args):
             if self.path == "/_bench/tenants":
                 with tenants_lock:
                     for name, minor in body.items():
-                        tenants[name] = tenant(name, minor)
+                        tenants[name] = tenant(minor)
             elif self.path == "/_bench/reset":
                 with tenants_lock:
                     for t in tenants.values():
@@ -165,7 +167,7 @@ def kube(args):
             m = re.match(r"^/c/([^/?]+)(.*)$", self.path)
             self.cluster = tenants.get(m.group(1)) if m else None
             if self.cluster is None:
-                self.cluster = kube_apiserver.FakeCluster([])  # answers, and records nowhere that counts
+                self.cluster = nobody
                 return self.send_json(404, kube_apiserver.status(404, "NotFound", "no such cluster"))
             self.path = m.group(2) or "/"
             self.cache_key = (self.cluster.minor, self.path, self.headers.get("Accept", ""),
@@ -177,20 +179,11 @@ def kube(args):
             key = getattr(self, "cache_key", None) if record and code == 200 and not extra_headers else None
             if key is None:
                 return super().send_json(code, body, extra_headers, record)
-            raw = encoded.get(key)
-            if raw is None:
+            wire = encoded.get(key)
+            if wire is None:
                 raw = json.dumps(body, separators=(",", ":")).encode()
-                raw = gzip.compress(raw, compresslevel=5) if key[3] else raw
-                encoded[key] = raw
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            if key[3]:
-                self.send_header("Content-Encoding", "gzip")
-            self.end_headers()
-            self.wfile.write(raw)
-            with self.cluster.lock:
-                self.cluster.requests.append({"path": self.path, "status": code, "bytes": len(raw)})
+                wire = encoded[key] = gzip.compress(raw, compresslevel=5) if key[3] else raw
+            self.send_wire(code, wire, key[3], "application/json")
 
     serve(Tenants, args.certdir)
 

@@ -21,6 +21,7 @@ Prints one Markdown table row per concurrency; --keep-output keeps each run's ou
 """
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -28,8 +29,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,10 +39,8 @@ sys.path[:0] = [str(ROOT / "tests" / "fakes"), str(ROOT / "tests" / "integration
 import boto3  # noqa: E402
 
 import certs as certgen  # noqa: E402
-from harness import free_port, http_json, start_moto, start_ready, vm_hwm_kib  # noqa: E402
+from harness import PY, assumed, clean_env, http_json, start_moto, start_ready, wait_measured  # noqa: E402
 
-PY = sys.executable
-RUNNER_ACCOUNT = "123456789012"
 VERSIONS = ("1.31", "1.32", "1.33", "1.34")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -55,14 +54,6 @@ def cpu_seconds(pid):
 
 def account_ids(n):
     return [f"{100000000000 + i * 1111:012d}" for i in range(1, n + 1)]
-
-
-def assumed(url, account):
-    sts = boto3.client("sts", region_name="us-east-1", endpoint_url=url, aws_access_key_id="testing",
-                       aws_secret_access_key="testing")
-    c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/bench-setup", RoleSessionName="setup")["Credentials"]
-    return {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
-            "aws_session_token": c["SessionToken"]}
 
 
 def addon_versions(version):
@@ -132,28 +123,15 @@ def run_once(binary, work, standin, accounts, regions, concurrency, fakes, kube_
     cwd = work / f"run-{label}"
     cwd.mkdir()
     write_config(cwd / "fleet.yaml", accounts, regions, concurrency, out_dir, label)
-    for f in ("no-aws-config", "no-aws-credentials"):
-        (cwd / f).touch()
     http_json(f"{standin}/_standin/reset-calls", "POST", {})
     http_json(f"{kube_url}/_bench/reset", "POST", {})
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd),
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(cwd / "no-aws-config"), "AWS_SHARED_CREDENTIALS_FILE": str(cwd / "no-aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL": standin, "NO_COLOR": "1",
-    }
+    env = clean_env(cwd, standin)
     fake_cpu_before = {name: cpu_seconds(pid) for name, pid in fakes.items()}
     start = time.monotonic()
     with open(cwd / "stderr", "wb") as err:
         proc = subprocess.Popen([str(binary), "run", "--config", "fleet.yaml"], cwd=cwd, env=env,
                                 stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
-        peak = 0
-        while True:
-            peak = max(peak, vm_hwm_kib(proc.pid))
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            time.sleep(0.01)
+        status, usage, peak = wait_measured(proc)
     wall = time.monotonic() - start
     fake_cpu = {name: cpu_seconds(pid) - fake_cpu_before[name] for name, pid in fakes.items()}
     stderr = (cwd / "stderr").read_text()
@@ -164,9 +142,7 @@ def run_once(binary, work, standin, accounts, regions, concurrency, fakes, kube_
     rows = int(summary.group(1))
     calls = http_json(f"{standin}/_standin/stats")["calls"]
     aws_seen = len(calls)
-    by_op = {}
-    for op in calls:
-        by_op[op] = by_op.get(op, 0) + 1
+    by_op = dict(Counter(calls))
     kube_seen = http_json(f"{kube_url}/_bench/stats")
     return {
         "label": label, "concurrency": concurrency, "exit": os.waitstatus_to_exitcode(status), "rows": rows,
@@ -219,7 +195,7 @@ def main():
             [PY, str(ROOT / "bench" / "fakes.py"), "kube", "--certdir", str(chain["ca"].parent),
              "--latency-ms", str(args.kube_latency_ms), "--versions", ",".join(VERSIONS)], "fake API server")
         procs.append(kube_proc)
-        ca_b64 = __import__("base64").b64encode(chain["ca"].read_bytes()).decode()
+        ca_b64 = base64.b64encode(chain["ca"].read_bytes()).decode()
         t0 = time.monotonic()
         plan = build_fleet(moto, standin, kube_url, ca_b64, args.clusters, accounts, regions)
         print(f"fleet of {len(plan)} clusters in {len(accounts)} accounts x {len(regions)} regions "

@@ -308,19 +308,29 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- plumbing
     def send_json(self, code, body, extra_headers=None, record=True):
-        raw = json.dumps(body, separators=(",", ":")).encode()
+        self.send_body(code, json.dumps(body, separators=(",", ":")).encode(), "application/json",
+                       extra_headers, record)
+
+    def send_text(self, code, text):
+        self.send_body(code, text.encode(), "text/plain; version=0.0.4; charset=utf-8")
+
+    def send_body(self, code, raw, content_type, extra_headers=None, record=True):
+        """An answer, gzipped when the client asks for it."""
         gz = "gzip" in self.headers.get("Accept-Encoding", "")
-        if gz:
-            raw = gzip.compress(raw, compresslevel=5)
+        wire = gzip.compress(raw, compresslevel=5) if gz else raw
+        self.send_wire(code, wire, gz, content_type, extra_headers, record)
+
+    def send_wire(self, code, wire, gz, content_type, extra_headers=None, record=True):
+        """Writes an answer already encoded for the wire, and records it unless told not to."""
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(wire)))
         if gz:
             self.send_header("Content-Encoding", "gzip")
         for k, v in (extra_headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(raw)
+        self.wfile.write(wire)
         if record:
             url = urllib.parse.urlparse(self.path)
             with self.cluster.lock:
@@ -329,31 +339,11 @@ class Handler(BaseHTTPRequestHandler):
                     "path": url.path,
                     "query": dict(urllib.parse.parse_qsl(url.query)),
                     "status": code,
-                    "bytes": len(raw),
+                    "bytes": len(wire),
                     "gzip": gz,
                     "accept": self.headers.get("Accept", ""),
                     "user_agent": self.headers.get("User-Agent", ""),
                 })
-
-    def send_text(self, code, text):
-        raw = text.encode()
-        gz = "gzip" in self.headers.get("Accept-Encoding", "")
-        if gz:
-            raw = gzip.compress(raw, compresslevel=5)
-        self.send_response(code)
-        self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-        self.send_header("Content-Length", str(len(raw)))
-        if gz:
-            self.send_header("Content-Encoding", "gzip")
-        self.end_headers()
-        self.wfile.write(raw)
-        url = urllib.parse.urlparse(self.path)
-        with self.cluster.lock:
-            self.cluster.requests.append({
-                "method": self.command, "path": url.path, "query": dict(urllib.parse.parse_qsl(url.query)),
-                "status": code, "bytes": len(raw), "gzip": gz, "accept": self.headers.get("Accept", ""),
-                "user_agent": self.headers.get("User-Agent", ""),
-            })
 
     def read_body(self):
         n = int(self.headers.get("Content-Length") or 0)

@@ -154,11 +154,9 @@ def vm_hwm_kib(pid):
     return 0
 
 
-def run_eksup(args, cwd, aws_url=None, env=None, timeout=300):
-    """Runs the binary with only the environment a test gives it (no EKSUP_* leaks in).
-    `analyze` runs measure support windows from AS_OF unless the test passes --as-of."""
-    if args and args[0] == "analyze" and "--as-of" not in args:
-        args = [*args, "--as-of", AS_OF]
+def clean_env(cwd, aws_url=None, env=None):
+    """Only the environment a test gives the binary: test credentials, no AWS profile or
+    config file, no instance metadata, no EKSUP_* from the caller; `env` on top."""
     base = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(cwd),
@@ -175,26 +173,56 @@ def run_eksup(args, cwd, aws_url=None, env=None, timeout=300):
     base.update(env or {})
     for f in ("no-aws-config", "no-aws-credentials"):
         (Path(cwd) / f).touch()
+    return base
+
+
+def wait_measured(proc, deadline=None):
+    """Waits for `proc`, sampling its peak RSS (VmHWM) every 10 ms, which misses at most the
+    last 10 ms of growth. Returns (wait status, rusage, peak KiB); the status is None when
+    `deadline` (time.monotonic) passed first, and the process is then killed."""
+    peak_kib = 0
+    while True:
+        peak_kib = max(peak_kib, vm_hwm_kib(proc.pid))
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            return status, usage, peak_kib
+        if deadline is not None and time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            return None, None, peak_kib
+        time.sleep(0.01)
+
+
+def run_eksup(args, cwd, aws_url=None, env=None, timeout=300, launcher=()):
+    """Runs the binary with only the environment a test gives it (no EKSUP_* leaks in),
+    started through `launcher` when given (a command that ends by exec'ing its arguments).
+    `analyze` runs measure support windows from AS_OF unless the test passes --as-of."""
+    if args and args[0] == "analyze" and "--as-of" not in args:
+        args = [*args, "--as-of", AS_OF]
+    base = clean_env(cwd, aws_url, env)
     out_path, err_path = Path(cwd) / ".stdout", Path(cwd) / ".stderr"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         start = time.monotonic()
-        proc = subprocess.Popen([str(eksup_bin()), *args], cwd=cwd, env=base, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        deadline = start + timeout
-        peak_kib = 0
-        while True:
-            # Sampled every 10 ms until exit: misses at most the last 10 ms of growth.
-            peak_kib = max(peak_kib, vm_hwm_kib(proc.pid))
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"eksup {' '.join(args)} did not finish within {timeout} s")
-            time.sleep(0.01)
+        proc = subprocess.Popen([*launcher, str(eksup_bin()), *args], cwd=cwd, env=base, stdout=out, stderr=err,
+                                stdin=subprocess.DEVNULL)
+        status, _, peak_kib = wait_measured(proc, start + timeout)
+        if status is None:
+            pytest.fail(f"eksup {' '.join(args)} did not finish within {timeout} s")
         wall = time.monotonic() - start
     code = os.waitstatus_to_exitcode(status)
     proc.returncode = code
     return Run(code, out_path.read_text(), err_path.read_text(), wall, peak_kib)
+
+
+def assumed(url, account):
+    """Credentials of `account` from AssumeRole through `url` (moto, or the stand-in, which
+    then learns which account the keys belong to), as boto3 client keyword arguments."""
+    import boto3
+    sts = boto3.client("sts", region_name=REGION, endpoint_url=url, aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="setup")["Credentials"]
+    return {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
+            "aws_session_token": c["SessionToken"]}
 
 
 def create_cluster(moto_url, name, version):

@@ -13,22 +13,13 @@ import boto3
 import pytest
 
 import tf_files
-from harness import REGION, http_json, run_eksup, start_kube
+from harness import REGION, assumed, http_json, run_eksup, start_kube
 
 RUNNER = "123456789012"
 MEMBERS = ("111111111111", "222222222222")
 DENIED = "333333333333"
 REGIONS = ("us-east-1", "eu-west-1")
 DISABLED = "ap-southeast-3"
-
-
-def assumed(url, account):
-    """Credentials of `account`, from AssumeRole through `url` (the stand-in learns them)."""
-    sts = boto3.client("sts", region_name=REGION, endpoint_url=url, aws_access_key_id="testing",
-                       aws_secret_access_key="testing")
-    c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="setup")["Credentials"]
-    return {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
-            "aws_session_token": c["SessionToken"]}
 
 
 def create_cluster(moto, creds, region, name):

@@ -9,18 +9,19 @@ test set-up already needs for apt-get), so nothing on the machine changes."""
 import json
 import os
 import shutil
-import subprocess
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
-from harness import REGION, eksup_bin
+from harness import REGION, run_eksup
 
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
-def run_in_pod(args, cwd: Path, env, token_dir: Path):
+def pod_launcher(token_dir: Path):
+    """A command that starts the binary as a pod would see it: the service-account files
+    mounted at SA_DIR, in a mount namespace of its own."""
     unshare = shutil.which("unshare")
     if not unshare or os.geteuid() != 0:
         pytest.fail("this test mounts the service-account files in a private mount namespace: "
@@ -28,8 +29,11 @@ def run_in_pod(args, cwd: Path, env, token_dir: Path):
     # /run gets a tmpfs of its own in the namespace; the token files are bind-mounted into it.
     script = (f"mount -t tmpfs eksup-test /run && mkdir -p {SA_DIR} && mount --bind {token_dir} {SA_DIR} "
               f'&& exec "$@"')
-    return subprocess.run([unshare, "-m", "sh", "-c", script, "sh", str(eksup_bin()), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    return [unshare, "-m", "sh", "-c", script, "sh"]
+
+
+def cluster_rows(out: Path):
+    return [json.loads(line) for f in (out / "json" / "clusters").rglob("*.jsonl") for line in f.read_text().splitlines()]
 
 
 def test_cronjob_reads_its_own_cluster_with_the_service_account(eks_cluster, standin, certs, tmp_path):
@@ -40,25 +44,17 @@ def test_cronjob_reads_its_own_cluster_with_the_service_account(eks_cluster, sta
     (token_dir / "ca.crt").write_bytes(certs["ca"].read_bytes())
     (token_dir / "namespace").write_text("eksup")
     port = urllib.parse.urlparse(kube.url).port
-    for f in ("no-aws-config", "no-aws-credentials"):
-        (tmp_path / f).touch()
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION,
-        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL": standin, "NO_COLOR": "1",
         # What the CronJob's pod has: the kubelet's variables and the job's configuration.
         "KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": str(port),
         "EKSUP_CLUSTER": name, "EKSUP_IN_CLUSTER": "true", "EKSUP_TARGET_VERSION": "1.35",
         "EKSUP_OUTPUTS__DIRECTORY": str(tmp_path / "out"), "EKSUP_OUTPUTS__STDOUT": "true",
     }
     kube.reset()
-    proc = run_in_pod(["run"], tmp_path, env, token_dir)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = run_eksup(["run"], tmp_path, aws_url=standin, env=env, launcher=pod_launcher(token_dir))
+    assert run.code == 0, run.stderr[-3000:]
 
-    rows = [json.loads(line) for f in (tmp_path / "out" / "json" / "clusters").rglob("*.jsonl")
-            for line in f.read_text().splitlines()]
+    rows = cluster_rows(tmp_path / "out")
     assert [(r["cluster_name"], r["status"], r["region"]) for r in rows] == [(name, "ok", REGION)]
     assert rows[0]["current_version"] == "1.34" and rows[0]["target_version"] == "1.35"
     assert rows[0]["nodes"] > 0, "the Kubernetes side was read"
@@ -74,8 +70,8 @@ def test_cronjob_reads_its_own_cluster_with_the_service_account(eks_cluster, sta
     # account, exit 3, and still writes its error row.
     empty = tmp_path / "no-token"
     empty.mkdir()
-    proc = run_in_pod(["run"], tmp_path, {**env, "EKSUP_OUTPUTS__DIRECTORY": str(tmp_path / "out2")}, empty)
-    assert proc.returncode == 3, proc.stderr[-3000:]
-    rows = [json.loads(line) for f in (tmp_path / "out2" / "json" / "clusters").rglob("*.jsonl")
-            for line in f.read_text().splitlines()]
+    run = run_eksup(["run"], tmp_path, aws_url=standin, env={**env, "EKSUP_OUTPUTS__DIRECTORY": str(tmp_path / "out2")},
+                    launcher=pod_launcher(empty))
+    assert run.code == 3, run.stderr[-3000:]
+    rows = cluster_rows(tmp_path / "out2")
     assert rows[0]["status"] == "error" and "in-cluster service account" in rows[0]["error"], rows[0]
