@@ -15,7 +15,6 @@ import argparse
 import copy
 import gzip
 import json
-import io
 import re
 import ssl
 import sys
@@ -57,61 +56,36 @@ def serve(handler, certdir=None):
 
 
 def aws(args):
-    """The stand-in with latency; moto's answers to read-only calls are remembered per
+    """The stand-in with latency. moto's answers to read-only calls are remembered per
     (operation, account, region, request) and replayed when the same call comes again, so
-    that after a first (warm-up) run moto's own CPU time no longer bounds the benchmark."""
+    that after a first (warm-up) run moto's own CPU time no longer bounds the benchmark;
+    the stand-in's own work (counting, patching answers) runs on every call as before."""
     delay = args.latency_ms / 1000
     replay = {}
     replay_lock = threading.Lock()
-    state = aws_standin.STATE
 
     class Slow(aws_standin.Handler):
         def handle_any(self):
-            if self.path.startswith("/_bench/"):
-                return self.bench_control()
-            if self.path.startswith("/_standin/"):
-                return super().handle_any()
-            time.sleep(delay)
-            n = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(n) if n else b""
-            op = aws_standin.operation(self.command, self.path, self.headers, body)
+            if not self.path.startswith("/_standin/"):
+                time.sleep(delay)
+            super().handle_any()
+
+        def forward(self, op, body):
+            if not args.replay or op.split(":")[0] not in ("eks", "ec2", "autoscaling"):
+                return super().forward(op, body)
             akid, region = aws_standin.signer(self.headers)
             with aws_standin.LOCK:
-                account = state["credentials"].get(akid, {}).get("account")
+                account = aws_standin.STATE["credentials"].get(akid, {}).get("account")
             key = (op, account, region, self.command, self.path, body)
-            cacheable = args.replay and op.split(":")[0] in ("eks", "ec2", "autoscaling")
             with replay_lock:
-                hit = replay.get(key) if cacheable else None
+                hit = replay.get(key)
             if hit:
-                with aws_standin.LOCK:
-                    state["calls"].append(op)
-                    state["scoped"].append((op, akid, region))
-                return self.reply(*hit)
-            # A miss: let the stand-in answer (locally or through moto), capturing its reply.
-            connection_rfile, self.rfile = self.rfile, io.BytesIO(body)
-            captured = []
-            send = self.reply
-
-            def capture(code, doc, content_type="application/json", headers=None):
-                captured.append((code, doc, content_type, headers))
-                send(code, doc, content_type, headers)
-
-            self.reply = capture
-            try:
-                super().handle_any()
-            finally:
-                self.rfile = connection_rfile  # the next request on this connection reads from it
-                del self.reply
-            if cacheable and captured and captured[0][0] == 200:
+                return hit
+            answer = super().forward(op, body)
+            if answer[0] == 200:
                 with replay_lock:
-                    replay[key] = captured[0]
-
-        def bench_control(self):
-            n = int(self.headers.get("Content-Length") or 0)
-            self.rfile.read(n)
-            with replay_lock:
-                entries = len(replay)
-            self.reply(200, {"replay_entries": entries})
+                    replay[key] = answer
+            return answer
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
 

@@ -277,15 +277,8 @@ class Handler(BaseHTTPRequestHandler):
             headers = {"x-amzn-ErrorType": doc["__type"]} if code >= 400 else None
             ctype = "application/x-amz-json-1.1" if op.startswith("servicequotas:") else "application/json"
             return self.reply(code, doc, ctype, headers)
-        conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=60)
-        headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-        headers["Host"] = self.headers.get("Host", self.upstream.netloc)
-        conn.request(self.command, self.path, body=body or None, headers=headers)
-        resp = conn.getresponse()
-        data = resp.read()
-        out_headers = {k: v for k, v in resp.getheaders()
-                       if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-type", "server", "date")}
-        if op == "eks:DescribeCluster" and resp.status == 200:
+        status, data, content_type, out_headers = self.forward(op, body)
+        if op == "eks:DescribeCluster" and status == 200:
             doc = json.loads(data)
             name = doc.get("cluster", {}).get("name")
             with LOCK:
@@ -295,7 +288,7 @@ class Handler(BaseHTTPRequestHandler):
                 doc["cluster"]["certificateAuthority"] = {"data": patch["ca"]}
                 doc["cluster"].update(patch.get("cluster", {}))
             data = json.dumps(doc).encode()
-        if op == "sts:AssumeRole" and resp.status == 200:
+        if op == "sts:AssumeRole" and status == 200:
             # Learn which account each assumed key belongs to, for per-account counters and
             # for the fake API servers' token check.
             text = data.decode()
@@ -305,12 +298,12 @@ class Handler(BaseHTTPRequestHandler):
             if key and secret and role:
                 with LOCK:
                     STATE["credentials"][key.group(1)] = {"account": role.group(1), "secret": secret.group(1)}
-        if op in ("organizations:ListAccounts", "organizations:ListAccountsForParent") and resp.status == 200:
+        if op in ("organizations:ListAccounts", "organizations:ListAccountsForParent") and status == 200:
             doc = json.loads(data)
             for account in doc.get("Accounts") or []:
                 account.pop("Status", None)
             data = json.dumps(doc).encode()
-        if op == "eks:DescribeNodegroup" and resp.status == 200:
+        if op == "eks:DescribeNodegroup" and status == 200:
             doc = json.loads(data)
             ng = doc.get("nodegroup", {})
             with LOCK:
@@ -318,7 +311,19 @@ class Handler(BaseHTTPRequestHandler):
             if patch:
                 ng.update(patch)
             data = json.dumps(doc).encode()
-        self.reply(resp.status, data, resp.getheader("Content-Type", "application/json"), out_headers)
+        self.reply(status, data, content_type, out_headers)
+
+    def forward(self, op, body):
+        """moto's answer to this request: (status, body, content type, headers to pass on)."""
+        conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=60)
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+        headers["Host"] = self.headers.get("Host", self.upstream.netloc)
+        conn.request(self.command, self.path, body=body or None, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        out_headers = {k: v for k, v in resp.getheaders()
+                       if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-type", "server", "date")}
+        return resp.status, data, resp.getheader("Content-Type", "application/json"), out_headers
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
 
