@@ -1,11 +1,12 @@
-//! Command-line arguments (clap). Parsing only; [`crate::analyze`] turns them and the
-//! configuration into validated options.
+//! Command-line arguments (clap). Parsing only; [`crate::command`] lays them over the
+//! configuration and hands plain values down.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{FailOn, Format};
+use crate::output::render::Format;
+use crate::report::FailOn;
 use crate::version::KubeVersion;
 
 const EXAMPLES: &str = "\
@@ -41,7 +42,7 @@ Examples:
   # One cluster to S3, as the in-cluster CronJob does (credentials from IRSA / Pod Identity)
   EKSUP_CLUSTER=prod EKSUP_IN_CLUSTER=true eksup run --s3 s3://fleet-reports/eksup
 
-  # Everything from a configuration file (targets or fleet, outputs)
+  # Everything from a configuration file (a clusters list or a fleet, outputs)
   eksup run --config /etc/eksup/config.yaml
 
   # Check a fleet configuration and print the plan, without calling any API
@@ -105,13 +106,17 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
     pub from: String,
     /// Days of results to read, ending with --as-of (each cluster's latest row is shown).
-    #[arg(long, value_name = "N", default_value_t = crate::fleet_report::DEFAULT_DAYS, value_parser = clap::value_parser!(u32).range(1..=366))]
+    #[arg(long, value_name = "N", default_value_t = crate::output::page::DEFAULT_DAYS, value_parser = clap::value_parser!(u32).range(1..=366))]
     pub days: u32,
     /// The report's day: the last day read, and the day support windows are measured from
     /// (default: today, UTC).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub as_of: Option<chrono::NaiveDate>,
-    /// Write the page to FILE (default: eksup-report.html); `-` for stdout.
+    /// `html`: the page; `json`: what it shows, as data (the fleet figures, every cluster
+    /// with its verdict, support window and required findings, the unreadable scopes).
+    #[arg(long, value_enum, default_value = "html")]
+    pub format: ReportFormat,
+    /// Write to FILE (default: eksup-report.html for the page, stdout for JSON); `-` for stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// AWS shared-config profile for S3 (the runner's own credentials).
@@ -125,9 +130,15 @@ pub struct ReportArgs {
     pub force_path_style: bool,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Html,
+    Json,
+}
+
 #[derive(Debug, Args)]
 pub struct ChecksArgs {
-    /// `markdown` prints the table the README embeds.
+    /// `markdown`: the table of docs/reference/checks.md.
     #[arg(long, value_enum, default_value = "text")]
     pub format: CatalogueFormat,
 }
@@ -224,7 +235,7 @@ pub struct RunArgs {
     /// Run shard I of N (0-based) of the fleet's (account, region) pairs. Default: from
     /// JOB_COMPLETION_INDEX/JOB_COMPLETIONS (Indexed Job) or AWS_BATCH_JOB_ARRAY_INDEX/SIZE.
     #[arg(long, value_name = "I/N")]
-    pub shard: Option<crate::fleet::Shard>,
+    pub shard: Option<crate::run::fleet::Shard>,
     /// Validate the configuration and print the plan (clusters or fleet, shard, outputs)
     /// without calling any API.
     #[arg(long)]

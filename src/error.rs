@@ -1,9 +1,42 @@
-//! The top-level error and its exit code (see the README, "Exit codes").
+//! Small error helpers every layer may use (a leaf: it imports nothing of the crate): an
+//! error's causes on one line, AWS SDK errors as messages an operator can act on, and the
+//! process exit codes. Each layer has its own error type; the command layer
+//! ([`crate::command::Error`]) aggregates them.
 
-use crate::collect::CollectError;
-use crate::config::ConfigError;
-use crate::snapshot::SnapshotError;
-use crate::version::{ParseVersionError, TargetError};
+use aws_sdk_eks::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+
+/// `operation` is e.g. `ListInsights`, `action` the IAM action (`eks:ListInsights`).
+pub fn aws_message<E>(operation: &str, action: &str, err: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let code = err.code().unwrap_or_default();
+    let status = match err {
+        SdkError::ServiceError(ctx) => Some(ctx.raw().status().as_u16()),
+        _ => None,
+    };
+    if code.contains("AccessDenied") || code.starts_with("Unauthorized") || status == Some(403) {
+        return format!("{operation} denied: add {action} to eksup's IAM policy");
+    }
+    if code.contains("Throttl")
+        || code == "RequestLimitExceeded"
+        || code == "TooManyRequestsException"
+    {
+        return format!("{operation} still throttled after the SDK's retries ({code})");
+    }
+    if status == Some(404) && code.is_empty()
+        || code == "UnknownOperationException"
+        || code == "NotImplemented"
+    {
+        return format!(
+            "{operation} is not available from this endpoint (HTTP {})",
+            status.unwrap_or(0)
+        );
+    }
+    format!("{operation} failed: {}", chain(err))
+}
 
 /// An error with its causes, `outer: inner: root`, skipping causes whose text the message
 /// already holds. Unlike the AWS SDK's `DisplayErrorContext` it never appends the `Debug`
@@ -29,46 +62,6 @@ pub mod exit {
     pub const FINDINGS: u8 = 1;
     pub const USAGE: u8 = 2;
     pub const FAILURE: u8 = 3;
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error("{0}")]
-    Usage(String),
-    #[error(transparent)]
-    Version(#[from] ParseVersionError),
-    #[error(transparent)]
-    Target(#[from] TargetError),
-    #[error(transparent)]
-    Snapshot(#[from] SnapshotError),
-    #[error(transparent)]
-    Collect(#[from] CollectError),
-    #[error("cannot render the playbook: {0}")]
-    Render(String),
-    /// `eksup report` could not read its tables or render the page.
-    #[error("{0}")]
-    Report(String),
-    #[error("cannot write {path}: {source}")]
-    Output {
-        path: String,
-        source: std::io::Error,
-    },
-}
-
-impl Error {
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Self::Config(_) | Self::Usage(_) | Self::Version(_) | Self::Target(_) => exit::USAGE,
-            Self::Snapshot(SnapshotError::Write { .. }) => exit::FAILURE,
-            Self::Snapshot(_) => exit::USAGE,
-            Self::Collect(e) if e.is_usage() => exit::USAGE,
-            Self::Collect(_) | Self::Output { .. } | Self::Render(_) | Self::Report(_) => {
-                exit::FAILURE
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     let events = matches!(cli.command, eksup::cli::Command::Run(_));
-    eksup::init_logging(cli.verbose, cli.quiet, events);
+    eksup::command::logging::init_logging(cli.verbose, cli.quiet, events);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -41,7 +41,7 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::FAILURE);
         }
     };
-    match runtime.block_on(eksup::run(cli)) {
+    match runtime.block_on(eksup::command::dispatch(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e}");

@@ -3,67 +3,13 @@
 //! of clusters or a fleet for `run`.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::cli::ClusterArgs;
 use crate::collect::ClusterRef;
-use crate::config::{self, Overrides, Settings};
-use crate::error::Error;
-use crate::fleet::{FleetPlan, Shard};
+use crate::config::{self, Settings};
+use crate::run::fleet::{FleetPlan, Shard};
+use crate::run::{Error, Job, Source, Work};
 use crate::version::KubeVersion;
-
-/// Where a job's snapshot comes from.
-#[derive(Debug, Clone)]
-pub enum Source {
-    Cluster(ClusterRef),
-    Snapshot(PathBuf),
-}
-
-/// One cluster to analyze, validated.
-#[derive(Debug, Clone)]
-pub struct Job {
-    pub source: Source,
-    /// The Kubernetes version to upgrade to (default: the control plane's next minor).
-    pub target_version: Option<KubeVersion>,
-}
-
-impl Job {
-    /// The cluster name and region to put in an error row when the job fails.
-    pub fn label(&self) -> (String, Option<String>) {
-        match &self.source {
-            Source::Cluster(c) => (
-                c.name.clone().unwrap_or_else(|| "in-cluster".into()),
-                c.region.clone(),
-            ),
-            Source::Snapshot(p) => (p.display().to_string(), None),
-        }
-    }
-}
-
-/// What `eksup run` does.
-#[derive(Debug)]
-pub enum Work {
-    Clusters(Vec<Job>),
-    Fleet(Box<FleetPlan>),
-}
-
-/// Loads the settings once: the file (`--config`, else a default file in `cwd`), then the
-/// environment, then the flags on top.
-pub fn settings(args: &ClusterArgs, cwd: &Path) -> Result<Settings, Error> {
-    let file = config::find_file(args.config.as_deref(), cwd);
-    let mut settings = config::load(file.as_deref(), None)?;
-    settings.apply(Overrides {
-        cluster: args.cluster.clone(),
-        region: args.region.clone(),
-        profile: args.profile.clone(),
-        target_version: args.target_version,
-        kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
-        in_cluster: args.in_cluster,
-        no_aws: args.no_aws,
-    });
-    Ok(settings)
-}
 
 const NO_CLUSTER: &str = "no cluster given: pass --cluster NAME (or set `cluster` / EKSUP_CLUSTER), --snapshot FILE, or --no-aws with --kubeconfig";
 
@@ -111,7 +57,7 @@ fn job(t: &config::ClusterSettings, s: &Settings, no_cluster: &str) -> Result<Jo
     })
 }
 
-/// The work of `eksup run`: the flags' one cluster, else the fleet, else `targets`, else
+/// The work of `eksup run`: the flags' one cluster, else the fleet, else the `clusters` list, else
 /// the top-level `cluster` (the in-cluster CronJob sets EKSUP_CLUSTER and EKSUP_IN_CLUSTER).
 pub fn run_work(
     settings: &Settings,
@@ -127,15 +73,15 @@ pub fn run_work(
             settings.target_version,
         )?)));
     }
-    if !settings.targets.is_empty() {
+    if !settings.clusters.is_empty() {
         let jobs = settings
-            .targets
+            .clusters
             .iter()
             .map(|t| {
                 job(
                     t,
                     settings,
-                    "a `targets` entry names no cluster: set `cluster` (or `snapshot`)",
+                    "a `clusters` entry names no cluster: set `cluster` (or `snapshot`)",
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -145,7 +91,7 @@ pub fn run_work(
         return Ok(Work::Clusters(vec![single_job(settings, None)?]));
     }
     Err(Error::Usage(
-        "nothing to analyze: pass --cluster/--snapshot, set EKSUP_CLUSTER, or configure `targets` or `fleet`".into(),
+        "nothing to analyze: pass --cluster/--snapshot, set EKSUP_CLUSTER, or configure `clusters` or `fleet`".into(),
     ))
 }
 

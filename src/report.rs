@@ -202,4 +202,27 @@ impl Report {
     pub fn has_findings_at(&self, level: Remediation) -> bool {
         self.findings.iter().any(|f| f.remediation <= level)
     }
+
+    /// Whether this report meets the `--fail-on` gate (exit code 1).
+    pub fn fails(&self, gate: FailOn) -> bool {
+        match gate {
+            FailOn::Required => self.has_findings_at(Remediation::Required),
+            FailOn::Recommended => self.has_findings_at(Remediation::Recommended),
+            FailOn::Unknown => self.metadata.readiness != Readiness::Ready,
+        }
+    }
+}
+
+/// What makes `analyze` exit with code 1 (for CI gates).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    /// A required finding exists.
+    Required,
+    /// A required or recommended finding exists.
+    Recommended,
+    /// The verdict is not `ready`: blocked, or a check that can block could not run.
+    Unknown,
 }

@@ -97,6 +97,20 @@ fn quote_it(shown: impl fmt::Display) -> String {
     )
 }
 
+impl schemars::JsonSchema for KubeVersion {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "KubeVersion".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^1\\.[0-9]+$",
+            "description": "A Kubernetes minor version as a quoted string, e.g. \"1.33\""
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for KubeVersion {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Visitor;
@@ -268,6 +282,11 @@ impl SupportCalendar {
             let cols: Vec<&str> = line.split(',').collect();
             if cols.len() < 4 {
                 return Err(format!("line {}: expected at least 4 columns", i + 1));
+            }
+            // A version EKS has announced without published dates: DescribeClusterVersions
+            // gives them at run time, and nothing here guesses them.
+            if cols[1..4].iter().all(|c| c.trim().is_empty()) {
+                continue;
             }
             let date = |s: &str| {
                 NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")

@@ -133,7 +133,7 @@ data "aws_iam_policy_document" "runner" {
     }
   }
 
-  # `outputs.report: true` reads the window's tables back to draw the page: the listing is
+  # `outputs.fleet_page: true` reads the window's tables back to draw the page: the listing is
   # limited to the two tables' partitions, the reads to their objects.
   dynamic "statement" {
     for_each = local.runner.publish_report ? [1] : []

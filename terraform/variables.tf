@@ -136,7 +136,7 @@ variable "athena" {
 ################################################################################
 
 variable "runner" {
-  description = "The central runner's IAM role. `trust` chooses who may assume it: `pod_identity` (EKS Pod Identity), `irsa` (needs `oidc_provider_arn`) or `ecs` (ECS tasks). It may assume `member_role_name` in `member_account_ids` (any account when empty), write under the results prefix, use the KMS key, list the organization's accounts and organizational units when `organization_discovery` is on, and read the `clusters` and `findings` tables back when `publish_report` is on (`outputs.report: true` with S3 as the only output builds the page from the bucket)"
+  description = "The central runner's IAM role. `trust` chooses who may assume it: `pod_identity` (EKS Pod Identity), `irsa` (needs `oidc_provider_arn`) or `ecs` (ECS tasks). It may assume `member_role_name` in `member_account_ids` (any account when empty), write under the results prefix, use the KMS key, list the organization's accounts and organizational units when `organization_discovery` is on, and read the `clusters` and `findings` tables back when `publish_report` is on (`outputs.fleet_page: true` with S3 as the only output builds the page from the bucket)"
   type = object({
     create                 = optional(bool, true)
     name                   = optional(string, "eksup-runner")

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use eksup::checks::{CheckSettings, evaluate};
-use eksup::playbook;
+use eksup::output::playbook;
 use eksup::report::Report;
 use eksup::snapshot::Snapshot;
 use eksup::version::{KubeVersion, SupportCalendar, resolve_target};

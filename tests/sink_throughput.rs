@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use chrono::Utc;
-use eksup::sink::encode;
-use eksup::tables::{FINDINGS, FindingRow, SCHEMA_VERSION};
+use eksup::output::sink::encode;
+use eksup::output::tables::{FINDINGS, FindingRow, SCHEMA_VERSION};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 const ROWS: usize = 50_000;

@@ -66,7 +66,9 @@ pub enum SkipCause {
 }
 
 /// Whether the cluster can be upgraded to the target now, as far as eksup could tell.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Readiness {
     /// At least one required finding.
@@ -79,6 +81,8 @@ pub enum Readiness {
 }
 
 impl Readiness {
+    pub const ALL: [Readiness; 3] = [Self::Blocked, Self::Unknown, Self::Ready];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Blocked => "blocked",

@@ -6,12 +6,15 @@ use crate::snapshot::Workload;
 
 /// A workload named in an `ignore` or `overrides` list. A missing namespace or kind
 /// matches any.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadRef {
+    /// The workload's name.
     pub name: String,
+    /// Its namespace (any when unset).
     #[serde(default)]
     pub namespace: Option<String>,
+    /// Its kind, e.g. `Deployment` (any when unset).
     #[serde(default)]
     pub kind: Option<String>,
 }
@@ -28,11 +31,14 @@ impl WorkloadRef {
 }
 
 /// Settings of K8S002.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReplicasSettings {
+    /// Fewer replicas than this is a finding.
     pub min_replicas: u32,
+    /// Workloads this check leaves alone.
     pub ignore: Vec<WorkloadRef>,
+    /// Workloads with their own minimum.
     pub overrides: Vec<ReplicasOverride>,
 }
 
@@ -46,28 +52,34 @@ impl Default for ReplicasSettings {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplicasOverride {
+    /// The workload's name.
     pub name: String,
+    /// Its namespace (any when unset).
     #[serde(default)]
     pub namespace: Option<String>,
+    /// Its kind (any when unset).
     #[serde(default)]
     pub kind: Option<String>,
+    /// The minimum for this workload.
     pub min_replicas: u32,
 }
 
 /// Settings of the workload checks that only take an ignore list.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct IgnoreSettings {
+    /// Workloads this check leaves alone.
     pub ignore: Vec<WorkloadRef>,
 }
 
 /// Settings of EKS011.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct NoticeSettings {
+    /// Days before the end of standard support from which the check reports.
     pub notice_days: u32,
 }
 
@@ -78,7 +90,7 @@ impl Default for NoticeSettings {
 }
 
 /// Settings of K8S019.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DeprecatedApiSettings {
     /// Read the API server's `/metrics` (one GET); `false` leaves EKS insights as the only
@@ -95,7 +107,7 @@ impl Default for DeprecatedApiSettings {
 }
 
 /// Settings of K8S020.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct CrdSettings {
     /// List the CustomResourceDefinitions (one paginated LIST). Off by default: the answer
@@ -104,7 +116,7 @@ pub struct CrdSettings {
 }
 
 /// The `checks:` section, keyed by check code (upper case, as in the catalogue).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct CheckSettings {
     #[serde(rename = "K8S002")]

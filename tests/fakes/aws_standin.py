@@ -48,6 +48,8 @@ def default_cluster_versions():
     out = []
     with open(CALENDAR_CSV) as f:
         for row in csv.DictReader(f):
+            if not row["eks_release"]:
+                continue  # announced without dates: the calendar row only says it exists
             out.append({
                 "clusterVersion": row["version"], "clusterType": "eks",
                 "releaseDate": _epoch(row["eks_release"]),

@@ -80,7 +80,7 @@ class RunRecord:
 
 @dataclass
 class Fleet:
-    root: Path          # the Hive-partitioned tree: clusters/, findings/, json/, reports/
+    root: Path          # the Hive-partitioned tree: clusters/, findings/, json/, cluster-reports/
     runs: list = field(default_factory=list)
 
     def emf_lines(self):
@@ -151,7 +151,7 @@ def run_at(when: datetime.datetime, args, cwd: Path, env=None, timeout=120):
 
 
 def write_config(path: Path, targets, out: Path, writer: str, stdout: bool):
-    lines = ["targets:"]
+    lines = ["clusters:"]
     for t in targets:
         lines.append(f"  - {json.dumps(t)}")
     lines += [

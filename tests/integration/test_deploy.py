@@ -290,7 +290,7 @@ def run_config(tmp_path, cluster, bucket, moto):
                  aws_secret_access_key="testing").create_bucket(Bucket=bucket)
     path = tmp_path / f"{cluster}.yaml"
     path.write_text(yaml.safe_dump({
-        "targets": [{"cluster": cluster, "region": REGION}],
+        "clusters": [{"cluster": cluster, "region": REGION}],
         "outputs": {"stdout": True, "s3": {"bucket": bucket, "prefix": "eksup/v1",
                                            "expected_bucket_owner": ACCOUNT, "force_path_style": True}},
     }))

@@ -140,11 +140,14 @@ def test_metric_values_are_the_rows_of_the_same_run(fleet_data):
         if directive["Dimensions"] == [[]]:
             fleet_lines += 1
             ok = [r for r in rows if r["status"] != "error"]
+            scopes = [r for r in rows if r["cluster_name"] == "*"]
             assert doc["ClustersAnalyzed"] == len(ok)
-            assert doc["ClustersErrored"] == len(rows) - len(ok)
+            assert doc["ClustersErrored"] == len(rows) - len(ok) - len(scopes)
+            assert doc["ScopesUnreadable"] == len(scopes)
             assert doc["ClustersWithinNotice"] == sum(
                 0 <= (r["days_to_end_of_standard_support"] or -1) <= doc["notice_days"] for r in ok)
-            assert doc["ClustersInExtendedSupport"] == sum(r["support_status"] == "extended" for r in ok)
+            # Past the end of standard support, whether extended support has ended too or not.
+            assert doc["ClustersInExtendedSupport"] == sum(r["support_status"] in ("extended", "ended") for r in ok)
         else:
             assert directive["Dimensions"] == [["AccountId", "Region", "ClusterName"]]
             row = next(r for r in rows if (r["account_id"], r["region"], r["cluster_name"]) ==

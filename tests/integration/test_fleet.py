@@ -134,7 +134,7 @@ def test_fleet_isolates_every_failure_and_completes_the_rest(fleet, tmp_path, st
 
     # 429 to everything: within the deadline, Kubernetes checks skipped with the reason and
     # the AWS checks complete.
-    report = json.loads(next((tmp_path / "out" / "reports").rglob("b-throttled/*.json")).read_text())
+    report = json.loads(next((tmp_path / "out" / "cluster-reports").rglob("b-throttled/*.json")).read_text())
     skipped = {s["code"]: s["reason"] for s in report["skipped_checks"]}
     assert all(code in skipped for code in ("K8S001", "K8S002", "K8S004")), skipped
     assert "429" in skipped["K8S002"]

@@ -348,8 +348,8 @@ def test_a_real_browser_renders_it_offline(tree, tmp_path):
 
 
 def test_the_run_writes_the_page_next_to_its_outputs(tree):
-    latest = tree / "report" / "latest.html"
-    dated = list((tree / "report" / f"dt={TODAY}").glob("*.html"))
+    latest = tree / "fleet-page" / "latest.html"
+    dated = list((tree / "fleet-page" / f"dt={TODAY}").glob("*.html"))
     assert latest.is_file() and len(dated) == 1
     assert latest.read_bytes() == dated[0].read_bytes()
     _, got = parse(latest.read_text())
@@ -412,23 +412,23 @@ def test_from_s3_lists_only_the_partitions_of_the_window(tree, tmp_path, moto, s
 
 
 def test_a_run_to_s3_alone_publishes_the_page_from_s3(tmp_path, moto, standin):
-    """`outputs.report` with S3 as the only output: the page is read back from the bucket
+    """`outputs.fleet_page` with S3 as the only output: the page is read back from the bucket
     (only this run's day is listed) and written next to the tables."""
     http_json(f"{moto}/moto-api/reset", "POST", {})
     s3 = boto3.client("s3", region_name=REGION, endpoint_url=moto, aws_access_key_id="testing",
                       aws_secret_access_key="testing")
     s3.create_bucket(Bucket="pages")
     (tmp_path / ".eksup.yaml").write_text(
-        f"targets:\n  - {{snapshot: {fl.DEMO}}}\n  - {{snapshot: {fl.SNAPSHOTS / 'healthy.json'}}}\n"
-        "outputs:\n  stdout: false\n  report: true\n  s3: {bucket: pages, prefix: fleet, force_path_style: true}\n")
+        f"clusters:\n  - {{snapshot: {fl.DEMO}}}\n  - {{snapshot: {fl.SNAPSHOTS / 'healthy.json'}}}\n"
+        "outputs:\n  stdout: false\n  fleet_page: true\n  s3: {bucket: pages, prefix: fleet, force_path_style: true}\n")
     http_json(f"{standin}/_standin/reset-calls", "POST", {})
     run = run_eksup(["run"], tmp_path, aws_url=standin)
     assert run.code == 0, run.stderr
     today = datetime.datetime.now(datetime.timezone.utc).date()
-    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="pages", Prefix="fleet/report/")["Contents"]}
-    dated = [k for k in keys if k.startswith(f"fleet/report/dt={today}/")]
-    assert "fleet/report/latest.html" in keys and len(dated) == 1, keys
-    page = s3.get_object(Bucket="pages", Key="fleet/report/latest.html")
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="pages", Prefix="fleet/fleet-page/")["Contents"]}
+    dated = [k for k in keys if k.startswith(f"fleet/fleet-page/dt={today}/")]
+    assert "fleet/fleet-page/latest.html" in keys and len(dated) == 1, keys
+    page = s3.get_object(Bucket="pages", Key="fleet/fleet-page/latest.html")
     assert page["ContentType"].startswith("text/html")
     _, figures = parse(page["Body"].read().decode())
     assert figures["clusters"] == "2" and figures["blocked"] == "1", figures
@@ -438,3 +438,57 @@ def test_a_run_to_s3_alone_publishes_the_page_from_s3(tmp_path, moto, standin):
     # The 14-day window ends today; only days that exist are read, but each is listed by its prefix.
     assert all(re.fullmatch(r"fleet/(clusters|findings)/dt=\d{4}-\d\d-\d\d/", p) for p in prefixes), prefixes
     assert f"fleet/clusters/dt={today}/" in prefixes and len([p for p in prefixes if "clusters" in p]) == 14
+
+
+# ---- one fact, one function: the page's facts, the Athena SQL and the EMF totals agree -----
+
+def with_edge_rows(tree: Path, into: Path) -> Path:
+    """A copy of the tree with the rows only old or failed writers leave: a whole account
+    that could not be read (`*`), and two rows of a writer older than the `readiness` column
+    (one with a required finding, one without)."""
+    import pyarrow as pa
+    copy = into / "tree"
+    shutil.copytree(tree, copy)
+    source = sorted((copy / "clusters" / f"dt={TODAY}").glob("*.parquet"))[0]
+    table = pq.read_table(source)
+    base = table.to_pylist()[0]
+    run_time = datetime.datetime.combine(TODAY, datetime.time(5, 0), tzinfo=datetime.timezone.utc)
+    scope = {**base, "run_id": "0190-scope", "run_time": run_time, "account_id": "333333333333",
+             "region": "ap-south-1", "cluster_name": "*", "status": "error", "error": "AccessDenied",
+             "current_version": None, "end_of_standard_support": None, "end_of_extended_support": None,
+             "required_findings": 0, "recommended_findings": 0, "readiness": "unknown"}
+    pq.write_table(pa.Table.from_pylist([scope], schema=table.schema),
+                   copy / "clusters" / f"dt={TODAY}" / "0190-scope-central.parquet")
+    old = [{**base, "run_id": "0190-old", "run_time": run_time, "account_id": A, "region": "us-east-1",
+            "cluster_name": name, "status": "ok", "required_findings": required}
+           for name, required in (("old-blocked", 2), ("old-clean", 0))]
+    old_table = pa.Table.from_pylist(old, schema=table.schema).drop_columns(["readiness", "checks_run", "checks_skipped"])
+    pq.write_table(old_table, copy / "clusters" / f"dt={TODAY}" / "0190-old-legacy.parquet")
+    return copy
+
+
+def test_the_page_and_the_athena_sql_count_the_fleet_alike(tree, tmp_path):
+    import athena_files as af
+    root = with_edge_rows(tree, tmp_path)
+    run = run_eksup(["report", "--from", str(root), "--as-of", str(TODAY), "--format", "json"], tmp_path)
+    assert run.code == 0, run.err
+    view = json.loads(run.out)
+    figures = view["figures"]
+    sql = (af.QUERIES / "fleet_summary.sql").read_text()
+    readiness = (af.QUERIES / "clusters_by_readiness.sql").read_text().replace("INTERVAL '7' DAY", "INTERVAL '13' DAY")
+    answer = af.run(root, {"fleet_summary": sql, "by_readiness": readiness})
+    got = answer["results"]["fleet_summary"]
+    counted = dict(zip(got["columns"], got["rows"][0]))
+    assert counted == {k: figures[k] for k in counted}, (counted, figures)
+    assert set(counted) == set(figures), "the SQL restates every figure of the page"
+    # Every edge case is in the tree, so each count is tested against a non-trivial value.
+    assert figures["unreadable_scopes"] == 1 and figures["verdicts_derived"] == 2
+    assert figures["errored"] >= 1 and figures["stopped"] >= 1 and figures["extended"] >= 1
+    assert figures["blocked"] >= 1 and figures["ready"] >= 1 and figures["unknown"] >= 1
+    assert figures["within_30"] >= 1
+    # Per cluster, the verdict the page shows is the verdict the saved query lists.
+    page = {(c["account_id"] or None, c["region"], c["name"]): c["verdict"] for c in view["clusters"]}
+    listed = {(r[0], r[1], r[2]): r[5] for r in answer["results"]["by_readiness"]["rows"]}
+    assert page == listed
+    assert page[(A, "us-east-1", "old-blocked")] == "blocked" and page[(A, "us-east-1", "old-clean")] == "unknown"
+    assert not any(name == "*" for _, _, name in page), "a whole-account row is never a cluster"

@@ -31,7 +31,7 @@ def declared_schema(tmp_path, table):
 
 
 def write_config(tmp_path, targets, outputs, extra=""):
-    lines = ["targets:"] + [f"  - {{snapshot: {t}}}" if isinstance(t, Path) else f"  - {t}" for t in targets]
+    lines = ["clusters:"] + [f"  - {{snapshot: {t}}}" if isinstance(t, Path) else f"  - {t}" for t in targets]
     lines += ["outputs:"] + [f"  {line}" for line in outputs.splitlines()]
     (tmp_path / ".eksup.yaml").write_text("\n".join(lines) + "\n" + extra)
 
@@ -75,8 +75,8 @@ def test_run_writes_the_layout_to_s3_with_the_declared_schema(moto, standin, tmp
         f"eksup/v1/clusters/dt={dt}/{run_id}-runner-1.parquet",
         f"eksup/v1/json/findings/dt={dt}/{run_id}-runner-1.jsonl",
         f"eksup/v1/json/clusters/dt={dt}/{run_id}-runner-1.jsonl",
-        f"eksup/v1/reports/dt={dt}/123456789012/us-east-1/healthy/{run_id}.json",
-        f"eksup/v1/reports/dt={dt}/123456789012/us-east-1/demo/{run_id}.json",
+        f"eksup/v1/cluster-reports/dt={dt}/123456789012/us-east-1/healthy/{run_id}.json",
+        f"eksup/v1/cluster-reports/dt={dt}/123456789012/us-east-1/demo/{run_id}.json",
         f"eksup/v1/runs/dt={dt}/{run_id}-runner-1.json",
     ])
     print("objects written to moto:\n" + "\n".join(keys))
@@ -94,7 +94,7 @@ def test_run_writes_the_layout_to_s3_with_the_declared_schema(moto, standin, tmp
         if rows_expected:
             assert tbl.num_rows == rows_expected
     findings = pq.read_table(io.BytesIO(get(next(k for k in keys if k.startswith("eksup/v1/findings/")))))
-    reports = [json.loads(get(k)) for k in keys if "/reports/" in k]
+    reports = [json.loads(get(k)) for k in keys if "/cluster-reports/" in k]
     assert findings.num_rows == sum(len(r["findings"]) for r in reports)
     assert set(findings.column("run_id").to_pylist()) == {run_id}
     clusters = pq.read_table(io.BytesIO(get(next(k for k in keys if k.startswith("eksup/v1/clusters/"))))).to_pylist()
@@ -146,7 +146,7 @@ def test_stdout_json_lines_carry_cluster_code_remediation_resource(tmp_path):
     lines = [json.loads(line) for line in run.stdout.splitlines()]
     findings = [l for l in lines if l["event"] == "finding"]
     summaries = [l for l in lines if l["event"] == "cluster"]
-    report = json.loads(next((tmp_path / "out" / "reports").rglob("*.json")).read_text())
+    report = json.loads(next((tmp_path / "out" / "cluster-reports").rglob("*.json")).read_text())
     assert len(findings) == len(report["findings"]) and len(summaries) == 1
     for f in findings:
         for key in ("cluster", "code", "remediation", "resource_kind", "resource_namespace", "resource_name",

@@ -226,7 +226,7 @@ def test_runner_role_trust_is_chosen_by_a_variable_and_its_permissions_are_scope
     assert statements["EncryptResults"]["resources"] == ["${local.kms_key_arn}"]
     dynamic = {d["statement"]["content"][0]["sid"]: d["statement"] for d in policy["dynamic"]}
     assert set(dynamic) == {"DiscoverOrganizationAccounts", "ListTablePartitionsForReport", "ReadTablesForReport"}
-    # `outputs.report: true` reads the two tables back (src/fleet_report/store.rs lists
+    # `outputs.fleet_page: true` reads the two tables back (src/output/page/store.rs lists
     # PREFIX/<table>/dt=DAY/ and gets those objects), only when the variable says so.
     listing, reading = dynamic["ListTablePartitionsForReport"], dynamic["ReadTablesForReport"]
     for d in (listing, reading):
@@ -240,7 +240,7 @@ def test_runner_role_trust_is_chosen_by_a_variable_and_its_permissions_are_scope
         "${local.bucket_arn}/${local.results_prefix}/clusters/*", "${local.bucket_arn}/${local.results_prefix}/findings/*"]
     org = dynamic["DiscoverOrganizationAccounts"]
     assert org["for_each"] == "${local.runner.organization_discovery ? [1] : []}"
-    # ListAccounts without ou_ids; with them, the OU walk (src/fleet/discovery.rs).
+    # ListAccounts without ou_ids; with them, the OU walk (src/run/fleet/discovery.rs).
     assert org["content"][0]["actions"] == ["organizations:ListAccounts", "organizations:ListAccountsForParent",
                                             "organizations:ListOrganizationalUnitsForParent"]
     assert runner["type"].count("optional(") >= 10 and '"eksup-runner"' in runner["type"]

@@ -3,7 +3,7 @@
 use aws_sdk_autoscaling::Client;
 use aws_sdk_autoscaling::types::Filter;
 
-use super::error::message;
+use crate::error::aws_message as message;
 use crate::snapshot::{AutoScalingGroup, TemplateRef};
 
 /// Auto Scaling groups tagged `kubernetes.io/cluster/<name>` or `k8s.io/cluster/<name>`,

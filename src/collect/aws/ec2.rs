@@ -4,7 +4,7 @@
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{Filter, InstanceLifecycleType, VolumeType};
 
-use super::error::message;
+use crate::error::aws_message as message;
 use crate::snapshot::{LaunchTemplate, Subnet};
 
 /// EC2 accepts at most 200 values per filter.

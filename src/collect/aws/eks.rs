@@ -10,8 +10,8 @@ use aws_sdk_eks::types::{InsightStatusValue, Issue};
 use chrono::DateTime;
 use futures::{StreamExt, TryStreamExt};
 
-use super::error::message;
 use crate::collect::CollectError;
+use crate::error::aws_message as message;
 use crate::snapshot::{
     Addon, AddonCatalog, AddonVersion, AutoMode, ClientStat, Deprecation, FargateProfile,
     HealthIssue, Insight, NodeGroup, OutpostConfig, RemoteNetwork, TemplateRef,

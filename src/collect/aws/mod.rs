@@ -8,7 +8,6 @@
 pub mod autoscaling;
 pub mod ec2;
 pub mod eks;
-pub mod error;
 pub mod quotas;
 pub mod shared;
 

@@ -2,7 +2,7 @@
 
 use aws_sdk_servicequotas::Client;
 
-use super::error::message;
+use crate::error::aws_message as message;
 use crate::snapshot::Quota;
 
 /// `(service, quota code)` of the quotas AWS003–AWS005 read.

@@ -60,7 +60,7 @@ fn hint(code: u16, path: &str) -> String {
         401 => ": the credentials were rejected; check the role's access entry or aws-auth mapping"
             .into(),
         403 => format!(
-            ": forbidden; grant get/list on {path} to eksup's identity (see the RBAC in README)"
+            ": forbidden; grant get/list on {path} to eksup's identity (`eksup rbac` prints the RBAC; docs/deploying.md, \"Kubernetes permissions\")"
         ),
         _ => String::new(),
     }

@@ -10,6 +10,7 @@ mod karpenter;
 pub mod metrics;
 pub mod optional;
 pub mod project;
+pub mod rbac;
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -27,8 +28,8 @@ pub use optional::Reads;
 use project::MetadataOnly;
 
 use super::{CollectError, Deadline};
-use crate::rbac::{self, Resource};
 use crate::snapshot::{KubeProxy, Snapshot, Workload, WorkloadKind, source};
+use rbac::Resource;
 
 /// How to reach the API server.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 //! CRDs. Each is one paginated LIST or one GET, read beside the other lists.
 
 use crate::checks::CheckSettings;
-use crate::rbac;
+use crate::collect::kube::rbac;
 use crate::snapshot::{
     CustomResourceDefinition, DeprecatedApiRequest, Ec2NodeClass, NodePool, Snapshot, source,
 };

@@ -8,7 +8,7 @@ locals {
   kms_key_arn    = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
 
   # One alarm per condition over the whole fleet, on the fleet totals `eksup run` prints as
-  # EMF (one line per run, no dimensions): src/sink/emf.rs FLEET_METRICS. A test keeps the
+  # EMF (one line per run, no dimensions): src/output/sink/emf.rs FLEET_METRICS. A test keeps the
   # metric names and the namespace equal to what the binary emits.
   alarms = {
     within-notice = {
@@ -37,6 +37,15 @@ locals {
       periods     = 1
       missing     = "notBreaching"
       description = "eksup could not read some clusters (status = error). Athena: silent_or_errored_clusters"
+    }
+    unreadable-scopes = {
+      metric      = "ScopesUnreadable"
+      statistic   = "Maximum"
+      operator    = "GreaterThanThreshold"
+      threshold   = 0
+      periods     = 1
+      missing     = "notBreaching"
+      description = "eksup could not read a whole account or region (its role could not be assumed, or the region is not enabled): none of its clusters were analyzed. Athena: silent_or_errored_clusters"
     }
     stopped-reporting = {
       metric      = "ClustersAnalyzed"

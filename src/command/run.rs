@@ -1,0 +1,108 @@
+//! `eksup run`: the flags over the settings → the work and the run's options; `--dry-run`
+//! prints the plan; otherwise [`crate::run::batch::run`] does it.
+
+use std::path::{Path, PathBuf};
+
+use super::{Error, settings};
+use crate::cli::{ClusterArgs, RunArgs};
+use crate::config::Settings;
+use crate::error::exit;
+use crate::output::sink::s3::S3Settings;
+use crate::plan;
+use crate::run::analyze::Evaluation;
+use crate::run::batch::{self, Options, Outputs};
+use crate::run::fleet::Shard;
+
+/// Whether the command line names a cluster itself (the one-cluster shortcut).
+fn flags_name_a_cluster(a: &ClusterArgs) -> bool {
+    a.cluster.is_some()
+        || a.snapshot.is_some()
+        || a.kubeconfig.is_some()
+        || a.context.is_some()
+        || a.in_cluster
+        || a.no_aws
+}
+
+/// Where the run writes: `--output-dir` and `--s3` over `outputs`.
+fn outputs(
+    settings: &Settings,
+    output_dir: Option<PathBuf>,
+    s3: Option<String>,
+    no_stdout: bool,
+) -> Result<Outputs, Error> {
+    let outputs = &settings.outputs;
+    let s3 = match s3 {
+        Some(url) => {
+            let mut s = S3Settings::from_url(&url).map_err(Error::usage)?;
+            if let Some(configured) = &outputs.s3 {
+                s.kms_key_id = configured.kms_key_id.clone();
+                s.expected_bucket_owner = configured.expected_bucket_owner.clone();
+                s.force_path_style = configured.force_path_style;
+                s.multipart_threshold_bytes = configured.multipart_threshold_bytes;
+            }
+            Some(s)
+        }
+        None => outputs.s3.clone(),
+    };
+    let directory = output_dir.or(outputs.directory.clone()).or_else(|| {
+        // With no output configured at all, write locally so the job is useful anywhere.
+        s3.is_none().then(|| PathBuf::from("eksup-out"))
+    });
+    Ok(Outputs {
+        directory,
+        stdout: !no_stdout && outputs.stdout.unwrap_or(true),
+        emf: outputs.emf.clone(),
+        fleet_page: outputs.fleet_page,
+        s3,
+    })
+}
+
+/// `writer`, else the host name: names this writer's objects.
+fn writer_name(settings: &Settings) -> String {
+    settings
+        .writer
+        .clone()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+        })
+        .filter(|w| !w.is_empty())
+        .unwrap_or_else(|| "eksup".into())
+}
+
+pub async fn run(args: RunArgs, cwd: &Path) -> Result<u8, Error> {
+    let settings = settings(&args.cluster, cwd)?;
+    let work = plan::run_work(
+        &settings,
+        flags_name_a_cluster(&args.cluster),
+        args.cluster.snapshot.as_deref(),
+    )?;
+    let shard = Shard::resolve(args.shard, |k| std::env::var(k).ok()).map_err(Error::usage)?;
+    let outputs = outputs(&settings, args.output_dir, args.s3, args.no_stdout)?;
+    if args.dry_run {
+        print!(
+            "{}",
+            plan::describe(&work, shard, &settings, &outputs.describe())
+        );
+        return Ok(exit::OK);
+    }
+    let mut writer = writer_name(&settings);
+    if shard.count > 1 {
+        writer = format!("{writer}-shard-{}-of-{}", shard.index, shard.count);
+    }
+    let options = Options {
+        outputs,
+        shard,
+        writer,
+        profile: settings.profile.clone(),
+        region: settings.region.clone(),
+        how: Evaluation {
+            checks: settings.checks.clone(),
+            as_of: args.cluster.as_of,
+            ignore_recommended: false,
+        },
+    };
+    Ok(batch::run(work, options).await?)
+}
