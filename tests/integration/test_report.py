@@ -458,12 +458,12 @@ def with_edge_rows(tree: Path, into: Path) -> Path:
              "current_version": None, "end_of_standard_support": None, "end_of_extended_support": None,
              "required_findings": 0, "recommended_findings": 0, "readiness": "unknown"}
     pq.write_table(pa.Table.from_pylist([scope], schema=table.schema),
-                   copy / "clusters" / f"dt={TODAY}" / "0190-scope-central.parquet")
+                   copy / "clusters" / f"dt={TODAY}" / "0190-scope-central.parquet", compression="zstd")
     old = [{**base, "run_id": "0190-old", "run_time": run_time, "account_id": A, "region": "us-east-1",
             "cluster_name": name, "status": "ok", "required_findings": required}
            for name, required in (("old-blocked", 2), ("old-clean", 0))]
     old_table = pa.Table.from_pylist(old, schema=table.schema).drop_columns(["readiness", "checks_run", "checks_skipped"])
-    pq.write_table(old_table, copy / "clusters" / f"dt={TODAY}" / "0190-old-legacy.parquet")
+    pq.write_table(old_table, copy / "clusters" / f"dt={TODAY}" / "0190-old-legacy.parquet", compression="zstd")
     return copy
 
 
@@ -471,8 +471,8 @@ def test_the_page_and_the_athena_sql_count_the_fleet_alike(tree, tmp_path):
     import athena_files as af
     root = with_edge_rows(tree, tmp_path)
     run = run_eksup(["report", "--from", str(root), "--as-of", str(TODAY), "--format", "json"], tmp_path)
-    assert run.code == 0, run.err
-    view = json.loads(run.out)
+    assert run.code == 0, run.stderr
+    view = json.loads(run.stdout)
     figures = view["figures"]
     sql = (af.QUERIES / "fleet_summary.sql").read_text()
     readiness = (af.QUERIES / "clusters_by_readiness.sql").read_text().replace("INTERVAL '7' DAY", "INTERVAL '13' DAY")

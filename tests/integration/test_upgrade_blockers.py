@@ -83,20 +83,23 @@ def test_every_new_check_fires_on_the_blockers_cluster(eks_cluster, tmp_path, st
 
 
 def cluster_versions_with(version, release):
-    """DescribeClusterVersions entries of the repository's calendar plus one newer version."""
+    """DescribeClusterVersions entries of the repository's calendar (its rows with dates) with
+    `version` as the API gives it."""
     def epoch(day):
         return datetime.datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=datetime.timezone.utc).timestamp()
     out = []
     with open(ROOT / "data" / "eks-versions.csv") as f:
         for row in csv.DictReader(f):
-            out.append((row["version"], row["eks_release"], row["end_of_standard_support"], row["end_of_extended_support"]))
+            if row["eks_release"] and row["version"] != version:
+                out.append((row["version"], row["eks_release"], row["end_of_standard_support"],
+                            row["end_of_extended_support"]))
     out.append((version, release, "2027-07-28", "2028-07-28"))
     return [{"clusterVersion": v, "clusterType": "eks", "releaseDate": epoch(r), "endOfStandardSupportDate": epoch(s),
              "endOfExtendedSupportDate": epoch(e), "status": "STANDARD_SUPPORT"} for v, r, s, e in out]
 
 
 def test_gitrepo_and_containerd_become_required_at_136(eks_cluster, tmp_path, standin):
-    """1.36 comes from DescribeClusterVersions (the embedded calendar stops at 1.35)."""
+    """1.36 as DescribeClusterVersions gives it."""
     aws = dict(AL2_NODE_GROUP, cluster_versions=cluster_versions_with("1.36", "2026-05-28"))
     name, _ = eks_cluster("upgrade-blockers.yaml", version="1.35", aws=aws)
     run = run_eksup(["analyze", "--cluster", name, "--format", "json", "--target-version", "1.36"],
