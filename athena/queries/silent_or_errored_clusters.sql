@@ -1,6 +1,8 @@
 -- Query: silent_or_errored_clusters
 -- Answers: which clusters need attention before their data can be trusted: those that
---   stopped reporting (no row for N days or more) and those whose latest run errored.
+--   stopped reporting (no row for N days or more), those whose latest run errored, and the
+--   accounts or regions that could not be read at all (cluster_name = '*'; such a row is
+--   never a cluster, so it never "stops reporting": src/output/fleet.rs).
 -- Reads: clusters: account_id, region, cluster_name, dt; latest_cluster_state: account_id,
 --   region, cluster_name, status, error, dt
 -- Parameters: silent_days in the params CTE (default 2); the dt filter (30 days).
@@ -11,6 +13,7 @@ last_seen AS (
   SELECT account_id, region, cluster_name, max(dt) AS last_dt
   FROM clusters
   WHERE dt >= date_format(current_date - INTERVAL '30' DAY, '%Y-%m-%d')
+    AND cluster_name <> '*'
   GROUP BY account_id, region, cluster_name
 )
 SELECT
@@ -26,7 +29,8 @@ CROSS JOIN params p
 WHERE date_diff('day', date(s.last_dt), current_date) >= p.silent_days
 UNION ALL
 SELECT
-  'latest run errored' AS problem,
+  CASE WHEN l.cluster_name = '*' THEN 'account or region unreadable' ELSE 'latest run errored' END
+    AS problem,
   l.account_id,
   l.region,
   l.cluster_name,

@@ -373,6 +373,24 @@ checks:
         assert!(s.checks.is_disabled("K8S013"));
     }
 
+    /// `targets:` and `outputs.report` are the old names of `clusters:` and
+    /// `outputs.fleet_page`; files written for them still load.
+    #[test]
+    fn old_names_still_read() {
+        let dir = tmp();
+        let p = write(
+            &dir,
+            ".eksup.yaml",
+            "targets:\n  - {cluster: a}\noutputs:\n  report: true\n",
+        );
+        let s = load(Some(&p), vars(&[])).unwrap();
+        assert_eq!(s.clusters.len(), 1);
+        assert_eq!(s.clusters[0].cluster.as_deref(), Some("a"));
+        assert!(s.outputs.fleet_page);
+        let s = load(None, vars(&[("EKSUP_OUTPUTS__REPORT", "true")])).unwrap();
+        assert!(s.outputs.fleet_page);
+    }
+
     #[test]
     fn environment_overrides_the_file() {
         let dir = tmp();

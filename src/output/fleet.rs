@@ -316,19 +316,23 @@ pub struct Totals {
     pub unreadable_scopes: usize,
 }
 
+/// Rows for tests: a cluster on 1.33 (standard support until 2026-07-29) read on day `d` of
+/// July 2026 at hour `h`.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod fixtures {
+    use chrono::{DateTime, NaiveDate, Utc};
 
-    fn day(d: u32) -> NaiveDate {
+    use super::ClusterRecord;
+
+    pub fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 7, d).unwrap()
     }
 
-    fn at(d: u32, h: u32) -> DateTime<Utc> {
+    pub fn at(d: u32, h: u32) -> DateTime<Utc> {
         day(d).and_hms_opt(h, 0, 0).unwrap().and_utc()
     }
 
-    fn rec(name: &str, d: u32, h: u32) -> ClusterRecord {
+    pub fn rec(name: &str, d: u32, h: u32) -> ClusterRecord {
         ClusterRecord {
             dt: day(d),
             run_id: format!("run-{d}-{h}"),
@@ -343,6 +347,12 @@ mod tests {
             ..Default::default()
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{at, day, rec};
+    use super::*;
 
     #[test]
     fn the_latest_row_wins_and_ties_break_on_run_id() {

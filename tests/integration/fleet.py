@@ -75,7 +75,7 @@ class RunRecord:
     code: int
     stdout: str
     stderr: str
-    targets: list
+    entries: list          # the run's `clusters` list
 
 
 @dataclass
@@ -136,7 +136,7 @@ def run_at(when: datetime.datetime, args, cwd: Path, env=None, timeout=120):
         "AWS_CONFIG_FILE": str(cwd / "no-aws-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(cwd / "no-aws-credentials"),
         "AWS_EC2_METADATA_DISABLED": "true",
-        # Nothing listens here: a cluster target fails at once with a connection error.
+        # Nothing listens here: a live cluster entry fails at once with a connection error.
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
         "AWS_MAX_ATTEMPTS": "1",
         "NO_COLOR": "1",
@@ -150,9 +150,9 @@ def run_at(when: datetime.datetime, args, cwd: Path, env=None, timeout=120):
     return proc
 
 
-def write_config(path: Path, targets, out: Path, writer: str, stdout: bool):
+def write_config(path: Path, entries, out: Path, writer: str, stdout: bool):
     lines = ["clusters:"]
-    for t in targets:
+    for t in entries:
         lines.append(f"  - {json.dumps(t)}")
     lines += [
         "outputs:",
@@ -171,12 +171,12 @@ def build(work: Path) -> Fleet:
     snaps.mkdir(parents=True)
     fleet = Fleet(root=out)
 
-    def run(day, writer, targets, at, stdout=False, env=None):
+    def run(day, writer, entries, at, stdout=False, env=None):
         cwd = work / f"{writer}-{day}-{at.hour:02d}"
         cwd.mkdir()
-        write_config(cwd / "eksup.yaml", targets, out, writer, stdout)
+        write_config(cwd / "eksup.yaml", entries, out, writer, stdout)
         proc = run_at(datetime.datetime.combine(day, at), ["run", "--config", "eksup.yaml"], cwd, env)
-        fleet.runs.append(RunRecord(day, writer, proc.returncode, proc.stdout, proc.stderr, targets))
+        fleet.runs.append(RunRecord(day, writer, proc.returncode, proc.stdout, proc.stderr, entries))
 
     for i, day in enumerate(DAYS):
         by_writer = {}
@@ -187,9 +187,9 @@ def build(work: Path) -> Fleet:
         if day in GHOST["days"]:
             by_writer["central"].append({"cluster": GHOST["name"], "region": GHOST["region"]})
         run(day, "central", by_writer.pop("central"), datetime.time(6, 0))
-        for writer, targets in by_writer.items():
+        for writer, entries in by_writer.items():
             # The in-cluster CronJob also prints its JSON lines, as it would for a log agent.
-            run(day, writer, targets, datetime.time(6, 30), stdout=True)
+            run(day, writer, entries, datetime.time(6, 30), stdout=True)
     payments = next(c for c in CLUSTERS if c.name == EVENING_RERUN["cluster"])
     run(TODAY, "central", [{"snapshot": str(variant(payments.base, payments, payments.versions[-1], snaps))}],
         EVENING_RERUN["at"], env={"EKSUP_CHECKS__DISABLED": EVENING_RERUN["disabled"]})
@@ -197,5 +197,5 @@ def build(work: Path) -> Fleet:
 
 
 def expected_exit(record: RunRecord) -> int:
-    """0 when every target was read; 3 when one (the ghost) could not be."""
-    return 3 if any("cluster" in t for t in record.targets) else 0
+    """0 when every cluster was read; 3 when one (the ghost) could not be."""
+    return 3 if any("cluster" in t for t in record.entries) else 0

@@ -155,14 +155,14 @@ def test_metric_values_are_the_rows_of_the_same_run(fleet_data):
             assert (doc["DaysToEndOfStandardSupport"], doc["RequiredFindings"], doc["RecommendedFindings"]) == \
                 (row["days_to_end_of_standard_support"], row["required_findings"], row["recommended_findings"])
     assert fleet_lines == len(fleet_data.runs), "one fleet-totals line per run"
-    ghost_runs = [r for r in fleet_data.runs if any(t.get("cluster") == GHOST["name"] for t in r.targets)]
+    ghost_runs = [r for r in fleet_data.runs if any(t.get("cluster") == GHOST["name"] for t in r.entries)]
     for run in ghost_runs:
         names = [json.loads(l).get("ClusterName") for l in run.stdout.splitlines()]
         assert GHOST["name"] not in names, "an errored cluster has no per-cluster metrics, only ClustersErrored"
 
 
 def test_todays_central_run_counts_the_fleet_conditions(fleet_data):
-    run = next(r for r in fleet_data.runs if r.day == TODAY and r.writer == "central" and len(r.targets) > 1)
+    run = next(r for r in fleet_data.runs if r.day == TODAY and r.writer == "central" and len(r.entries) > 1)
     fleet = next(json.loads(l) for l in run.stdout.splitlines() if json.loads(l)["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [[]])
     # payments (23 days), legacy and batch (extended), the ghost (error), web (149 days).
     assert {k: fleet[k] for k in ("ClustersAnalyzed", "ClustersErrored", "ClustersWithinNotice",

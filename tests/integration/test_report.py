@@ -54,7 +54,7 @@ CLUSTERS = [
     fl.Cluster("partial", B, "eu-west-1", fl.SNAPSHOTS / "healthy.json", ("1.35",) * 4, writer="partial-incluster"),
     fl.Cluster(XSS, B, "us-west-2", fl.DEMO, ("1.34",) * 4),
     fl.Cluster("retired", B, "us-west-2", fl.DEMO, ("1.34", "1.34", None, None)),
-    # Read on the first two days (a snapshot without an account, like the live target's
+    # Read on the first two days (a snapshot without an account, like the live cluster entry's
     # error rows), unreadable on the last two (fl.GHOST): its latest row is an error and the
     # page keeps the version of its newest earlier row.
     fl.Cluster("ghost", None, "eu-west-1", fl.SNAPSHOTS / "two-hop.json", ("1.31", "1.31", None, None)),
@@ -87,15 +87,15 @@ def build(work: Path) -> Path:
     snaps.mkdir(parents=True)
     counter = iter(range(10_000))
 
-    def run(day, writer, targets, at, env=None, report=False):
+    def run(day, writer, entries, at, env=None, report=False):
         cwd = work / f"{writer}-{day}-{at.hour:02d}"
         cwd.mkdir()
-        fl.write_config(cwd / "eksup.yaml", targets, out, writer, stdout=False)
+        fl.write_config(cwd / "eksup.yaml", entries, out, writer, stdout=False)
         if report:
-            text = (cwd / "eksup.yaml").read_text().replace("outputs:\n", "outputs:\n  report: true\n")
+            text = (cwd / "eksup.yaml").read_text().replace("outputs:\n", "outputs:\n  fleet_page: true\n")
             (cwd / "eksup.yaml").write_text(text)
         proc = fl.run_at(datetime.datetime.combine(day, at), ["run", "--config", "eksup.yaml"], cwd, env)
-        ghost = any("cluster" in t for t in targets)
+        ghost = any("cluster" in t for t in entries)
         assert proc.returncode == (3 if ghost else 0), proc.stderr[-3000:]
         return proc
 
@@ -106,8 +106,8 @@ def build(work: Path) -> Path:
                 by_writer[c.writer].append({"snapshot": str(variant(c, c.versions[i], snaps, next(counter)))})
         if day in fl.GHOST["days"]:
             by_writer["central"].append({"cluster": "ghost", "region": "eu-west-1"})
-        for writer, targets in by_writer.items():
-            run(day, writer, targets, datetime.time(6, 0 if writer == "central" else 30))
+        for writer, entries in by_writer.items():
+            run(day, writer, entries, datetime.time(6, 0 if writer == "central" else 30))
     payments = CLUSTERS[0]
     # The evening re-run with two checks off, writing the page too: its rows must win.
     run(TODAY, "central", [{"snapshot": str(variant(payments, "1.33", snaps, next(counter)))}],

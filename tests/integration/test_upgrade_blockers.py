@@ -175,8 +175,8 @@ def test_verdicts_in_the_json_report_and_fail_on_unknown(eks_cluster, tmp_path, 
 
 def test_verdicts_in_the_clusters_table_stdout_line_and_playbook(eks_cluster, tmp_path, standin):
     names = {which: verdict_cluster(eks_cluster, which) for which in ("blocked", "unknown", "ready")}
-    targets = "\n".join(f"  - {{cluster: {n}}}" for n in names.values())
-    (tmp_path / ".eksup.yaml").write_text(f"clusters:\n{targets}\noutputs:\n  directory: out\n")
+    entries = "\n".join(f"  - {{cluster: {n}}}" for n in names.values())
+    (tmp_path / ".eksup.yaml").write_text(f"clusters:\n{entries}\noutputs:\n  directory: out\n")
     run = run_eksup(["run"], tmp_path, aws_url=standin)
     assert run.code == 0, run.stderr
     n = catalogue_size(tmp_path)

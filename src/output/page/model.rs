@@ -245,34 +245,9 @@ pub fn required_by_code(clusters: &[ClusterView]) -> Vec<(String, usize, usize)>
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, Utc};
-
     use super::*;
     use crate::output::fleet::WHOLE_SCOPE;
-
-    fn day(d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, 7, d).unwrap()
-    }
-
-    fn at(d: u32, h: u32) -> DateTime<Utc> {
-        day(d).and_hms_opt(h, 0, 0).unwrap().and_utc()
-    }
-
-    fn rec(name: &str, d: u32, h: u32) -> ClusterRecord {
-        ClusterRecord {
-            dt: day(d),
-            run_id: format!("run-{d}-{h}"),
-            run_time: at(d, h),
-            account_id: Some("111111111111".into()),
-            region: Some("us-east-1".into()),
-            cluster_name: name.into(),
-            status: "ok".into(),
-            current_version: Some("1.33".into()),
-            end_of_standard_support: Some(NaiveDate::from_ymd_opt(2026, 7, 29).unwrap()),
-            end_of_extended_support: Some(NaiveDate::from_ymd_opt(2027, 7, 29).unwrap()),
-            ..Default::default()
-        }
-    }
+    use crate::output::fleet::fixtures::{day, rec};
 
     #[test]
     fn figures_count_support_windows_costs_and_silence() {
