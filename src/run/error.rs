@@ -23,7 +23,7 @@ pub enum Error {
     Render(String),
     /// The fleet page could not read its tables or render.
     #[error("{0}")]
-    Report(String),
+    Page(String),
     #[error("cannot write {path}: {source}")]
     Output {
         path: String,
@@ -38,7 +38,7 @@ impl Error {
             Self::Snapshot(SnapshotError::Write { .. }) => exit::FAILURE,
             Self::Snapshot(_) => exit::USAGE,
             Self::Collect(e) if e.is_usage() => exit::USAGE,
-            Self::Collect(_) | Self::Output { .. } | Self::Render(_) | Self::Report(_) => {
+            Self::Collect(_) | Self::Output { .. } | Self::Render(_) | Self::Page(_) => {
                 exit::FAILURE
             }
         }
@@ -49,7 +49,7 @@ impl From<crate::output::page::Error> for Error {
     fn from(e: crate::output::page::Error) -> Self {
         match e {
             crate::output::page::Error::Usage(m) => Self::Usage(m),
-            crate::output::page::Error::Failed(m) => Self::Report(m),
+            crate::output::page::Error::Failed(m) => Self::Page(m),
         }
     }
 }

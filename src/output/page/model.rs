@@ -1,6 +1,6 @@
-//! From rows to what the page shows: the latest row per cluster, its verdict and support
-//! window as of the report's day, the headline figures and the per-day totals. Pure, so
-//! every figure is unit-tested without files.
+//! From rows to what the page shows: each cluster's state and the headline figures, both
+//! from the fleet facts ([`crate::output::fleet`]), the required findings of each latest run
+//! and the per-day totals. Pure, so every figure is unit-tested without files.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -9,8 +9,7 @@ use serde::Serialize;
 
 use super::rows::FindingRecord;
 use crate::checks::Readiness;
-pub use crate::output::fleet::Totals as Figures;
-use crate::output::fleet::{self, ClusterRecord, ClusterState, Fleet, Support};
+use crate::output::fleet::{self, ClusterRecord, ClusterState, Fleet, Support, Totals};
 
 /// The days of the report: `first..=last`, one `dt` partition each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +84,7 @@ pub struct FleetView {
     pub as_of: NaiveDate,
     pub window_first: NaiveDate,
     pub window_last: NaiveDate,
-    pub figures: Figures,
+    pub figures: Totals,
     pub clusters: Vec<ClusterView>,
     /// Accounts or regions that could not be read at all (latest row per account and region).
     pub scopes: Vec<ClusterView>,
