@@ -36,3 +36,6 @@ pub mod report;
 pub mod run;
 pub mod snapshot;
 pub mod version;
+
+#[cfg(test)]
+mod test_http;

@@ -511,11 +511,34 @@ pub fn athena_ddl() -> String {
 mod tests {
     use super::*;
 
+    /// A row's keys in the order it serializes them. `serde_json::Value` would sort them
+    /// (no `preserve_order`), so read the JSON text's map keys as they come.
     fn keys_of<T: Serialize + Default>() -> Vec<String> {
-        match serde_json::to_value(T::default()).unwrap() {
-            serde_json::Value::Object(m) => m.keys().cloned().collect(),
-            _ => unreachable!(),
+        struct Keys(Vec<String>);
+        impl<'de> serde::Deserialize<'de> for Keys {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = Keys;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("a JSON object")
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<Keys, A::Error> {
+                        let mut keys = Vec::new();
+                        while let Some((k, serde::de::IgnoredAny)) = map.next_entry()? {
+                            keys.push(k);
+                        }
+                        Ok(Keys(keys))
+                    }
+                }
+                d.deserialize_map(V)
+            }
         }
+        let text = serde_json::to_string(&T::default()).unwrap();
+        serde_json::from_str::<Keys>(&text).unwrap().0
     }
 
     fn declared(t: &Table) -> Vec<String> {
@@ -524,18 +547,8 @@ mod tests {
 
     #[test]
     fn row_structs_match_the_declared_columns_in_order() {
-        // serde_json keeps struct field order only with preserve_order; compare as sets and
-        // check the order through the JSON the sinks write instead.
-        let mut keys = keys_of::<ClusterRow>();
-        let mut cols = declared(&CLUSTERS);
-        keys.sort();
-        cols.sort();
-        assert_eq!(keys, cols);
-        let mut keys = keys_of::<FindingRow>();
-        let mut cols = declared(&FINDINGS);
-        keys.sort();
-        cols.sort();
-        assert_eq!(keys, cols);
+        assert_eq!(keys_of::<ClusterRow>(), declared(&CLUSTERS));
+        assert_eq!(keys_of::<FindingRow>(), declared(&FINDINGS));
     }
 
     #[test]

@@ -47,14 +47,29 @@ def free_port():
 
 
 def start_ready(args, what, timeout=30):
-    """Starts a fake that prints `READY <url>` and returns (process, url)."""
+    """Starts a fake that prints `READY <url>` and returns (process, url). A fake that has not
+    printed it within `timeout` seconds is killed and fails the test, naming it and quoting
+    the end of its stderr; one that exits first fails at once."""
+    import threading
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + timeout
-    line = proc.stdout.readline()
-    if not line.startswith("READY ") or time.time() > deadline:
+    first = []
+    reader = threading.Thread(target=lambda: first.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    line = first[0] if first else None
+    if line is not None and line.startswith("READY "):
+        return proc, line.split()[1]
+    if line is None:
         proc.kill()
-        pytest.fail(f"{what} did not start: {line!r} {proc.stderr.read()[-2000:]}")
-    return proc, line.split()[1]
+        proc.wait()
+        why = f"did not print READY within {timeout:g} s"
+    elif line == "":
+        why = f"exited with code {proc.wait()} before printing READY"
+    else:
+        proc.kill()
+        proc.wait()
+        why = f"printed {line!r} instead of READY"
+    pytest.fail(f"{what} {why}; command: {' '.join(map(str, args))}; stderr: {proc.stderr.read()[-2000:]}")
 
 
 def http_json(url, method="GET", body=None):
@@ -70,17 +85,24 @@ def start_moto():
     exe = shutil.which("moto_server", path=str(Path(PY).parent)) or shutil.which("moto_server")
     if not exe:
         pytest.fail("moto_server not found: run tests/run.sh, which installs moto[server] into .venv")
+    import tempfile
     port = free_port()
-    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
             return proc, url
         except Exception:
             time.sleep(0.1)
+    code = proc.poll()
     proc.kill()
-    pytest.fail("moto_server did not answer within 10 s")
+    proc.wait()
+    log.seek(0)
+    why = f"exited with code {code}" if code is not None else "did not answer within 30 s"
+    pytest.fail(f"moto_server {why} on {url}; stderr: {log.read()[-2000:]}")
 
 
 @dataclass
@@ -121,7 +143,8 @@ def start_kube(certs, fixture=None, generate=None, token_mode="eks", expect=None
     if expect:
         args += ["--expect", *expect]
     args += ["--generate", generate] if generate else ["--fixture", str(FIXTURES / "clusters" / fixture)]
-    proc, url = start_ready(args, "fake Kubernetes API server", timeout=120)
+    # A generated cluster is built before the server listens; a fixture is only parsed.
+    proc, url = start_ready(args, "fake Kubernetes API server", timeout=120 if generate else 30)
     return KubeServer(proc, url, certs["ca"])
 
 

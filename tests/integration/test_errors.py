@@ -66,8 +66,10 @@ def test_no_cluster_given(tmp_path):
     assert "--cluster" in one_line_error(run)
 
 
-def test_unreachable_api_server(moto, standin, tmp_path):
-    """DescribeCluster works, but its endpoint has nothing listening."""
+def test_an_unparseable_cluster_ca_is_a_usage_error(moto, standin, tmp_path):
+    """DescribeCluster works, but its certificate authority is not a certificate (and its
+    endpoint has nothing listening): the client is never built, so nothing is dialled. A bad
+    certificate is a usage error (exit 2), named as the root certificate."""
     import socket
     from harness import create_cluster, http_json
     with socket.socket() as s:
@@ -79,9 +81,10 @@ def test_unreachable_api_server(moto, standin, tmp_path):
     ca = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIBAA==\n-----END CERTIFICATE-----\n").decode()
     http_json(f"{standin}/_standin/clusters/gone", "POST", {"endpoint": f"https://127.0.0.1:{port}", "ca": ca})
     run = run_eksup(["analyze", "--cluster", "gone"], tmp_path, aws_url=standin)
-    assert run.code in (2, 3)
+    assert run.code == 2, run.stderr
     line = one_line_error(run)
-    assert "gone" in line or "127.0.0.1" in line or "API server" in line or "certificate" in line
+    assert line.startswith("error: cannot build the Kubernetes client: "), line
+    assert "failed to add a root certificate" in line, line
 
 
 def test_unreachable_api_server_with_valid_ca(moto, standin, certs, tmp_path):

@@ -201,20 +201,51 @@ def test_schema_ddl_declares_partition_projection(tmp_path):
 
 
 def test_large_objects_go_up_in_parts(moto, standin, tmp_path):
+    """Parts are at least 5 MiB (S3's minimum, MIN_PART in src/output/sink/s3.rs), so the
+    findings have to exceed that: the bundled example plus 9,000 copies of its one-replica
+    Deployment (one K8S finding each) makes JSON lines of about 6 MiB. Each object above
+    the threshold goes up in ceil(size / 5 MiB) parts and reads back byte for byte as the
+    directory sink wrote it in the same run."""
+    import math
     from harness import http_json
+    part = 5 * 1024 * 1024
+    snapshot = json.loads(DEMO.read_text())
+    workloads = snapshot["kubernetes"]["workloads"]
+    single = next(w for w in workloads if w["name"] == "single")
+    copies = 9000
+    for i in range(copies):
+        w = json.loads(json.dumps(single))
+        w["namespace"], w["name"] = "bulk", f"single-{i:05d}"
+        w["pod"]["labels"] = {"app": w["name"]}
+        workloads.append(w)
+    big_snapshot = tmp_path / "big.json"
+    big_snapshot.write_text(json.dumps(snapshot))
     http_json(f"{standin}/_standin/reset", "POST", {})
     client = s3(moto)
     client.create_bucket(Bucket="parts")
-    write_config(tmp_path, [DEMO], "stdout: false\ns3: {bucket: parts, force_path_style: true, multipart_threshold_bytes: 4096}")
+    write_config(tmp_path, [big_snapshot],
+                 f"stdout: false\ndirectory: out\ns3: {{bucket: parts, force_path_style: true, multipart_threshold_bytes: {part}}}")
     run = run_eksup(["run"], tmp_path, aws_url=standin)
     assert run.code == 0, run.stderr
-    calls = json.loads(__import__("urllib.request").request.urlopen(f"{standin}/_standin/stats").read())["calls"]
+    calls = http_json(f"{standin}/_standin/stats")["calls"]
     keys = [o["Key"] for o in client.list_objects_v2(Bucket="parts")["Contents"]]
-    big = [k for k in keys if client.head_object(Bucket="parts", Key=k)["ContentLength"] > 4096]
-    assert big, "the report and the findings JSON lines exceed 4 KiB"
+    sizes = {k: client.head_object(Bucket="parts", Key=k)["ContentLength"] for k in keys}
+    findings = next(k for k in keys if k.startswith("json/findings/"))
+    assert sizes[findings] > part, sizes
+    big = [k for k in keys if sizes[k] > part]
+    for k in big:
+        etag = client.head_object(Bucket="parts", Key=k)["ETag"].strip('"')
+        assert etag.endswith(f"-{math.ceil(sizes[k] / part)}"), (k, sizes[k], etag)
+    assert calls.count("s3:UploadPart") == sum(math.ceil(sizes[k] / part) for k in big) >= 2
     assert calls.count("s3:CreateMultipartUpload") == len(big) == calls.count("s3:CompleteMultipartUpload")
     assert calls.count("s3:PutObject") == len(keys) - len(big)
-    findings = next(k for k in keys if k.startswith("json/findings/"))
-    # One line per finding of the bundled example (issue 12 added EKS013 x3, EKS008 by alias,
-    # K8S019 and K8S020 to it).
-    assert len(client.get_object(Bucket="parts", Key=findings)["Body"].read().splitlines()) == 63
+    # The run manifest (runs/) names its outputs, so it is the one object the two differ in.
+    tables_and_reports = [k for k in keys if not k.startswith("runs/")]
+    assert set(big) <= set(tables_and_reports)
+    for k in tables_and_reports:
+        body = client.get_object(Bucket="parts", Key=k)["Body"].read()
+        assert body == (tmp_path / "out" / k).read_bytes(), k
+    # One line per finding: the example's 63 and one per copy.
+    lines = client.get_object(Bucket="parts", Key=findings)["Body"].read().splitlines()
+    assert len(lines) == 63 + copies
+    assert sum(json.loads(line)["resource_namespace"] == "bulk" for line in lines) == copies

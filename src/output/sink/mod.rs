@@ -131,3 +131,118 @@ pub async fn write(objects: &[Object], sinks: &Sinks) -> Written {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(key: &str, body: &str) -> Object {
+        Object {
+            key: key.into(),
+            body: Bytes::copy_from_slice(body.as_bytes()),
+            content_type: "application/json",
+        }
+    }
+
+    fn settings(bucket: &str) -> s3::S3Settings {
+        s3::S3Settings {
+            force_path_style: true,
+            ..s3::S3Settings::from_url(&format!("s3://{bucket}")).unwrap()
+        }
+    }
+
+    /// The directory cannot hold `blocked/…` (a file is where its directory should be) and
+    /// S3 refuses `denied/…`: each sink still writes every other object, and each error
+    /// names its key.
+    #[tokio::test]
+    async fn a_failing_object_or_sink_does_not_stop_the_others() {
+        let server = crate::test_http::start(|r| {
+            if r.target.contains("/denied/") {
+                let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code><Message>no writes here</Message></Error>";
+                (403, "application/xml", xml.into())
+            } else {
+                (200, "application/xml", String::new())
+            }
+        })
+        .await;
+        let sdk = crate::test_http::sdk_config(&server.url);
+        let sinks = Sinks {
+            directory: None,
+            s3: Some(s3::S3Sink::new(s3::client(&sdk, true), settings("reports"))),
+        };
+        let dir = std::env::temp_dir().join(format!("eksup-sink-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("blocked"), "a file, not a directory").unwrap();
+        let sinks = Sinks {
+            directory: Some(dir.clone()),
+            ..sinks
+        };
+        let objects = [
+            object("a/first.json", "1"),
+            object("blocked/second.json", "2"),
+            object("denied/third.json", "3"),
+            object("z/last.json", "4"),
+        ];
+        let written = write(&objects, &sinks).await;
+
+        // The directory: every object but the blocked one, and an error naming its path.
+        for (key, body) in [
+            ("a/first.json", "1"),
+            ("denied/third.json", "3"),
+            ("z/last.json", "4"),
+        ] {
+            assert_eq!(
+                std::fs::read_to_string(dir.join(key)).unwrap(),
+                body,
+                "{key}"
+            );
+        }
+        // S3: every object but the denied one was PUT, with its body.
+        let mut puts: Vec<(String, String)> = server
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "PUT" && !r.target.contains("/denied/"))
+            .map(|r| {
+                let body = String::from_utf8_lossy(&r.body).to_string();
+                (r.target.split('?').next().unwrap().to_string(), body)
+            })
+            .collect();
+        puts.sort();
+        let keys: Vec<&str> = puts.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "/reports/a/first.json",
+                "/reports/blocked/second.json",
+                "/reports/z/last.json"
+            ]
+        );
+        let mut locations = written.locations.clone();
+        locations.sort();
+        let d = dir.display();
+        let mut expected = vec![
+            format!("{d}/a/first.json"),
+            format!("{d}/denied/third.json"),
+            format!("{d}/z/last.json"),
+            "s3://reports/a/first.json".to_string(),
+            "s3://reports/blocked/second.json".to_string(),
+            "s3://reports/z/last.json".to_string(),
+        ];
+        expected.sort();
+        assert_eq!(locations, expected);
+        assert_eq!(written.errors.len(), 2, "{:?}", written.errors);
+        assert!(
+            written.errors[0].starts_with(&format!(
+                "cannot write {d}/blocked/second.json: cannot create {d}/blocked: "
+            )),
+            "{}",
+            written.errors[0]
+        );
+        assert_eq!(
+            written.errors[1],
+            "cannot write s3://reports/denied/third.json: PutObject denied: add s3:PutObject to eksup's IAM policy"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -118,3 +118,100 @@ pub async fn enter(
         .credentials_provider(SharedCredentialsProvider::new(role))
         .build())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// An STS stand-in whose n-th AssumeRole answers keys `ASIA<n>` expiring
+    /// `lifetimes[n - 1]` seconds after the answer.
+    async fn sts(lifetimes: &'static [i64]) -> crate::test_http::Server {
+        let calls = Arc::new(Mutex::new(0usize));
+        crate::test_http::start(move |_| {
+            let n = {
+                let mut c = calls.lock().unwrap();
+                *c += 1;
+                *c
+            };
+            let expires = (chrono::Utc::now() + chrono::Duration::seconds(lifetimes[n - 1]))
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let xml = format!(
+                "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult><Credentials><AccessKeyId>ASIA{n}</AccessKeyId><SecretAccessKey>secret{n}</SecretAccessKey><SessionToken>token{n}</SessionToken><Expiration>{expires}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROA:eksup</AssumedRoleId><Arn>arn:aws:sts::111122223333:assumed-role/member/eksup-run</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r{n}</RequestId></ResponseMetadata></AssumeRoleResponse>"
+            );
+            (200, "text/xml", xml)
+        })
+        .await
+    }
+
+    fn account() -> Account {
+        Account {
+            id: "111122223333".into(),
+            role_arn: "arn:aws:iam::111122223333:role/member".into(),
+            external_id: Some("ext-1".into()),
+        }
+    }
+
+    async fn key(member: &SdkConfig) -> String {
+        member
+            .credentials_provider()
+            .unwrap()
+            .provide_credentials()
+            .await
+            .unwrap()
+            .access_key_id()
+            .to_string()
+    }
+
+    fn assume_roles(server: &crate::test_http::Server) -> usize {
+        server
+            .requests()
+            .iter()
+            .filter(|r| String::from_utf8_lossy(&r.body).contains("Action=AssumeRole"))
+            .count()
+    }
+
+    #[tokio::test]
+    async fn member_credentials_are_renewed_when_they_near_expiry_and_not_before() {
+        // The first session ends 302 s after it is issued: a little over the 300 s renewal
+        // margin, so it serves at once and is renewed 2.5 s later. The second lasts an hour.
+        let server = sts(&[302, 3600]).await;
+        let runner = crate::test_http::sdk_config(&server.url);
+        let member = enter(&runner, &account(), "run1").await.unwrap();
+        assert_eq!(assume_roles(&server), 1, "enter assumes the role once");
+        let body = String::from_utf8_lossy(&server.requests()[0].body).to_string();
+        for field in [
+            "RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fmember",
+            "RoleSessionName=eksup-run1",
+            "SourceIdentity=eksup",
+            "ExternalId=ext-1",
+        ] {
+            assert!(body.contains(field), "{field} in {body}");
+        }
+
+        assert_eq!(key(&member).await, "ASIA1");
+        assert_eq!(key(&member).await, "ASIA1");
+        assert_eq!(
+            assume_roles(&server),
+            1,
+            "not renewed while over 300 s remain"
+        );
+
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(key(&member).await, "ASIA2");
+        assert_eq!(assume_roles(&server), 2, "renewed within 300 s of expiry");
+        assert_eq!(key(&member).await, "ASIA2");
+        assert_eq!(assume_roles(&server), 2, "the renewed session is cached");
+    }
+
+    #[tokio::test]
+    async fn credentials_issued_inside_the_margin_are_renewed_on_first_use() {
+        let server = sts(&[120, 3600]).await;
+        let runner = crate::test_http::sdk_config(&server.url);
+        let member = enter(&runner, &account(), "run2").await.unwrap();
+        assert_eq!(assume_roles(&server), 1);
+        assert_eq!(key(&member).await, "ASIA2");
+        assert_eq!(assume_roles(&server), 2);
+    }
+}
