@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 pub struct Request {
     pub method: String,
     /// The path and query.
-    pub target: String,
+    pub uri: String,
     pub body: Vec<u8>,
 }
 
@@ -50,7 +50,7 @@ pub async fn start(answer: impl Fn(&Request) -> Answer + Send + Sync + 'static) 
                     }
                     let mut parts = line.split_whitespace();
                     let method = parts.next().unwrap_or_default().to_string();
-                    let target = parts.next().unwrap_or_default().to_string();
+                    let uri = parts.next().unwrap_or_default().to_string();
                     let (mut length, mut chunked) = (0usize, false);
                     loop {
                         let mut header = String::new();
@@ -87,11 +87,7 @@ pub async fn start(answer: impl Fn(&Request) -> Answer + Send + Sync + 'static) 
                         body.resize(length, 0);
                         read.read_exact(&mut body).await.unwrap();
                     }
-                    let request = Request {
-                        method,
-                        target,
-                        body,
-                    };
+                    let request = Request { method, uri, body };
                     let (status, content_type, text) = answer(&request);
                     log.lock().unwrap().push(request);
                     let head = format!(

@@ -157,7 +157,7 @@ mod tests {
     #[tokio::test]
     async fn a_failing_object_or_sink_does_not_stop_the_others() {
         let server = crate::test_http::start(|r| {
-            if r.target.contains("/denied/") {
+            if r.uri.contains("/denied/") {
                 let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code><Message>no writes here</Message></Error>";
                 (403, "application/xml", xml.into())
             } else {
@@ -202,10 +202,10 @@ mod tests {
         let mut puts: Vec<(String, String)> = server
             .requests()
             .into_iter()
-            .filter(|r| r.method == "PUT" && !r.target.contains("/denied/"))
+            .filter(|r| r.method == "PUT" && !r.uri.contains("/denied/"))
             .map(|r| {
                 let body = String::from_utf8_lossy(&r.body).to_string();
-                (r.target.split('?').next().unwrap().to_string(), body)
+                (r.uri.split('?').next().unwrap().to_string(), body)
             })
             .collect();
         puts.sort();
