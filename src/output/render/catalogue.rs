@@ -28,6 +28,7 @@ pub fn text(width: u16) -> String {
             "Covers",
             "What to do",
         ],
+        &[],
         width,
     );
     for c in catalogue() {

@@ -18,21 +18,24 @@ pub enum Format {
     Json,
 }
 
-/// What the text report and `eksup checks` fit when nothing says otherwise (stdout is not a
-/// terminal and `COLUMNS` is unset).
-pub const DEFAULT_WIDTH: u16 = 100;
+/// What the text report and `eksup checks` fit when nothing says otherwise (no terminal on
+/// stdout or stderr and `COLUMNS` unset: a file or a CI log).
+pub const DEFAULT_WIDTH: u16 = 120;
 /// Narrower than this, tables cannot show their columns; a smaller width is raised to it.
 pub const MIN_WIDTH: u16 = 40;
 
-/// The width text output fits: the terminal's when stdout is one, else `COLUMNS` when set,
-/// else [`DEFAULT_WIDTH`].
+/// The width text output fits: the terminal's when stdout is one (or stderr, when stdout is
+/// piped to a pager), else `COLUMNS` when set, else [`DEFAULT_WIDTH`].
 pub fn output_width() -> u16 {
     use std::io::IsTerminal;
-    let terminal = std::io::stdout()
-        .is_terminal()
-        .then(terminal_size::terminal_size)
-        .flatten()
-        .map(|(terminal_size::Width(w), _)| w);
+    let terminal = if std::io::stdout().is_terminal() {
+        terminal_size::terminal_size_of(std::io::stdout())
+    } else if std::io::stderr().is_terminal() {
+        terminal_size::terminal_size_of(std::io::stderr())
+    } else {
+        None
+    }
+    .map(|(terminal_size::Width(w), _)| w);
     width_from(terminal, std::env::var("COLUMNS").ok().as_deref())
 }
 
@@ -44,9 +47,10 @@ fn width_from(terminal: Option<u16>, columns: Option<&str>) -> u16 {
         .max(MIN_WIDTH)
 }
 
-/// A table with `header`, fitted to `width` columns: cells wrap, and headers stay whole
-/// when the width leaves room for all of them.
-pub fn table(header: &[&str], width: u16) -> comfy_table::Table {
+/// A table with `header`, fitted to `width` columns: cells wrap. Each column keeps at least
+/// the width of its header and of `least[i]` (an entry its cells should not split), when the
+/// width leaves room for all of them; else at least its header's, when that fits.
+pub fn table(header: &[&str], least: &[usize], width: u16) -> comfy_table::Table {
     use comfy_table::{ColumnConstraint, ContentArrangement, Width};
     let mut table = comfy_table::Table::new();
     table
@@ -54,18 +58,20 @@ pub fn table(header: &[&str], width: u16) -> comfy_table::Table {
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(width)
         .set_header(header);
-    // A column's lower bound counts its padding (one space either side).
-    let least: Vec<u16> = header
+    let headers: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let cells: Vec<usize> = headers
         .iter()
-        .map(|h| h.chars().count() as u16 + 2)
+        .enumerate()
+        .map(|(i, h)| (*h).max(least.get(i).copied().unwrap_or(0)))
         .collect();
-    let borders = header.len() as u16 + 1;
-    if least.iter().sum::<u16>() + borders <= width {
-        table.set_constraints(
-            least
-                .into_iter()
-                .map(|w| ColumnConstraint::LowerBoundary(Width::Fixed(w))),
-        );
+    // A column's lower bound counts its padding (one space either side).
+    let fits = |mins: &[usize]| {
+        mins.iter().map(|m| m + 2).sum::<usize>() + mins.len() + 1 <= usize::from(width)
+    };
+    if let Some(mins) = [cells, headers].into_iter().find(|m| fits(m)) {
+        table.set_constraints(mins.into_iter().map(|m| {
+            ColumnConstraint::LowerBoundary(Width::Fixed(u16::try_from(m + 2).unwrap_or(u16::MAX)))
+        }));
     }
     table
 }
