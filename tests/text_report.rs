@@ -76,3 +76,46 @@ fn column_headers_stay_whole_at_the_default_width() {
         assert!(out.contains(header), "{header}");
     }
 }
+
+#[test]
+fn counts_of_one_are_singular() {
+    let mut report = report_for("examples/snapshot.json", "2026-06-01");
+    let support = report
+        .metadata
+        .support
+        .as_mut()
+        .expect("the example has a calendar");
+    support.days_to_end_of_standard_support = 1;
+    support.days_to_end_of_extended_support = 2;
+    let out = text::render(&report, 200);
+    assert!(out.contains(" (1 day) · "), "{out}");
+    assert!(out.contains(" (2 days) · "), "{out}");
+    assert!(out.contains("(1 finding)\n"), "{out}");
+    // The report's own lines (verdict, headings, summary; not the checks' messages).
+    let own = out.lines().filter(|l| {
+        l.starts_with("Readiness") || l.starts_with("Summary") || l.ends_with("finding)")
+    });
+    for line in own {
+        assert!(!line.contains("(s)"), "{line}");
+    }
+    assert!(!out.contains(" 1 days") && !out.contains("(1 findings)"));
+}
+
+#[test]
+fn the_header_and_the_summary_count_the_same_checks() {
+    let report = report_for("examples/snapshot.json", "2026-06-01");
+    let out = text::render(&report, 200);
+    let run = report.metadata.checks_run;
+    let fired = report.summary.checks_with_findings.len();
+    assert!(fired < run, "the example has checks that found nothing");
+    let first = out.lines().next().unwrap();
+    assert!(first.contains(&format!(" · {run} checks run, ")), "{first}");
+    let summary = out.lines().last().unwrap();
+    assert_eq!(
+        summary,
+        format!(
+            "Summary: {} required and {} recommended findings, reported by {fired} of the {run} checks run.",
+            report.summary.required, report.summary.recommended
+        )
+    );
+}

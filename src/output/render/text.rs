@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::{table, wrap, wrap_parts};
 use crate::checks::lookup;
-use crate::finding::Finding;
+use crate::finding::{Finding, counted};
 use crate::report::Report;
 
 /// Columns a check's table shows between the resource and the message: `(header, details key)`.
@@ -105,12 +105,14 @@ pub fn render(report: &Report, width: u16) -> String {
                     support.status.as_str()
                 ),
                 &format!(
-                    "standard support ends {} ({} days)",
-                    support.end_of_standard_support, support.days_to_end_of_standard_support,
+                    "standard support ends {} ({})",
+                    support.end_of_standard_support,
+                    counted(support.days_to_end_of_standard_support, "day", "days"),
                 ),
                 &format!(
-                    "extended support ends {} ({} days)",
-                    support.end_of_extended_support, support.days_to_end_of_extended_support,
+                    "extended support ends {} ({})",
+                    support.end_of_extended_support,
+                    counted(support.days_to_end_of_extended_support, "day", "days"),
                 ),
                 &format!("calendar: {}", support.source.as_str()),
             ])
@@ -139,16 +141,27 @@ pub fn render(report: &Report, width: u16) -> String {
         let rows: Vec<&Finding> = report.findings.iter().filter(|f| &f.code == code).collect();
         let title = rows.first().map(|f| f.title.as_str()).unwrap_or_default();
         let heading = format!(
-            "{code}  {title}  ({} finding{})",
-            rows.len(),
-            if rows.len() == 1 { "" } else { "s" }
+            "{code}  {title}  ({})",
+            counted(rows.len(), "finding", "findings")
         );
         let _ = writeln!(out, "\n{}", wrap(&heading, width, "        "));
         let extra = extra_columns(code);
         let mut header = vec!["Remediation", "Kind", "Resource"];
         header.extend(extra.iter().map(|(h, _)| *h));
         header.push("Finding");
-        let mut table = table(&header, width);
+        // A list cell (subnets, node groups) wraps between its entries, not inside one.
+        let mut least = vec![0; header.len()];
+        for f in &rows {
+            for (i, (_, key)) in extra.iter().enumerate() {
+                let widest = cell(&f.details[*key])
+                    .split(", ")
+                    .map(|entry| entry.chars().count())
+                    .max()
+                    .unwrap_or(0);
+                least[3 + i] = least[3 + i].max(widest);
+            }
+        }
+        let mut table = table(&header, &least, width);
         for f in rows {
             let mut row = vec![
                 f.remediation.as_str().to_string(),
@@ -199,11 +212,18 @@ pub fn render(report: &Report, width: u16) -> String {
         );
         let _ = writeln!(out, "{}", wrap(&text, width, "  "));
     } else {
+        // The header counts the checks that ran; this, those of them that found something.
         let text = format!(
-            "Summary: {} required, {} recommended finding(s) from {} check(s).",
+            "Summary: {} required and {} recommended {}, reported by {} of the {} run.",
             s.required,
             s.recommended,
-            s.checks_with_findings.len()
+            if s.required + s.recommended == 1 {
+                "finding"
+            } else {
+                "findings"
+            },
+            s.checks_with_findings.len(),
+            counted(m.checks_run, "check", "checks"),
         );
         let _ = writeln!(out, "{}", wrap(&text, width, "  "));
     }
