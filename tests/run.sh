@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/eksup-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# No HashiCorp version check from the terraform the tests run (it writes ~/.terraform.d/).
+export CHECKPOINT_DISABLE=1
 
 step() { printf '\n==> %s\n' "$*"; }
 
