@@ -64,9 +64,11 @@ pub fn table(header: &[&str], least: &[usize], width: u16) -> comfy_table::Table
         .enumerate()
         .map(|(i, h)| (*h).max(least.get(i).copied().unwrap_or(0)))
         .collect();
-    // A column's lower bound counts its padding (one space either side).
+    // A column's lower bound counts its padding (one space either side); n columns have n + 1
+    // borders.
     let fits = |mins: &[usize]| {
-        mins.iter().map(|m| m + 2).sum::<usize>() + mins.len() + 1 <= usize::from(width)
+        let borders = mins.len() + 1;
+        mins.iter().map(|m| m + 2).sum::<usize>() + borders <= usize::from(width)
     };
     if let Some(mins) = [cells, headers].into_iter().find(|m| fits(m)) {
         table.set_constraints(mins.into_iter().map(|m| {
