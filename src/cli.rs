@@ -14,8 +14,8 @@ Examples:
   # Analyze a cluster for the next minor version, using the default AWS credentials
   eksup analyze --cluster prod --region eu-west-1
 
-  # Gate a CI pipeline on required findings for a two-hop upgrade, as JSON
-  eksup analyze --cluster prod --target-version 1.33 --format json --fail-on required
+  # Gate a CI pipeline on required findings for a two-hop upgrade (1.33 → 1.35), as JSON
+  eksup analyze --cluster prod --target-version 1.35 --format json --fail-on required
 
   # Kubernetes checks only, through a kubeconfig context (EKS Anywhere, other distributions)
   eksup analyze --no-aws --kubeconfig ~/.kube/config --context edge-1
@@ -27,11 +27,11 @@ Examples:
 
 const PLAYBOOK_EXAMPLES: &str = "\
 Examples:
-  # Write prod-v1.33-upgrade.md for the next minor version
+  # Write prod-v1.34-upgrade.md for a 1.33 cluster (the next minor version)
   eksup playbook --cluster prod --region eu-west-1
 
-  # A two-hop playbook from a saved snapshot, to stdout
-  eksup playbook --snapshot prod.json --target-version 1.34 --output -
+  # A two-hop playbook (1.33 → 1.35) from a saved snapshot, to stdout
+  eksup playbook --snapshot prod.json --target-version 1.35 --output -
 ";
 
 const RUN_EXAMPLES: &str = "\
@@ -162,7 +162,7 @@ pub struct ClusterArgs {
     /// AWS shared-config profile to use.
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
-    /// Kubernetes version to upgrade to, e.g. 1.31 (default: the control plane's next minor).
+    /// Kubernetes version to upgrade to, e.g. 1.35 (default: the control plane's next minor).
     #[arg(long, value_name = "1.NN", value_parser = clap::value_parser!(KubeVersion))]
     pub target_version: Option<KubeVersion>,
     /// Configuration file (default: .eksup.yaml, .eksup.yml, .eksup.toml or eksup.toml here).
@@ -252,4 +252,31 @@ pub struct SchemaArgs {
 pub enum SchemaFormat {
     GlueJson,
     Ddl,
+}
+
+#[cfg(test)]
+mod tests {
+    /// `--help`'s examples with a `--target-version` tell the docs' story (a 1.33 cluster,
+    /// 1.34 next, 1.35 two hops ahead): each such command is in the usage page and README.
+    #[test]
+    fn help_examples_match_the_docs() {
+        let usage = include_str!("../docs/analyze-and-playbook.md");
+        let readme = include_str!("../README.md");
+        let commands: Vec<&str> = [super::EXAMPLES, super::PLAYBOOK_EXAMPLES]
+            .iter()
+            .flat_map(|e| e.lines())
+            .map(str::trim)
+            .filter(|l| l.starts_with("eksup ") && l.contains("--target-version"))
+            .collect();
+        assert_eq!(commands.len(), 2, "{commands:?}");
+        for command in commands {
+            assert!(
+                usage.contains(command),
+                "not in docs/analyze-and-playbook.md: {command}"
+            );
+        }
+        assert!(readme.contains(
+            "eksup analyze --cluster prod --target-version 1.35 --format json --fail-on required"
+        ));
+    }
 }

@@ -2,6 +2,17 @@
 
 use serde::{Deserialize, Serialize};
 
+/// `n` with its noun, singular for 1 (and -1): `1 day`, `0 days`, `-70 days`, `2 checks`.
+pub fn counted(n: impl std::fmt::Display, one: &str, many: &str) -> String {
+    let n = n.to_string();
+    let noun = if n.trim_start_matches('-') == "1" {
+        one
+    } else {
+        many
+    };
+    format!("{n} {noun}")
+}
+
 /// How urgent a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -69,5 +80,19 @@ impl Finding {
         } else {
             format!("{}/{}", self.resource_namespace, self.resource_name)
         }
+    }
+}
+
+#[cfg(test)]
+mod counted_tests {
+    use super::counted;
+
+    #[test]
+    fn one_is_singular_and_every_other_count_plural() {
+        assert_eq!(counted(1, "day", "days"), "1 day");
+        assert_eq!(counted(-1_i64, "day", "days"), "-1 day");
+        assert_eq!(counted(0, "day", "days"), "0 days");
+        assert_eq!(counted(-70_i64, "day", "days"), "-70 days");
+        assert_eq!(counted(11_usize, "check", "checks"), "11 checks");
     }
 }

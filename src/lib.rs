@@ -35,6 +35,8 @@ pub mod plan;
 pub mod report;
 pub mod run;
 pub mod snapshot;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod version;
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::checks::{Evaluation, Readiness, SkippedCheck};
-use crate::finding::{Finding, Remediation};
+use crate::finding::{Finding, Remediation, counted};
 use crate::snapshot::{ClusterSource, CollectionError, Snapshot};
 use crate::version::{KubeVersion, Support, SupportCalendar, hops};
 
@@ -176,7 +176,14 @@ impl Report {
         let m = &self.metadata;
         let why = match m.readiness {
             Readiness::Blocked => {
-                format!("{} required finding(s) to fix first", self.summary.required)
+                format!(
+                    "{} to fix first",
+                    counted(
+                        self.summary.required,
+                        "required finding",
+                        "required findings"
+                    )
+                )
             }
             Readiness::Unknown => {
                 let blind: Vec<&str> = self
@@ -193,8 +200,9 @@ impl Report {
             Readiness::Ready => "no required finding, and every check that can block ran".into(),
         };
         format!(
-            "{why} · {} check(s) run, {} skipped",
-            m.checks_run, m.checks_skipped
+            "{why} · {} run, {} skipped",
+            counted(m.checks_run, "check", "checks"),
+            m.checks_skipped
         )
     }
 

@@ -31,6 +31,57 @@ ADDONS = [("vpc-cni", "v1.19.2-eksbuild.1"), ("coredns", "v1.11.4-eksbuild.2"),
           ("kube-proxy", "v1.34.0-eksbuild.2"), ("eks-pod-identity-agent", "v1.3.8-eksbuild.2")]
 TWO_SUBNETS = {"a": ("us-east-1a", 24), "b": ("us-east-1b", 24), "c": ("us-east-1c", 24)}
 
+# The example's insights read like the ones EKS publishes (upgrade readiness, and the hybrid-nodes
+# misconfiguration checks), by id of TRIPS_AWS's insights: same categories, statuses and count.
+REALISTIC = {
+    "insight-1": dict(
+        name="Kubelet version skew",
+        description="Checks for worker nodes with a kubelet version that will be more than the supported "
+                    "number of minor versions behind the control plane after the upgrade.",
+        reason="Node(s) with a kubelet more than 3 minor versions older than Kubernetes 1.35 were detected.",
+        recommendation="Upgrade the affected nodes to a kubelet within 3 minor versions of 1.35 before "
+                       "upgrading the control plane."),
+    "insight-2": dict(
+        name="Kube-proxy version skew",
+        description="Checks the version of kube-proxy against the cluster's Kubernetes version.",
+        reason="kube-proxy on some nodes is older than the kubelet on those nodes.",
+        recommendation="Update kube-proxy to the version for the cluster's Kubernetes version, then keep it "
+                       "in step with each upgrade."),
+    "insight-3": dict(
+        name="Deprecated APIs removed in Kubernetes v1.35",
+        description="Checks for usage of deprecated APIs that are scheduled for removal in Kubernetes v1.35.",
+        reason="No deprecated API usage detected within the last 30 days.",
+        recommendation="No action required."),
+    "insight-4": dict(
+        name="Amazon EKS Hybrid Nodes: webhooks on hybrid nodes",
+        description="Checks whether admission webhooks that run on hybrid nodes are reachable from the "
+                    "EKS control plane.",
+        reason="Webhook pods run on hybrid nodes, but the cluster has no remote pod network configured.",
+        recommendation="Configure remotePodNetworks for the cluster and make the pod CIDR routable from "
+                       "your on-premises network, or run the webhooks on cloud nodes."),
+    "insight-5": dict(
+        name="Amazon EKS Hybrid Nodes: remote network configuration",
+        description="Checks that the cluster's remote node and pod networks match the hybrid nodes' addresses.",
+        reason="The check could not complete: no hybrid nodes have registered with the cluster yet.",
+        recommendation="Register hybrid nodes, or remove the remote network configuration if the cluster "
+                       "does not use them."),
+    "insight-6": dict(
+        name="EKS add-on version compatibility",
+        description="Checks the version of installed EKS add-ons to ensure they are compatible with the next "
+                    "version of Kubernetes.",
+        reason="Installed add-on versions are not compatible with Kubernetes 1.35: coredns, kube-proxy.",
+        recommendation="Update the add-ons to a version that supports 1.35 (aws eks describe-addon-versions "
+                       "--kubernetes-version 1.35) before upgrading."),
+}
+
+
+def realistic(insight):
+    text = REALISTIC[insight["id"]]
+    return dict(insight, kubernetesVersion="1.35", name=text["name"], description=text["description"],
+                recommendation=text["recommendation"],
+                insightStatus=dict(insight["insightStatus"], reason=text["reason"]))
+
+
 EXAMPLE = dict(
     TRIPS_AWS, version="1.34",
     addon_versions={"1.35": [
@@ -39,7 +90,7 @@ EXAMPLE = dict(
         addon_catalog("kube-proxy", ["v1.35.0-eksbuild.1"], "v1.35.0-eksbuild.1", "1.35"),
         addon_catalog("aws-ebs-csi-driver", ["v1.44.0-eksbuild.1"], "v1.44.0-eksbuild.1", "1.35"),
     ]},
-    insights=[dict(i, kubernetesVersion="1.35") for i in TRIPS_AWS["insights"]],
+    insights=[realistic(i) for i in TRIPS_AWS["insights"]],
     addons=[dict(a, addonVersion="v1.34.0-eksbuild.1") if a["addonName"] == "kube-proxy" else a for a in TRIPS_AWS["addons"]],
 )
 

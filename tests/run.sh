@@ -2,14 +2,16 @@
 # The one test command (README "Run all tests"; CI runs it through .ci/run).
 # Sets up everything it needs — a Python venv with the pinned test tools (moto, pytest,
 # boto3, cryptography, PyYAML, python-hcl2, sqlglot, the AWS provider schema, hadolint,
-# kubernetes-validate), checkov in a venv of its own, faketime and chromium (apt) — then runs formatting
-# and lint checks, the Rust unit tests, and the integration tests that drive the real binary
+# kubernetes-validate), checkov in a venv of its own, faketime, chromium and strace (apt) —
+# then runs formatting and lint checks, the Rust unit tests, and the integration tests that drive the real binary
 # against moto and the fake Kubernetes API server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/eksup-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# No HashiCorp version check from the terraform the tests run (it writes ~/.terraform.d/).
+export CHECKPOINT_DISABLE=1
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -23,28 +25,27 @@ fi
 .venv/bin/python -c "import moto, pytest, yaml, cryptography, boto3" \
   || { echo "the test venv is broken: remove .venv and run again" >&2; exit 1; }
 
-step "checkov (.venv-checkov, tests/requirements-checkov.txt), faketime and chromium"
+step "checkov (.venv-checkov, tests/requirements-checkov.txt), faketime, chromium and strace"
 want=$(sha256sum tests/requirements-checkov.txt | cut -d' ' -f1)
 if [ ! -x .venv-checkov/bin/checkov ] || [ "$(cat .venv-checkov/.requirements.sha256 2>/dev/null)" != "$want" ]; then
   python3 -m venv .venv-checkov
   .venv-checkov/bin/pip install --quiet --disable-pip-version-check -r tests/requirements-checkov.txt
   echo "$want" > .venv-checkov/.requirements.sha256
 fi
+# Debian packages the tests call, installed when missing (as root, no sudo).
+apt_tool() {  # command, package, what needs it
+  if command -v "$1" >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then return 0; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq "$2" >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null && apt-get install -y -qq "$2" >/dev/null; } \
+    || echo "could not install $2 (apt-get install -y $2): $3 will fail" >&2
+}
 # The fleet tests run the binary under libfaketime to write several days of results.
-if ! command -v faketime >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq faketime >/dev/null 2>&1 \
-    || { apt-get update -qq >/dev/null && apt-get install -y -qq faketime >/dev/null; } \
-    || echo "could not install faketime (apt-get install -y faketime): the fleet tests will fail" >&2
-fi
-
+apt_tool faketime faketime "the fleet tests"
 # The report tests load the HTML page in a real headless browser (Debian's chromium).
-if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq chromium >/dev/null 2>&1 \
-    || { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; } \
-    || echo "could not install chromium (apt-get install -y chromium): the report tests will fail" >&2
-fi
+apt_tool chromium chromium "the report tests"
+# The deploy test traces the CronJob's run to show it writes no file.
+apt_tool strace strace "the deploy test"
 
 step "cargo fmt --check"
 cargo fmt --all --check

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::checks::aws::by_zone;
 use crate::checks::kubernetes::node_os;
 use crate::checks::{Check, Context, finding, lookup};
-use crate::finding::{Finding, Remediation};
+use crate::finding::{Finding, Remediation, counted};
 use crate::snapshot::{AwsData, HealthIssue, LaunchTemplate, TemplateRef};
 use crate::version::{KubeVersion, SupportStatus};
 
@@ -439,20 +439,20 @@ pub fn end_of_support(ctx: &Context) -> Vec<Finding> {
         SupportStatus::Extended => (
             Remediation::Required,
             format!(
-                "{} is in extended support (extra cost) since {}; it ends on {} ({} days)",
+                "{} is in extended support (extra cost) since {}; it ends on {} ({})",
                 ctx.current,
                 support.end_of_standard_support,
                 support.end_of_extended_support,
-                support.days_to_end_of_extended_support
+                counted(support.days_to_end_of_extended_support, "day", "days")
             ),
         ),
         SupportStatus::Standard if support.days_to_end_of_standard_support <= notice => (
             Remediation::Recommended,
             format!(
-                "standard support for {} ends on {} ({} days); upgrade before then",
+                "standard support for {} ends on {} ({}); upgrade before then",
                 ctx.current,
                 support.end_of_standard_support,
-                support.days_to_end_of_standard_support
+                counted(support.days_to_end_of_standard_support, "day", "days")
             ),
         ),
         SupportStatus::Standard => return Vec::new(),

@@ -70,7 +70,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
         }
         Command::Checks(args) => {
             let out = match args.format {
-                CatalogueFormat::Text => catalogue::text(),
+                CatalogueFormat::Text => catalogue::text(crate::output::render::output_width()),
                 CatalogueFormat::Markdown => catalogue::markdown(),
             };
             print!("{out}");

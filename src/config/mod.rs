@@ -336,10 +336,8 @@ mod tests {
         )
     }
 
-    fn tmp() -> PathBuf {
-        let d = std::env::temp_dir().join(format!("eksup-config-{}", uuid::Uuid::now_v7()));
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    fn tmp() -> crate::testing::TempDir {
+        crate::testing::TempDir::new("eksup-config")
     }
 
     #[test]
@@ -484,12 +482,12 @@ mod plan_tests {
     use super::*;
     use crate::run::fleet::settings::Regions;
 
-    fn tmp_file(name: &str, text: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("eksup-plan-{}", uuid::Uuid::now_v7()));
-        std::fs::create_dir_all(&d).unwrap();
+    /// The file `name` holding `text`, in a directory removed when the guard drops.
+    fn tmp_file(name: &str, text: &str) -> (crate::testing::TempDir, PathBuf) {
+        let d = crate::testing::TempDir::new("eksup-plan");
         let p = d.join(name);
         std::fs::write(&p, text).unwrap();
-        p
+        (d, p)
     }
 
     fn env(pairs: &[(&str, &str)]) -> Option<Vec<(String, String)>> {
@@ -503,7 +501,7 @@ mod plan_tests {
 
     #[test]
     fn flags_win_over_environment_over_file() {
-        let file = tmp_file(
+        let (_dir, file) = tmp_file(
             ".eksup.yaml",
             "cluster: from-file\nregion: eu-west-1\nprofile: file\ntarget_version: \"1.31\"\n",
         );
@@ -569,7 +567,7 @@ mod plan_tests {
                 "targets:\n  - {cluster: a, target_version: 1.31}\n",
             ),
         ] {
-            let file = tmp_file(name, text);
+            let (_dir, file) = tmp_file(name, text);
             let e = load(Some(&file), env(&[])).unwrap_err().to_string();
             assert!(e.contains(name), "{e}");
             assert!(e.contains("target_version"), "{e}");
@@ -589,7 +587,7 @@ mod plan_tests {
 
     #[test]
     fn the_fleet_section_reads_from_file_and_environment() {
-        let file = tmp_file(
+        let (_dir, file) = tmp_file(
             "fleet.yaml",
             r#"
 fleet:
@@ -687,7 +685,7 @@ fleet:
             ),
         ];
         for (text, needle) in cases {
-            let file = tmp_file("fleet.yaml", text);
+            let (_dir, file) = tmp_file("fleet.yaml", text);
             let e = load(Some(&file), env(&[])).unwrap_err().to_string();
             assert!(
                 e.contains("fleet.yaml") && e.contains(needle),

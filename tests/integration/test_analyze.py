@@ -101,7 +101,7 @@ def test_text_report_has_one_table_per_check_and_a_summary(eks_cluster, tmp_path
     assert run.code == 0, run.stderr
     for code in ["K8S001", "K8S002", "K8S005", "K8S013"]:
         assert f"\n{code}  " in run.stdout
-    assert "Summary: 11 required, 10 recommended finding(s) from 11 check(s)." in run.stdout
+    assert "Summary: 11 required and 10 recommended findings, reported by 11 of the " in run.stdout
     assert "legacy/old-rc" in run.stdout
 
 

@@ -286,7 +286,7 @@ def test_figures_table_and_sections_match_the_parquet(tree, tmp_path):
         if fs:
             assert f"Required findings of {k[2]} ({len(fs)})" in text, k
     assert "list failed: 500 </table><b>not bold</b>" in text, "the collection error, as text"
-    assert "reason 1 </table><i>x</i>" in text and "single</table>" in text, "finding messages and resources, as text"
+    assert "were detected. </table><i>x</i>" in text and "single</table>" in text, "finding messages and resources, as text"
 
 
 def test_escaping_keeps_data_as_text(tree, tmp_path):

@@ -31,12 +31,24 @@ def resolve(expr: str, module_dir: Path) -> Path:
     return (module_dir / m.group(1)).resolve()
 
 
-def test_terraform_fmt():
+def terraform_fmt(**env):
+    """`terraform fmt -check` of terraform/, with HashiCorp's checkpoint (the version check that
+    writes ~/.terraform.d/checkpoint_*) turned off."""
     exe = shutil.which("terraform")
     if not exe:
         pytest.fail("terraform not found on PATH: install Terraform >= 1.5 (the machine image has 1.11)")
-    proc = subprocess.run([exe, "fmt", "-check", "-recursive", "-diff", str(TF)], capture_output=True, text=True)
+    return subprocess.run([exe, "fmt", "-check", "-recursive", "-diff", str(TF)], capture_output=True, text=True,
+                          env={**os.environ, "CHECKPOINT_DISABLE": "1", **env})
+
+
+def test_terraform_fmt():
+    proc = terraform_fmt()
     assert proc.returncode == 0, f"terraform fmt -recursive terraform/ would change:\n{proc.stdout}{proc.stderr}"
+
+
+def test_terraform_writes_nothing_in_the_home_directory(tmp_path):
+    terraform_fmt(HOME=str(tmp_path))
+    assert list(tmp_path.iterdir()) == [], "terraform wrote in HOME (is CHECKPOINT_DISABLE set?)"
 
 
 def test_checkov_finds_no_failed_check_and_every_skip_has_a_reason():

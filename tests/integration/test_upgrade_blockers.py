@@ -115,7 +115,7 @@ def test_text_report_starts_with_the_verdict_and_has_the_new_columns(eks_cluster
     run = run_eksup(["analyze", "--cluster", name], tmp_path, aws_url=standin)
     assert run.code == 0, run.stderr
     first = run.stdout.splitlines()[0]
-    assert first.startswith("Readiness for 1.35: BLOCKED · 10 required finding(s) to fix first · "), first
+    assert first.startswith("Readiness for 1.35: BLOCKED · 10 required findings to fix first · "), first
     for header in ("Workloads", "Budgets", "Volumes", "OS image", "Runtime"):
         assert header in run.stdout, header
     (ROOT / "target-figures").mkdir(exist_ok=True)

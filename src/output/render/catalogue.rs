@@ -2,9 +2,6 @@
 //! (`eksup checks --format markdown`), and the generated reference page
 //! `docs/reference/checks.md` ([`reference`], kept in sync by `tests/reference_docs.rs`).
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
-
 use crate::checks::{Check, catalogue};
 
 fn levels(c: &Check) -> String {
@@ -20,20 +17,20 @@ fn applies(c: &Check) -> String {
         .map_or("all targets".into(), |v| format!("targets ≥ {v}"))
 }
 
-pub fn text() -> String {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(140)
-        .set_header([
+/// The catalogue as a table fitted to `width` columns.
+pub fn text(width: u16) -> String {
+    let mut table = super::table(
+        &[
             "Code",
             "Title",
             "Remediation",
             "Applies to",
             "Covers",
             "What to do",
-        ]);
+        ],
+        &[],
+        width,
+    );
     for c in catalogue() {
         table.add_row([
             c.code.to_string(),
@@ -129,6 +126,20 @@ mod tests {
                 assert!(section.contains(&format!("`{s}`")), "{}: {s}", c.code);
             }
             assert!(section.contains(c.doc_url), "{}", c.code);
+        }
+    }
+
+    #[test]
+    fn the_text_table_fits_80_and_120_columns() {
+        for width in [80u16, 120] {
+            let table = text(width);
+            for line in table.lines() {
+                let len = line.chars().count();
+                assert!(len <= usize::from(width), "{len} > {width}: {line}");
+            }
+            for c in catalogue() {
+                assert!(table.contains(c.code), "{}", c.code);
+            }
         }
     }
 

@@ -3,14 +3,10 @@
 
 use std::fmt::Write;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
-
+use super::{table, wrap, wrap_parts};
 use crate::checks::lookup;
-use crate::finding::Finding;
+use crate::finding::{Finding, counted};
 use crate::report::Report;
-
-const TABLE_WIDTH: u16 = 160;
 
 /// Columns a check's table shows between the resource and the message: `(header, details key)`.
 fn extra_columns(code: &str) -> &'static [(&'static str, &'static str)] {
@@ -67,11 +63,15 @@ fn cell(value: &serde_json::Value) -> String {
     }
 }
 
-pub fn render(report: &Report) -> String {
+/// The report fitted to `width` columns: tables shrink and wrap their cells, prose wraps at
+/// words (a URL longer than a line is left whole).
+pub fn render(report: &Report, width: u16) -> String {
     let m = &report.metadata;
     let mut out = String::new();
+    let line = |parts: &[&str]| wrap_parts(parts, width, "  ");
     // The verdict first: a fleet operator reading many reports wants the answer up top.
-    let _ = writeln!(out, "{}", report.verdict_line());
+    let verdict = report.verdict_line();
+    let _ = writeln!(out, "{}", line(&verdict.split(" · ").collect::<Vec<_>>()));
     // "(us-east-1, account 1111…)", with whichever of the two is known.
     let place: Vec<String> = [
         m.region.clone(),
@@ -87,56 +87,81 @@ pub fn render(report: &Report) -> String {
     };
     let _ = writeln!(
         out,
-        "eksup {} · cluster {}{place}",
-        m.tool_version, m.cluster_name
+        "{}",
+        line(&[
+            &format!("eksup {}", m.tool_version),
+            &format!("cluster {}{place}", m.cluster_name)
+        ])
     );
     let path: Vec<String> = m.upgrade_path.iter().map(ToString::to_string).collect();
     if let Some(support) = &m.support {
         let _ = writeln!(
             out,
-            "Support for {}: {} · standard support ends {} ({} days) · extended support ends {} ({} days) · calendar: {}",
-            m.current_version,
-            support.status.as_str(),
-            support.end_of_standard_support,
-            support.days_to_end_of_standard_support,
-            support.end_of_extended_support,
-            support.days_to_end_of_extended_support,
-            support.source.as_str(),
+            "{}",
+            line(&[
+                &format!(
+                    "Support for {}: {}",
+                    m.current_version,
+                    support.status.as_str()
+                ),
+                &format!(
+                    "standard support ends {} ({})",
+                    support.end_of_standard_support,
+                    counted(support.days_to_end_of_standard_support, "day", "days"),
+                ),
+                &format!(
+                    "extended support ends {} ({})",
+                    support.end_of_extended_support,
+                    counted(support.days_to_end_of_extended_support, "day", "days"),
+                ),
+                &format!("calendar: {}", support.source.as_str()),
+            ])
         );
     }
     let _ = writeln!(
         out,
-        "Upgrade {} → {}{} · run {} · {}",
-        m.current_version,
-        m.target_version,
-        if path.len() > 1 {
-            format!(" (hops: {})", path.join(" → "))
-        } else {
-            String::new()
-        },
-        m.run_id,
-        m.generated_at.format("%Y-%m-%d %H:%M:%S UTC")
+        "{}",
+        line(&[
+            &format!(
+                "Upgrade {} → {}{}",
+                m.current_version,
+                m.target_version,
+                if path.len() > 1 {
+                    format!(" (hops: {})", path.join(" → "))
+                } else {
+                    String::new()
+                },
+            ),
+            &format!("run {}", m.run_id),
+            &m.generated_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        ])
     );
 
     for code in &report.summary.checks_with_findings {
         let rows: Vec<&Finding> = report.findings.iter().filter(|f| &f.code == code).collect();
         let title = rows.first().map(|f| f.title.as_str()).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "\n{code}  {title}  ({} finding{})",
-            rows.len(),
-            if rows.len() == 1 { "" } else { "s" }
+        let heading = format!(
+            "{code}  {title}  ({})",
+            counted(rows.len(), "finding", "findings")
         );
+        let _ = writeln!(out, "\n{}", wrap(&heading, width, "        "));
         let extra = extra_columns(code);
         let mut header = vec!["Remediation", "Kind", "Resource"];
         header.extend(extra.iter().map(|(h, _)| *h));
         header.push("Finding");
-        let mut table = Table::new();
-        table
-            .load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(TABLE_WIDTH)
-            .set_header(header);
+        // A list cell (subnets, node groups) wraps between its entries, not inside one.
+        let mut least = vec![0; header.len()];
+        for f in &rows {
+            for (i, (_, key)) in extra.iter().enumerate() {
+                let widest = cell(&f.details[*key])
+                    .split(", ")
+                    .map(|entry| entry.chars().count())
+                    .max()
+                    .unwrap_or(0);
+                least[3 + i] = least[3 + i].max(widest);
+            }
+        }
+        let mut table = table(&header, &least, width);
         for f in rows {
             let mut row = vec![
                 f.remediation.as_str().to_string(),
@@ -149,7 +174,12 @@ pub fn render(report: &Report) -> String {
         }
         let _ = writeln!(out, "{table}");
         if let Some(check) = lookup(code) {
-            let _ = writeln!(out, "Fix: {}\nSee: {}", check.advice, check.doc_url);
+            let _ = writeln!(
+                out,
+                "{}\n{}",
+                wrap(&format!("Fix: {}", check.advice), width, "     "),
+                wrap(&format!("See: {}", check.doc_url), width, "     ")
+            );
         }
     }
 
@@ -160,32 +190,42 @@ pub fn render(report: &Report) -> String {
                 crate::checks::SkipCause::NotApplicable => "",
                 crate::checks::SkipCause::NotCollected => " [not collected]",
             };
-            let _ = writeln!(out, "  {}  {}{cause}", s.code, s.reason);
+            let indent = " ".repeat(4 + s.code.chars().count());
+            let entry = format!("  {}  {}{cause}", s.code, s.reason);
+            let _ = writeln!(out, "{}", wrap(&entry, width, &indent));
         }
     }
     if !report.collection_errors.is_empty() {
         let _ = writeln!(out, "\nCould not read (the report is partial):");
         for e in &report.collection_errors {
-            let _ = writeln!(out, "  {}: {}", e.source, e.message);
+            let entry = format!("  {}: {}", e.source, e.message);
+            let _ = writeln!(out, "{}", wrap(&entry, width, "    "));
         }
     }
 
     let s = &report.summary;
     let _ = writeln!(out);
     if report.findings.is_empty() {
-        let _ = writeln!(
-            out,
+        let text = format!(
             "No findings: no check found anything to fix before upgrading {} to {}.",
             m.cluster_name, m.target_version
         );
+        let _ = writeln!(out, "{}", wrap(&text, width, "  "));
     } else {
-        let _ = writeln!(
-            out,
-            "Summary: {} required, {} recommended finding(s) from {} check(s).",
+        // The header counts the checks that ran; this, those of them that found something.
+        let text = format!(
+            "Summary: {} required and {} recommended {}, reported by {} of the {} run.",
             s.required,
             s.recommended,
-            s.checks_with_findings.len()
+            if s.required + s.recommended == 1 {
+                "finding"
+            } else {
+                "findings"
+            },
+            s.checks_with_findings.len(),
+            counted(m.checks_run, "check", "checks"),
         );
+        let _ = writeln!(out, "{}", wrap(&text, width, "  "));
     }
     out
 }

@@ -438,8 +438,7 @@ mod tests {
 
     #[test]
     fn outputs_emf_is_read_from_the_configuration_file() {
-        let dir = std::env::temp_dir().join(format!("eksup-emf-{}", uuid::Uuid::now_v7()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testing::TempDir::new("eksup-emf");
         let path = dir.join("eksup.yaml");
         std::fs::write(
             &path,
