@@ -22,6 +22,9 @@
 //! | [`version`] | Kubernetes versions, upgrade hops, the EKS support calendar (API over embedded table) |
 //! | [`finding`] | the one flat finding row every output is built from |
 //! | [`error`] | leaf helpers: an error's causes on one line, AWS SDK errors as actionable messages, exit codes |
+//!
+//! Unit tests share `testing` (temporary directories that clean up, an in-process HTTP
+//! server for the AWS SDK clients); it is compiled for tests only.
 
 pub mod checks;
 pub mod cli;
@@ -35,9 +38,7 @@ pub mod plan;
 pub mod report;
 pub mod run;
 pub mod snapshot;
-#[cfg(test)]
-pub(crate) mod testing;
 pub mod version;
 
 #[cfg(test)]
-mod test_http;
+mod testing;

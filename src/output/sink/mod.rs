@@ -156,7 +156,7 @@ mod tests {
     /// names its key.
     #[tokio::test]
     async fn a_failing_object_or_sink_does_not_stop_the_others() {
-        let server = crate::test_http::start(|r| {
+        let server = crate::testing::http::start(|r| {
             if r.uri.contains("/denied/") {
                 let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code><Message>no writes here</Message></Error>";
                 (403, "application/xml", xml.into())
@@ -165,7 +165,7 @@ mod tests {
             }
         })
         .await;
-        let sdk = crate::test_http::sdk_config(&server.url);
+        let sdk = crate::testing::http::sdk_config(&server.url);
         let sinks = Sinks {
             directory: None,
             s3: Some(s3::S3Sink::new(s3::client(&sdk, true), settings("reports"))),

@@ -127,9 +127,9 @@ mod tests {
 
     /// An STS stand-in whose n-th AssumeRole answers keys `ASIA<n>` expiring
     /// `lifetimes[n - 1]` seconds after the answer.
-    async fn sts(lifetimes: &'static [i64]) -> crate::test_http::Server {
+    async fn sts(lifetimes: &'static [i64]) -> crate::testing::http::Server {
         let calls = Arc::new(Mutex::new(0usize));
-        crate::test_http::start(move |_| {
+        crate::testing::http::start(move |_| {
             let n = {
                 let mut c = calls.lock().unwrap();
                 *c += 1;
@@ -164,7 +164,7 @@ mod tests {
             .to_string()
     }
 
-    fn assume_roles(server: &crate::test_http::Server) -> usize {
+    fn assume_roles(server: &crate::testing::http::Server) -> usize {
         server
             .requests()
             .iter()
@@ -177,7 +177,7 @@ mod tests {
         // The first session ends 302 s after it is issued: a little over the 300 s renewal
         // margin, so it serves at once and is renewed 2.5 s later. The second lasts an hour.
         let server = sts(&[302, 3600]).await;
-        let runner = crate::test_http::sdk_config(&server.url);
+        let runner = crate::testing::http::sdk_config(&server.url);
         let member = enter(&runner, &account(), "run1").await.unwrap();
         assert_eq!(assume_roles(&server), 1, "enter assumes the role once");
         let body = String::from_utf8_lossy(&server.requests()[0].body).to_string();
@@ -208,7 +208,7 @@ mod tests {
     #[tokio::test]
     async fn credentials_issued_inside_the_margin_are_renewed_on_first_use() {
         let server = sts(&[120, 3600]).await;
-        let runner = crate::test_http::sdk_config(&server.url);
+        let runner = crate::testing::http::sdk_config(&server.url);
         let member = enter(&runner, &account(), "run2").await.unwrap();
         assert_eq!(assume_roles(&server), 1);
         assert_eq!(key(&member).await, "ASIA2");

@@ -1,4 +1,7 @@
-//! Helpers for the unit tests.
+//! Helpers for the unit tests: [`TempDir`], and [`http`], an in-process HTTP server the
+//! AWS SDK clients can talk to.
+
+pub mod http;
 
 use std::path::{Path, PathBuf};
 
