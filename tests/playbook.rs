@@ -4,32 +4,23 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use chrono::NaiveDate;
-use eksup::checks::{CheckSettings, evaluate};
 use eksup::output::playbook;
-use eksup::report::Report;
+use eksup::run::analyze::{Evaluation, evaluate_snapshot};
 use eksup::snapshot::Snapshot;
-use eksup::version::{KubeVersion, SupportCalendar, resolve_target};
+use eksup::version::KubeVersion;
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 /// The playbook of a committed snapshot, with support windows measured as of `as_of`.
 fn playbook_for(file: &str, target: Option<&str>, as_of: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     let snapshot = Snapshot::load(&path).expect("fixture snapshot loads");
-    let calendar =
-        SupportCalendar::embedded().with_api(&snapshot.aws.as_ref().unwrap().cluster_versions);
     let requested = target.map(|t| t.parse::<KubeVersion>().unwrap());
-    let target = resolve_target(snapshot.cluster.version, requested, &calendar).unwrap();
-    let as_of: NaiveDate = as_of.parse().unwrap();
-    let evaluation = evaluate(
-        &snapshot,
-        target,
-        &CheckSettings::default(),
-        &calendar,
-        as_of,
-    );
-    let report = Report::new(&snapshot, target, evaluation, false, &calendar, as_of);
-    playbook::render(&playbook::build(&snapshot, &report, as_of)).expect("renders")
+    let how = Evaluation {
+        as_of: Some(as_of.parse().unwrap()),
+        ..Evaluation::default()
+    };
+    let a = evaluate_snapshot(snapshot, requested, &how).unwrap();
+    playbook::render(&playbook::build(&a.snapshot, &a.report, a.as_of)).expect("renders")
 }
 
 /// GitHub's anchor for a heading, written independently of the crate's own.

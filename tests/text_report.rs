@@ -2,29 +2,20 @@
 
 use std::path::Path;
 
-use chrono::NaiveDate;
-use eksup::checks::{CheckSettings, evaluate};
 use eksup::output::render::text;
 use eksup::report::Report;
+use eksup::run::analyze::{Evaluation, evaluate_snapshot};
 use eksup::snapshot::Snapshot;
-use eksup::version::{SupportCalendar, resolve_target};
 
 /// The report of a committed snapshot for its default target, as of `as_of`.
 fn report_for(file: &str, as_of: &str) -> Report {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     let snapshot = Snapshot::load(&path).expect("snapshot loads");
-    let calendar =
-        SupportCalendar::embedded().with_api(&snapshot.aws.as_ref().unwrap().cluster_versions);
-    let target = resolve_target(snapshot.cluster.version, None, &calendar).unwrap();
-    let as_of: NaiveDate = as_of.parse().unwrap();
-    let evaluation = evaluate(
-        &snapshot,
-        target,
-        &CheckSettings::default(),
-        &calendar,
-        as_of,
-    );
-    Report::new(&snapshot, target, evaluation, false, &calendar, as_of)
+    let how = Evaluation {
+        as_of: Some(as_of.parse().unwrap()),
+        ..Evaluation::default()
+    };
+    evaluate_snapshot(snapshot, None, &how).unwrap().report
 }
 
 /// A line that is one URL and nothing else cannot be wrapped without breaking the link.
