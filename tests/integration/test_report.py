@@ -481,6 +481,7 @@ def test_the_page_and_the_athena_sql_count_the_fleet_alike(tree, tmp_path):
     counted = dict(zip(got["columns"], got["rows"][0]))
     assert counted == {k: figures[k] for k in counted}, (counted, figures)
     assert set(counted) == set(figures), "the SQL restates every figure of the page"
+    print("fleet_summary (SQL on DuckDB) == eksup report --format json figures:", json.dumps(counted))
     # Every edge case is in the tree, so each count is tested against a non-trivial value.
     assert figures["unreadable_scopes"] == 1 and figures["verdicts_derived"] == 2
     assert figures["errored"] >= 1 and figures["stopped"] >= 1 and figures["extended"] >= 1
