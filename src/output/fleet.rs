@@ -272,8 +272,8 @@ impl<'a> Fleet<'a> {
             extended,
             extended_monthly_cents: n * EXTENDED_PER_HOUR_CENTS * HOURS_PER_MONTH,
             standard_monthly_cents: n * STANDARD_PER_HOUR_CENTS * HOURS_PER_MONTH,
-            within_30: count(&|c| c.versioned.within(as_of, 30)),
-            within_90: count(&|c| c.versioned.within(as_of, 90)),
+            within_30: self.within(as_of, 30),
+            within_90: self.within(as_of, 90),
             stopped: window_last.map_or(0, |last| count(&|c| stopped(c.latest.dt, last))),
             unreadable_scopes: self.scopes.len(),
         }

@@ -24,7 +24,7 @@ use std::collections::HashSet;
 
 use chrono::NaiveDate;
 
-use crate::output::fleet;
+use crate::output::fleet::{ClusterRecord, Fleet};
 use model::{FleetView, Window};
 pub use store::Store;
 
@@ -73,7 +73,8 @@ pub async fn read(store: &Store, window: Window, as_of: NaiveDate) -> Result<Fle
     }
 
     // The findings of each cluster's latest run, and nothing else.
-    let latest = fleet::latest(rows.iter().filter(|r| !r.is_whole_scope()));
+    let fleet = Fleet::of(&rows);
+    let latest: Vec<&ClusterRecord> = fleet.clusters.iter().map(|c| c.latest).collect();
     let files: HashSet<(NaiveDate, &str)> = latest
         .iter()
         .map(|r| (r.dt, r.file_name.as_str()))
@@ -115,5 +116,5 @@ pub async fn read(store: &Store, window: Window, as_of: NaiveDate) -> Result<Fle
             .map_err(Error::Usage)?,
         );
     }
-    Ok(model::build(&rows, findings, as_of, window))
+    Ok(model::build_from(&rows, &fleet, findings, as_of, window))
 }

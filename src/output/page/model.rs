@@ -137,7 +137,17 @@ pub fn build(
     as_of: NaiveDate,
     window: Window,
 ) -> FleetView {
-    let fleet = Fleet::of(rows);
+    build_from(rows, &Fleet::of(rows), findings, as_of, window)
+}
+
+/// [`build`] for a caller that already has the window's fleet (`facts` is `Fleet::of(rows)`).
+pub fn build_from(
+    rows: &[ClusterRecord],
+    facts: &Fleet,
+    findings: Vec<FindingRecord>,
+    as_of: NaiveDate,
+    window: Window,
+) -> FleetView {
     let mut by_cluster: HashMap<RunKey, Vec<FindingRecord>> = HashMap::new();
     for f in findings {
         by_cluster
@@ -150,7 +160,7 @@ pub fn build(
             .or_default()
             .push(f);
     }
-    let clusters: Vec<ClusterView> = fleet
+    let clusters: Vec<ClusterView> = facts
         .clusters
         .iter()
         .enumerate()
@@ -175,7 +185,7 @@ pub fn build(
             v
         })
         .collect();
-    let scopes: Vec<ClusterView> = fleet
+    let scopes: Vec<ClusterView> = facts
         .scopes
         .iter()
         .enumerate()
@@ -200,7 +210,7 @@ pub fn build(
             }
         })
         .collect();
-    let figures = fleet.totals(as_of, Some(window.last));
+    let figures = facts.totals(as_of, Some(window.last));
     FleetView {
         as_of,
         window_first: window.first,
