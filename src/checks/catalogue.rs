@@ -102,6 +102,14 @@ pub struct Check {
     pub run: fn(&Context) -> Vec<Finding>,
 }
 
+impl Check {
+    /// Every source the check reads: its own, then the lists of the workload kinds it covers.
+    /// When one of them failed the check is skipped, never reported clean.
+    pub fn sources(&self) -> impl Iterator<Item = &'static str> {
+        self.needs.iter().chain(self.covers.sources()).copied()
+    }
+}
+
 const NO_MANAGED_NODES: Option<&str> = Some("local clusters have no managed node groups");
 const NO_ADDONS: Option<&str> = Some("local clusters have no EKS addons");
 const NO_INSIGHTS: Option<&str> = Some("EKS does not produce insights for local clusters");

@@ -198,11 +198,8 @@ fn skip_reason(check: &Check, ctx: &Context) -> Option<(SkipCause, String)> {
             ));
         }
     }
-    // The lists of the workload kinds it covers count as sources too.
     check
-        .needs
-        .iter()
-        .chain(check.covers.sources())
+        .sources()
         .find_map(|source| ctx.snapshot.failure_of(source))
         .map(|e| {
             (

@@ -65,8 +65,8 @@ pub fn markdown() -> String {
 /// What a check reads: its own sources, then those of the workloads it covers, each once.
 fn reads(c: &Check) -> String {
     let mut out: Vec<&str> = Vec::new();
-    for s in c.needs.iter().chain(c.covers.sources()) {
-        if !out.contains(s) {
+    for s in c.sources() {
+        if !out.contains(&s) {
             out.push(s);
         }
     }
