@@ -53,6 +53,7 @@ fn outputs(
         stdout: !no_stdout && outputs.stdout.unwrap_or(true),
         emf: outputs.emf.clone(),
         fleet_page: outputs.fleet_page,
+        batch: outputs.batch,
         s3,
     })
 }
@@ -98,6 +99,11 @@ pub async fn run(args: RunArgs, cwd: &Path) -> Result<u8, Error> {
         writer,
         profile: settings.profile.clone(),
         region: settings.region.clone(),
+        grace: std::time::Duration::from_secs(
+            settings
+                .shutdown_grace_seconds
+                .unwrap_or(crate::run::shutdown::DEFAULT_GRACE_SECONDS),
+        ),
         how: Evaluation {
             checks: settings.checks.clone(),
             as_of: args.cluster.as_of,

@@ -68,8 +68,13 @@ pub struct Settings {
     pub fleet: Option<FleetSettings>,
     /// Where `eksup run` writes.
     pub outputs: OutputSettings,
-    /// Names this writer in object names (`<run_id>-<writer>.parquet`); default: the host name.
+    /// Names this writer in object names (`<run_id>-<batch>.<writer>.parquet`); default: the
+    /// host name. Set it where IAM confines the writer to its own keys.
     pub writer: Option<String>,
+    /// After SIGTERM or SIGINT, how long `eksup run` lets the clusters in flight finish before
+    /// it gives them up, flushes and exits 3 (default 25; keep it under the pod's
+    /// `terminationGracePeriodSeconds`).
+    pub shutdown_grace_seconds: Option<u64>,
 }
 
 /// One cluster of `eksup run`'s `clusters` list; unset fields fall back to the top level.

@@ -18,7 +18,7 @@ pub fn read_by(top_level_key: &str) -> Option<&'static str> {
         "cluster" | "region" | "profile" | "target_version" | "kubeconfig" | "context"
         | "no_aws" | "in_cluster" | "checks" => "analyze, playbook, run",
         "format" | "fail_on" | "ignore_recommended" => "analyze",
-        "clusters" | "fleet" | "outputs" | "writer" => "run",
+        "clusters" | "fleet" | "outputs" | "writer" | "shutdown_grace_seconds" => "run",
         _ => return None,
     })
 }

@@ -40,4 +40,7 @@ pub struct OutputSettings {
     /// old name, still read.
     #[serde(alias = "report")]
     pub fleet_page: bool,
+    /// How often `eksup run` writes its rows while it goes: a batch of files every
+    /// `clusters` clusters or `seconds` seconds, whichever comes first.
+    pub batch: sink::BatchSettings,
 }

@@ -1,13 +1,19 @@
-//! `eksup run`: the scheduled batch job. It analyzes a list of clusters or a fleet,
-//! `concurrency` clusters at a time, then writes one batch of rows (findings, clusters) and
-//! JSON lines on stdout; each cluster's full report is written as soon as it is done.
+//! `eksup run`: the scheduled batch job. It writes its manifest (`running`), analyzes a
+//! list of clusters or a fleet `concurrency` clusters at a time, and hands the rows to
+//! [`crate::run::flush`], which writes them in batches while the run goes; each cluster's
+//! full report and JSON lines on stdout go out as soon as it is done. At the end (or after
+//! SIGTERM/SIGINT, see [`crate::run::shutdown`]) the last batch, the fleet page and the
+//! manifest (`complete`, `interrupted` or `failed`) are written.
 //!
 //! A cluster, region or account that cannot be read still gets a `clusters` row with
-//! `status = error` and the reason; a sink that fails is reported and the others are still
-//! written; either makes the exit code 3. A wrong S3 output fails before any cluster is read.
+//! `status = error` and the reason; an object that cannot be written is reported and every
+//! other one still is; any of these, or an interruption, makes the exit code 3. A wrong
+//! output (bucket, owner, key, directory) fails before any cluster is read.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -18,11 +24,14 @@ use crate::collect::{self, AwsScope, Deadline, EksCluster};
 use crate::error::exit;
 use crate::output::page;
 use crate::output::sink::emf::EmfSettings;
+use crate::output::sink::manifest::{Interruption, Manifest, Rows, Status};
 use crate::output::sink::s3::{S3Settings, S3Sink};
-use crate::output::sink::{self, Batch, Layout, Sinks, events};
+use crate::output::sink::{self, BatchSettings, Layout, Sinks, events};
 use crate::output::tables::{self, ClusterRow, FindingRow};
 use crate::run::analyze::{self, Evaluation};
 use crate::run::fleet::{self, Shard, Unit, progress::Progress};
+use crate::run::flush::{Flusher, Target};
+use crate::run::shutdown::Shutdown;
 use crate::run::{Error, Job, Source, Work};
 use crate::version::KubeVersion;
 
@@ -41,6 +50,8 @@ pub struct Outputs {
     pub emf: Option<EmfSettings>,
     /// The fleet page after the tables (`outputs.fleet_page`).
     pub fleet_page: bool,
+    /// How often rows are flushed (`outputs.batch`).
+    pub batch: BatchSettings,
 }
 
 impl Outputs {
@@ -85,6 +96,37 @@ pub struct Options {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub how: Evaluation,
+    /// How long the clusters in flight may finish after SIGTERM or SIGINT.
+    pub grace: Duration,
+}
+
+/// The clusters being analyzed, so that those a shutdown cuts off still get their rows.
+#[derive(Default)]
+struct InFlight {
+    next: AtomicU64,
+    clusters: Mutex<BTreeMap<u64, (Option<String>, Option<String>, String)>>,
+}
+
+impl InFlight {
+    fn enter(&self, account: Option<String>, region: Option<String>, cluster: String) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.lock().insert(id, (account, region, cluster));
+        id
+    }
+
+    fn leave(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+
+    fn remaining(&self) -> Vec<(Option<String>, Option<String>, String)> {
+        std::mem::take(&mut *self.lock()).into_values().collect()
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, BTreeMap<u64, (Option<String>, Option<String>, String)>> {
+        self.clusters.lock().expect("not poisoned")
+    }
 }
 
 /// What one run shares with each cluster's analysis.
@@ -93,8 +135,9 @@ struct RunContext {
     run_time: DateTime<Utc>,
     how: Evaluation,
     layout: Layout,
-    sinks: Sinks,
+    sinks: Arc<Sinks>,
     stdout: bool,
+    in_flight: InFlight,
 }
 
 /// A cluster's rows, plus what failed writing its report.
@@ -248,6 +291,7 @@ pub async fn run(work: Work, options: Options) -> Result<u8, Error> {
         profile,
         region,
         how,
+        grace,
     } = options;
     let run_id = Uuid::now_v7();
     // Milliseconds, the precision of the Parquet column, so JSON lines and Parquet agree.
@@ -272,35 +316,43 @@ pub async fn run(work: Work, options: Options) -> Result<u8, Error> {
         )),
         _ => None,
     };
-    if let Some(s3) = &s3 {
-        let manifest = serde_json::json!({
-            "run_id": run_id.to_string(),
-            "run_time": run_time,
-            "writer": writer,
-            "shard": shard.to_string(),
-            "tool_version": env!("CARGO_PKG_VERSION"),
-        });
-        let body = serde_json::to_vec_pretty(&manifest).expect("serializes");
-        if let Err(e) = s3
-            .put(&layout.manifest(), body.into(), "application/json")
-            .await
-        {
-            eprintln!(
-                "error: cannot write {e}; no cluster was read (check the bucket, its owner, the KMS key and the runner's permissions)"
-            );
-            return Ok(exit::FAILURE);
-        }
+    let sinks = Arc::new(Sinks {
+        directory: outputs.directory.clone(),
+        s3,
+    });
+    let mut manifest = Manifest {
+        run_id: run_id.to_string(),
+        writer: layout.writer().to_string(),
+        shard: shard.to_string(),
+        tool_version: env!("CARGO_PKG_VERSION"),
+        status: Status::Running,
+        started_at: run_time,
+        ended_at: None,
+        plan: serde_json::json!({"work": work.summary(), "outputs": outputs.describe()}),
+        batch: outputs.batch,
+        batches: 0,
+        rows: Rows::default(),
+        clusters: BTreeMap::new(),
+        reports: 0,
+        files: Vec::new(),
+        failed: Vec::new(),
+        interrupted: None,
+    };
+    if let Err(e) = start_manifest(&manifest, &layout, &sinks).await {
+        eprintln!(
+            "error: cannot write {e}; no cluster was read (check the bucket, its owner, the KMS key and the runner's permissions)"
+        );
+        return Ok(exit::FAILURE);
     }
+    let shutdown = Shutdown::listen(grace);
     let ctx = RunContext {
         run_id,
         run_time,
         how,
         layout,
-        sinks: Sinks {
-            directory: outputs.directory.clone(),
-            s3,
-        },
+        sinks: sinks.clone(),
         stdout: outputs.stdout,
+        in_flight: InFlight::default(),
     };
     let progress = Progress::start();
     let started = Instant::now();
@@ -332,95 +384,207 @@ pub async fn run(work: Work, options: Options) -> Result<u8, Error> {
             )
         }
     };
+    // After a signal no further unit is taken: discovery and the clusters not started stop.
+    let stop = shutdown.clone();
+    let items = items.take_until(async move { stop.stopping().await });
     let ctx = &ctx;
     let progress = &progress;
-    let mut outcomes = items
-        .map(|item| async move {
-            let result = match item {
-                Item::Job(job) => {
-                    progress.started();
-                    ctx.job(job).await.map(|o| (o, true))
+    // Boxed so that dropping it cancels the analyses in flight.
+    let mut outcomes = Box::pin(
+        items
+            .map(|item| async move {
+                let result = match item {
+                    Item::Job(job) => {
+                        progress.started();
+                        let (name, region) = job.label();
+                        let id = ctx.in_flight.enter(None, region, name);
+                        let outcome = ctx.job(job).await;
+                        ctx.in_flight.leave(id);
+                        outcome.map(|o| (o, true))
+                    }
+                    Item::Fleet(Unit::Failed(f)) => Ok((
+                        ctx.error_row(f.account, f.region, &f.cluster, f.error, Instant::now()),
+                        false,
+                    )),
+                    Item::Fleet(Unit::Cluster { scope, cluster }) => {
+                        progress.started();
+                        let (tv, timeout) =
+                            fleet_limits.expect("fleet units come with fleet limits");
+                        let id = ctx.in_flight.enter(
+                            cluster.account_id.clone(),
+                            Some(cluster.region.clone()),
+                            cluster.name.clone(),
+                        );
+                        let outcome = ctx.described(scope, *cluster, tv, timeout).await;
+                        ctx.in_flight.leave(id);
+                        Ok((outcome, true))
+                    }
+                };
+                if let Ok((o, began)) = &result {
+                    progress.finished(o.row.status == "error", *began);
                 }
-                Item::Fleet(Unit::Failed(f)) => Ok((
-                    ctx.error_row(f.account, f.region, &f.cluster, f.error, Instant::now()),
-                    false,
-                )),
-                Item::Fleet(Unit::Cluster { scope, cluster }) => {
-                    progress.started();
-                    let (tv, timeout) = fleet_limits.expect("fleet units come with fleet limits");
-                    Ok((ctx.described(scope, *cluster, tv, timeout).await, true))
-                }
-            };
-            if let Ok((o, began)) = &result {
-                progress.finished(o.row.status == "error", *began);
-            }
-            result.map(|(o, _)| o)
-        })
-        .buffer_unordered(concurrency);
-    let mut batch = Batch::default();
+                result.map(|(o, _)| o)
+            })
+            .buffer_unordered(concurrency),
+    );
+    let mut flusher = Flusher::start(
+        Target {
+            sinks: sinks.clone(),
+            layout: ctx.layout.clone(),
+            emf: outputs.emf.clone(),
+            run_time,
+        },
+        outputs.batch,
+    );
+    // Cluster rows only (no findings) outlive their batch: the summary and the EMF fleet
+    // totals count them at the end.
+    let mut rows: Vec<ClusterRow> = Vec::new();
     let mut errors = Vec::new();
     let mut reports = 0;
-    while let Some(outcome) = outcomes.next().await {
-        let outcome = outcome?;
-        reports += outcome.reports_written;
-        batch.clusters.push(outcome.row);
-        batch.findings.extend(outcome.findings);
-        errors.extend(outcome.write_errors);
-    }
+    let cut_off = loop {
+        let due = flusher.due();
+        tokio::select! {
+            biased;
+            () = shutdown.cut_off() => break true,
+            next = outcomes.next() => match next {
+                None => break false,
+                Some(outcome) => {
+                    let outcome = outcome?;
+                    reports += outcome.reports_written;
+                    errors.extend(outcome.write_errors);
+                    rows.push(outcome.row.clone());
+                    flusher.push(outcome.row, outcome.findings).await;
+                }
+            },
+            () = until(due) => flusher.flush().await,
+        }
+    };
+    // Dropping the stream cancels the analyses still in flight; each gets an error row.
     drop(outcomes);
+    let mut given_up = Vec::new();
+    if cut_off {
+        for (account, region, cluster) in ctx.in_flight.remaining() {
+            let error = format!(
+                "interrupted: the run was stopped ({}) and the cluster's analysis did not finish within the {} s grace period",
+                shutdown.signal().map_or("signal", |(s, _)| s),
+                grace.as_secs()
+            );
+            given_up.push(format!(
+                "{}/{}/{cluster}",
+                account.as_deref().unwrap_or("-"),
+                region.as_deref().unwrap_or("-")
+            ));
+            let o = ctx.error_row(account, region, &cluster, error, started);
+            progress.finished(true, true);
+            rows.push(o.row.clone());
+            flusher.push(o.row, Vec::new()).await;
+        }
+    }
     progress.finish();
-
-    let objects = sink::encode(&batch, &ctx.layout).map_err(Error::Render)?;
-    let mut written = sink::write(&objects, &ctx.sinks).await;
-    errors.extend(std::mem::take(&mut written.errors));
-    if outputs.fleet_page {
+    let flushed = flusher.finish().await;
+    errors.extend(flushed.errors);
+    let interrupted = shutdown.signal();
+    let mut pages_written = 0;
+    if outputs.fleet_page && interrupted.is_none() {
         match fleet_pages(ctx, run_time).await {
             Ok(pages) => {
-                let more = sink::write(&pages, &ctx.sinks).await;
-                written.locations.extend(more.locations);
+                let more = sink::write(&pages, &sinks).await;
+                pages_written = more.locations.len();
                 errors.extend(more.errors);
             }
             Err(e) => errors.push(format!("cannot write the fleet page: {e}")),
         }
+    } else if outputs.fleet_page {
+        eprintln!("the fleet page is not written: the run was interrupted");
     }
+
+    manifest.status = match (interrupted, errors.is_empty()) {
+        (Some(_), _) => Status::Interrupted,
+        (None, false) => Status::Failed,
+        (None, true) => Status::Complete,
+    };
+    manifest.ended_at = Some(Utc::now());
+    manifest.batches = flushed.batches;
+    manifest.rows = flushed.rows;
+    manifest.files = flushed.files;
+    manifest.reports = reports;
+    for r in &rows {
+        *manifest.clusters.entry(r.status.clone()).or_default() += 1;
+    }
+    manifest.failed = errors.clone();
+    manifest.interrupted = interrupted.map(|(signal, at)| Interruption {
+        signal,
+        at,
+        grace_seconds: grace.as_secs(),
+        cut_off: given_up,
+    });
+    if !sinks.is_empty() {
+        let written = sink::write(&[manifest.object(&ctx.layout)], &sinks).await;
+        errors.extend(written.errors);
+    }
+    events::run(&manifest, outputs.stdout);
     for e in &errors {
         eprintln!("error: {e}");
     }
-    sink::emf::emit(
-        outputs.emf.as_ref(),
-        &run_id.to_string(),
-        run_time,
-        ctx.how.as_of.unwrap_or(run_time.date_naive()),
-        &batch.clusters,
-    );
-    let failed = batch
-        .clusters
-        .iter()
-        .filter(|c| c.status == "error")
-        .count();
+    if let Some(settings) = &outputs.emf {
+        let status = serde_json::to_value(manifest.status).expect("serializes");
+        sink::emf::print(&[sink::emf::totals_line(
+            settings,
+            &run_id_text,
+            run_time,
+            ctx.how.as_of.unwrap_or(run_time.date_naive()),
+            &rows,
+            status.as_str(),
+        )]);
+    }
+    let failed = rows.iter().filter(|c| c.status == "error").count();
     eprintln!(
-        "run {run_id}: {} of {} cluster(s) analyzed, {} finding(s); wrote {} table object(s) and {reports} report(s){}",
-        batch.clusters.len() - failed,
-        batch.clusters.len(),
-        batch.findings.len(),
-        written.locations.len(),
+        "run {run_id}: {} of {} cluster(s) analyzed, {} finding(s); wrote {} table file(s) in {} batch(es), {reports} report(s){}{}",
+        rows.len() - failed,
+        rows.len(),
+        manifest.rows.findings,
+        manifest.files.len(),
+        manifest.batches,
+        if pages_written > 0 {
+            " and the fleet page"
+        } else {
+            ""
+        },
         outputs
             .directory
             .map(|d| format!(" under {}", d.display()))
             .unwrap_or_default()
     );
-    eprint!(
-        "{}",
-        fleet::progress::summary(&batch.clusters, started.elapsed())
-    );
-    for location in &written.locations {
-        tracing::info!("wrote {location}");
+    eprint!("{}", fleet::progress::summary(&rows, started.elapsed()));
+    Ok(
+        if failed > 0 || !errors.is_empty() || interrupted.is_some() {
+            exit::FAILURE
+        } else {
+            exit::OK
+        },
+    )
+}
+
+/// Sleeps until `due`, or forever when nothing is pending.
+async fn until(due: Option<tokio::time::Instant>) {
+    match due {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
     }
-    Ok(if failed > 0 || !errors.is_empty() {
-        exit::FAILURE
-    } else {
-        exit::OK
-    })
+}
+
+/// Writes the `running` manifest to S3 first, then to the directory: a wrong bucket, owner,
+/// key or permission fails the run before any cluster is read or any file is made.
+async fn start_manifest(manifest: &Manifest, layout: &Layout, sinks: &Sinks) -> Result<(), String> {
+    let object = manifest.object(layout);
+    if let Some(s3) = &sinks.s3 {
+        s3.put(&object.key, object.body.clone(), object.content_type)
+            .await?;
+    }
+    if let Some(dir) = &sinks.directory {
+        sink::local::put(dir, &object.key, &object.body)?;
+    }
+    Ok(())
 }
 
 /// The fleet's page (`outputs.report`), read back from what this run just wrote (the local

@@ -41,3 +41,34 @@ pub enum Work {
     Clusters(Vec<Job>),
     Fleet(Box<FleetPlan>),
 }
+
+impl Work {
+    /// What the run sets out to do, as its manifest records it.
+    pub fn summary(&self) -> serde_json::Value {
+        use crate::run::fleet::plan::Accounts;
+        match self {
+            Work::Clusters(jobs) => serde_json::json!({
+                "kind": "clusters",
+                "clusters": jobs.iter().map(|j| j.label().0).collect::<Vec<_>>(),
+            }),
+            Work::Fleet(plan) => {
+                let accounts = match &plan.accounts {
+                    Accounts::Listed(list) => {
+                        serde_json::json!(list.iter().map(|a| a.id.as_str()).collect::<Vec<_>>())
+                    }
+                    Accounts::Organization(org) => serde_json::json!({
+                        "organization": {"ou_ids": org.ou_ids, "exclude": org.exclude},
+                    }),
+                };
+                serde_json::json!({
+                    "kind": "fleet",
+                    "accounts": accounts,
+                    "regions": plan.regions,
+                    "concurrency": plan.concurrency,
+                    "cluster_timeout_seconds": plan.cluster_timeout.as_secs(),
+                    "target_version": plan.target_version.map(|v| v.to_string()),
+                })
+            }
+        }
+    }
+}

@@ -69,7 +69,7 @@ def test_the_fleet_has_what_the_queries_must_find(fleet_data, fleet_rows):
     assert {r["account_id"] for r in clusters} == {A, B, None}
     assert {r["region"] for r in clusters} == {"us-east-1", "eu-west-1", "us-west-2"}
     assert {r["status"] for r in clusters} >= {"ok", "error"}
-    writers = {p.stem.split("-", 5)[-1] for p in fleet_data.root.glob("clusters/dt=*/*.parquet")}
+    writers = {p.stem.split(".", 1)[1] for p in fleet_data.root.glob("clusters/dt=*/*.parquet")}
     assert writers == {"central", "analytics-incluster"}
     for run in fleet_data.runs:
         expected = 3 if any("cluster" in t for t in run.entries) else 0

@@ -71,13 +71,13 @@ def test_run_writes_the_layout_to_s3_with_the_declared_schema(moto, standin, tmp
                         .read().splitlines()[0])["run_id"]
     dt = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     assert keys == sorted([
-        f"eksup/v1/findings/dt={dt}/{run_id}-runner-1.parquet",
-        f"eksup/v1/clusters/dt={dt}/{run_id}-runner-1.parquet",
-        f"eksup/v1/json/findings/dt={dt}/{run_id}-runner-1.jsonl",
-        f"eksup/v1/json/clusters/dt={dt}/{run_id}-runner-1.jsonl",
-        f"eksup/v1/cluster-reports/dt={dt}/123456789012/us-east-1/healthy/{run_id}.json",
-        f"eksup/v1/cluster-reports/dt={dt}/123456789012/us-east-1/demo/{run_id}.json",
-        f"eksup/v1/runs/dt={dt}/{run_id}-runner-1.json",
+        f"eksup/v1/findings/dt={dt}/{run_id}-0.runner-1.parquet",
+        f"eksup/v1/clusters/dt={dt}/{run_id}-0.runner-1.parquet",
+        f"eksup/v1/json/findings/dt={dt}/{run_id}-0.runner-1.jsonl",
+        f"eksup/v1/json/clusters/dt={dt}/{run_id}-0.runner-1.jsonl",
+        f"eksup/v1/cluster-reports/dt={dt}/123456789012/us-east-1/healthy/{run_id}.runner-1.json",
+        f"eksup/v1/cluster-reports/dt={dt}/123456789012/us-east-1/demo/{run_id}.runner-1.json",
+        f"eksup/v1/runs/dt={dt}/{run_id}.runner-1.json",
     ])
     print("objects written to moto:\n" + "\n".join(keys))
 

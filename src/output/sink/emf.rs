@@ -1,13 +1,14 @@
 //! CloudWatch Embedded Metric Format (EMF) lines for `eksup run`, so that CloudWatch alarms can
 //! watch the fleet without querying Athena.
 //!
-//! With `outputs.emf` set, a run prints on stdout, after its other lines:
+//! With `outputs.emf` set, a run prints on stdout:
 //! - one line per analyzed cluster, dimensions `AccountId`, `Region`, `ClusterName`:
 //!   `DaysToEndOfStandardSupport` (when the version is in the support calendar),
-//!   `RequiredFindings`, `RecommendedFindings`;
+//!   `RequiredFindings`, `RecommendedFindings` — when the cluster's batch is flushed;
 //! - one line per run without dimensions, the fleet totals: `ClustersAnalyzed`,
 //!   `ClustersErrored`, `ClustersWithinNotice`, `ClustersInExtendedSupport`,
-//!   `ScopesUnreadable` — counted by [`crate::output::fleet`], as the page counts them.
+//!   `ScopesUnreadable` — counted by [`crate::output::fleet`], as the page counts them, at
+//!   the end of the run, with the run's status (`complete`, `interrupted`, `failed`).
 //!
 //! A cluster that could not be read has no per-cluster line (it has no findings to count, and
 //! zero would read as "clean"); it counts in `ClustersErrored`. An account or region that
@@ -15,7 +16,7 @@
 //! dimension, so one alarm per condition covers every writer (central runner, shards,
 //! in-cluster jobs): `terraform/modules/alerts` alarms on exactly these names.
 //!
-//! Pure: [`lines`] turns rows into text; [`emit`] only writes that text to stdout.
+//! Pure: [`cluster_lines`] and [`totals_line`] turn rows into text; [`print`] only writes it.
 
 use std::io::Write;
 
@@ -202,8 +203,12 @@ fn fleet_line(
     run_id: &str,
     totals: FleetTotals,
     notice_days: u32,
+    run_status: Option<&str>,
 ) -> String {
     let mut m = properties(run_id);
+    if let Some(status) = run_status {
+        m.insert("run_status".into(), status.into());
+    }
     for (name, value) in FLEET_METRICS.iter().zip(totals.values()) {
         m.insert((*name).into(), value.into());
     }
@@ -222,35 +227,56 @@ pub fn lines(
     as_of: NaiveDate,
     clusters: &[ClusterRow],
 ) -> Vec<String> {
-    let timestamp = run_time.timestamp_millis();
-    let mut out: Vec<String> = clusters
-        .iter()
-        .filter(|c| c.status != "error")
-        .map(|c| cluster_line(&settings.namespace, timestamp, c))
-        .collect();
-    out.push(fleet_line(
-        &settings.namespace,
-        timestamp,
-        run_id,
-        FleetTotals::of(clusters, as_of, settings.notice_days),
-        settings.notice_days,
+    let mut out = cluster_lines(settings, run_time, clusters);
+    out.push(totals_line(
+        settings, run_id, run_time, as_of, clusters, None,
     ));
     out
 }
 
-/// Prints the run's EMF lines on stdout when `outputs.emf` is set. A closed stdout is not an
-/// error worth failing a run whose results are already written.
-pub fn emit(
-    settings: Option<&EmfSettings>,
+/// The per-cluster lines of one batch: printed when the batch is flushed, so a run that is
+/// killed has printed the metrics of exactly the clusters whose rows it wrote.
+pub fn cluster_lines(
+    settings: &EmfSettings,
+    run_time: DateTime<Utc>,
+    clusters: &[ClusterRow],
+) -> Vec<String> {
+    let timestamp = run_time.timestamp_millis();
+    clusters
+        .iter()
+        .filter(|c| c.status != "error")
+        .map(|c| cluster_line(&settings.namespace, timestamp, c))
+        .collect()
+}
+
+/// The fleet totals over every cluster row of the run. `run_status` (`complete`,
+/// `interrupted`, `failed`) is a property, so a dashboard can tell a short count from an
+/// interrupted run apart from a fleet that shrank.
+pub fn totals_line(
+    settings: &EmfSettings,
     run_id: &str,
     run_time: DateTime<Utc>,
     as_of: NaiveDate,
     clusters: &[ClusterRow],
-) {
-    let Some(settings) = settings else {
+    run_status: Option<&str>,
+) -> String {
+    fleet_line(
+        &settings.namespace,
+        run_time.timestamp_millis(),
+        run_id,
+        FleetTotals::of(clusters, as_of, settings.notice_days),
+        settings.notice_days,
+        run_status,
+    )
+}
+
+/// Prints EMF lines on stdout. A closed stdout is not an error worth failing a run whose
+/// results are already written.
+pub fn print(lines: &[String]) {
+    if lines.is_empty() {
         return;
-    };
-    let mut text = lines(settings, run_id, run_time, as_of, clusters).join("\n");
+    }
+    let mut text = lines.join("\n");
     text.push('\n');
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout

@@ -3,6 +3,7 @@
 //! tracing events of target [`TARGET`]; the logging set-up sends that target, and only it, to
 //! stdout as JSON.
 
+use crate::output::sink::manifest::Manifest;
 use crate::output::tables::ClusterRow;
 use crate::report::Report;
 
@@ -67,5 +68,35 @@ pub fn cluster(row: &ClusterRow, stdout: bool) {
         row.readiness,
         row.required_findings,
         row.recommended_findings
+    );
+}
+
+/// The `run` line at the end: how the run ended and what it wrote (its manifest, without
+/// the file list), so a log aggregator sees an interrupted or failed run without S3.
+pub fn run(m: &Manifest, stdout: bool) {
+    if !stdout {
+        return;
+    }
+    let status = serde_json::to_value(m.status).expect("serializes");
+    let status = status.as_str().unwrap_or_default();
+    let count = |s: &str| m.clusters.get(s).copied().unwrap_or(0);
+    tracing::info!(
+        target: TARGET,
+        event = "run",
+        run_id = %m.run_id,
+        writer = %m.writer,
+        shard = %m.shard,
+        status,
+        batches = m.batches,
+        files = m.files.len(),
+        cluster_rows = m.rows.clusters,
+        finding_rows = m.rows.findings,
+        clusters_ok = count("ok"),
+        clusters_partial = count("partial"),
+        clusters_error = count("error"),
+        failed = m.failed.len(),
+        signal = m.interrupted.as_ref().map_or("", |i| i.signal),
+        "run {} {status}",
+        m.run_id
     );
 }

@@ -2,14 +2,19 @@
 //! unit-tested without any store.
 //!
 //! ```text
-//! PREFIX/findings/dt=YYYY-MM-DD/<run_id>-<writer>.parquet
-//! PREFIX/clusters/dt=YYYY-MM-DD/<run_id>-<writer>.parquet
-//! PREFIX/json/findings/dt=YYYY-MM-DD/<run_id>-<writer>.jsonl
-//! PREFIX/json/clusters/dt=YYYY-MM-DD/<run_id>-<writer>.jsonl
-//! PREFIX/cluster-reports/dt=YYYY-MM-DD/<account>/<region>/<cluster>/<run_id>.json
-//! PREFIX/runs/dt=YYYY-MM-DD/<run_id>-<writer>.json      (the run's manifest, written first)
+//! PREFIX/findings/dt=YYYY-MM-DD/<run_id>-<batch>.<writer>.parquet
+//! PREFIX/clusters/dt=YYYY-MM-DD/<run_id>-<batch>.<writer>.parquet
+//! PREFIX/json/findings/dt=YYYY-MM-DD/<run_id>-<batch>.<writer>.jsonl
+//! PREFIX/json/clusters/dt=YYYY-MM-DD/<run_id>-<batch>.<writer>.jsonl
+//! PREFIX/cluster-reports/dt=YYYY-MM-DD/<account>/<region>/<cluster>/<run_id>.<writer>.json
+//! PREFIX/runs/dt=YYYY-MM-DD/<run_id>.<writer>.json      (the run's manifest, written first and last)
 //! PREFIX/fleet-page/latest.html, PREFIX/fleet-page/dt=YYYY-MM-DD/<run_id>.html  (outputs.fleet_page)
 //! ```
+//!
+//! Every key a writer puts ends in `.<writer>.<extension>`, and a writer's name holds no dot
+//! (see [`writer_segment`]), so the IAM resource pattern `*.<writer>.parquet` matches that
+//! writer's keys and no other's: a writer can be confined to its own objects exactly. Only the
+//! fleet page, written by the central runner alone, carries no writer name.
 
 use chrono::{DateTime, Utc};
 
@@ -41,13 +46,20 @@ fn segment(s: &str) -> String {
     }
 }
 
+/// A writer's name as its keys carry it: letters, digits, `-` and `_`; anything else (a dot
+/// above all, the delimiter before it) becomes `_`. The IAM policies that confine a writer
+/// name it the same way (`terraform/modules/cluster-writer`).
+pub fn writer_segment(writer: &str) -> String {
+    segment(writer).replace('.', "_")
+}
+
 impl Layout {
     pub fn new(prefix: &str, run_time: DateTime<Utc>, run_id: &str, writer: &str) -> Self {
         Self {
             prefix: prefix.trim_matches('/').to_string(),
             dt: run_time.format("%Y-%m-%d").to_string(),
             run_id: run_id.to_string(),
-            writer: segment(writer),
+            writer: writer_segment(writer),
         }
     }
 
@@ -59,26 +71,32 @@ impl Layout {
         }
     }
 
-    /// `findings/dt=…/<run>-<writer>.parquet` for table `findings` or `clusters`.
-    pub fn parquet(&self, table: &str) -> String {
+    /// The writer's name as it appears in its keys.
+    pub fn writer(&self) -> &str {
+        &self.writer
+    }
+
+    /// `findings/dt=…/<run>-<batch>.<writer>.parquet` for table `findings` or `clusters`.
+    pub fn parquet(&self, table: &str, batch: u32) -> String {
         self.join(format!(
-            "{table}/dt={}/{}-{}.parquet",
+            "{table}/dt={}/{}-{batch}.{}.parquet",
             self.dt, self.run_id, self.writer
         ))
     }
 
-    pub fn json_lines(&self, table: &str) -> String {
+    pub fn json_lines(&self, table: &str, batch: u32) -> String {
         self.join(format!(
-            "json/{table}/dt={}/{}-{}.jsonl",
+            "json/{table}/dt={}/{}-{batch}.{}.jsonl",
             self.dt, self.run_id, self.writer
         ))
     }
 
     /// The run's manifest: written before any cluster is read, so a wrong bucket, owner,
-    /// key or permission fails the run at once (and a started run leaves a trace).
+    /// key or permission fails the run at once (and a started run leaves a trace), and
+    /// rewritten when the run ends.
     pub fn manifest(&self) -> String {
         self.join(format!(
-            "runs/dt={}/{}-{}.json",
+            "runs/dt={}/{}.{}.json",
             self.dt, self.run_id, self.writer
         ))
     }
@@ -99,12 +117,13 @@ impl Layout {
         cluster: &str,
     ) -> String {
         self.join(format!(
-            "cluster-reports/dt={}/{}/{}/{}/{}.json",
+            "cluster-reports/dt={}/{}/{}/{}/{}.{}.json",
             self.dt,
             segment(account.unwrap_or("unknown")),
             segment(region.unwrap_or("unknown")),
             segment(cluster),
-            self.run_id
+            self.run_id,
+            self.writer
         ))
     }
 }
@@ -120,20 +139,20 @@ mod tests {
             .with_timezone(&Utc);
         let l = Layout::new("/eksup/v1/", t, "0192-abc", "runner pod/1");
         assert_eq!(
-            l.parquet("findings"),
-            "eksup/v1/findings/dt=2026-11-23/0192-abc-runner_pod_1.parquet"
+            l.parquet("findings", 0),
+            "eksup/v1/findings/dt=2026-11-23/0192-abc-0.runner_pod_1.parquet"
         );
         assert_eq!(
-            l.json_lines("clusters"),
-            "eksup/v1/json/clusters/dt=2026-11-23/0192-abc-runner_pod_1.jsonl"
+            l.json_lines("clusters", 12),
+            "eksup/v1/json/clusters/dt=2026-11-23/0192-abc-12.runner_pod_1.jsonl"
         );
         assert_eq!(
             l.cluster_report(Some("012345678901"), Some("eu-west-1"), "prod"),
-            "eksup/v1/cluster-reports/dt=2026-11-23/012345678901/eu-west-1/prod/0192-abc.json"
+            "eksup/v1/cluster-reports/dt=2026-11-23/012345678901/eu-west-1/prod/0192-abc.runner_pod_1.json"
         );
         assert_eq!(
             l.manifest(),
-            "eksup/v1/runs/dt=2026-11-23/0192-abc-runner_pod_1.json"
+            "eksup/v1/runs/dt=2026-11-23/0192-abc.runner_pod_1.json"
         );
         assert_eq!(
             l.fleet_pages(),
@@ -142,14 +161,20 @@ mod tests {
                 "eksup/v1/fleet-page/dt=2026-11-23/0192-abc.html".to_string()
             ]
         );
+        // A dot in the name would let `*.<writer>.parquet` match another writer's keys.
+        assert_eq!(
+            writer_segment("pod.eu-west-1.internal"),
+            "pod_eu-west-1_internal"
+        );
+        assert_eq!(Layout::new("", t, "r", "a.b").writer(), "a_b");
         let bare = Layout::new("", t, "r", "w");
         assert_eq!(
-            bare.parquet("clusters"),
-            "clusters/dt=2026-11-23/r-w.parquet"
+            bare.parquet("clusters", 3),
+            "clusters/dt=2026-11-23/r-3.w.parquet"
         );
         assert_eq!(
             bare.cluster_report(None, None, "x"),
-            "cluster-reports/dt=2026-11-23/unknown/unknown/x/r.json"
+            "cluster-reports/dt=2026-11-23/unknown/unknown/x/r.w.json"
         );
     }
 }
