@@ -15,7 +15,9 @@ It forwards every request to moto unchanged, except:
 - Organizations `ListAccounts`/`ListAccountsForParent` answers lose each account's `Status`,
   as AWS's have since its retirement on 2026-09-09 (moto still sends it): only `State` says
   an account is suspended;
-- injected faults (`POST /_standin/faults`) answer an operation with an AWS error instead;
+- injected faults (`POST /_standin/faults`) answer an operation with an AWS error instead
+  (`match` narrows a fault to requests whose path or body holds that text, `path` to those
+  whose decoded path matches that regular expression, e.g. one S3 key);
 - every operation is counted (`GET /_standin/stats`).
 
 Run: python aws_standin.py --upstream http://127.0.0.1:MOTO_PORT
@@ -254,12 +256,18 @@ class Handler(BaseHTTPRequestHandler):
                 STATE["s3_puts"].append({"op": op, "path": path, **{h: self.headers.get(h) for h in S3_HEADERS}})
             fault = next((f for f in STATE["faults"] if f["operation"] == op and f.get("times", 1) != 0
                           and f.get("match", "") in raw_request
+                          and re.search(f.get("path", ""), urllib.parse.unquote(path))
                           and f.get("account", account) == account
                           and f.get("region", region) == region), None)
             if fault and fault.get("times", 1) > 0:
                 fault["times"] = fault.get("times", 1) - 1
         if fault:
             code = fault.get("code", "AccessDeniedException")
+            if op.startswith("s3:"):
+                # S3 answers errors as a bare XML <Error>, with no protocol header.
+                xml = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>"
+                       f"<Message>injected {code}</Message><RequestId>1</RequestId></Error>")
+                return self.reply(fault.get("status", 403), xml.encode(), "application/xml")
             if op.startswith(("ec2:", "autoscaling:", "sts:")):
                 # Query protocols answer errors in XML.
                 xml = (f"<Response><Errors><Error><Code>{code}</Code><Message>injected {code}</Message>"

@@ -102,7 +102,9 @@ def test_run_writes_the_layout_to_s3_with_the_declared_schema(moto, standin, tmp
     assert (healthy["status"], healthy["end_of_standard_support"], healthy["days_to_end_of_standard_support"]) == \
         ("ok", datetime.date(2026, 12, 2), 184)
     puts = json.loads(__import__("urllib.request").request.urlopen(f"{standin}/_standin/stats").read())["s3_puts"]
-    assert len(puts) == 7
+    # Six objects, and the manifest twice: `running` first, `complete` last.
+    assert len(puts) == 8
+    assert sum(1 for p in puts if "/runs/" in p["path"]) == 2
     for p in puts:
         assert p["x-amz-server-side-encryption"] == "aws:kms"
         assert p["x-amz-server-side-encryption-aws-kms-key-id"] == kms
@@ -155,7 +157,7 @@ def test_stdout_json_lines_carry_cluster_code_remediation_resource(tmp_path):
     first = findings[0]
     assert (first["cluster"], first["level"], first["category"]) == ("demo", "INFO", "aws")
     assert summaries[0]["status"] == "ok" and summaries[0]["required"] == report["summary"]["required"]
-    assert "wrote 4 table object(s) and 1 report(s) under out" in run.stderr
+    assert "wrote 4 table file(s) in 1 batch(es), 1 report(s) under out" in run.stderr
 
 
 def test_a_wrong_bucket_fails_before_any_cluster_is_read(moto, standin, tmp_path):
@@ -238,8 +240,8 @@ def test_large_objects_go_up_in_parts(moto, standin, tmp_path):
         assert etag.endswith(f"-{math.ceil(sizes[k] / part)}"), (k, sizes[k], etag)
     assert calls.count("s3:UploadPart") == sum(math.ceil(sizes[k] / part) for k in big) >= 2
     assert calls.count("s3:CreateMultipartUpload") == len(big) == calls.count("s3:CompleteMultipartUpload")
-    assert calls.count("s3:PutObject") == len(keys) - len(big)
-    # The run manifest (runs/) names its outputs, so it is the one object the two differ in.
+    # Every small object once, and the run manifest (runs/) twice: `running`, then `complete`.
+    assert calls.count("s3:PutObject") == len(keys) - len(big) + 1
     tables_and_reports = [k for k in keys if not k.startswith("runs/")]
     assert set(big) <= set(tables_and_reports)
     for k in tables_and_reports:
