@@ -1,5 +1,5 @@
-//! ARNs for the partition of a region (DESIGN.md, "Configuration"): `arn:aws:` only names
-//! the commercial regions, so an ARN built for a China or GovCloud account would never match.
+//! ARNs for the partition of a region (DESIGN.md, "Configuration"): the commercial
+//! partition's ARNs name no China or GovCloud resource, so each ARN carries its partition.
 
 /// The partition of `region`: `aws-cn` for the China regions, `aws-us-gov` for GovCloud, the
 /// isolated partitions by their region prefixes, else `aws`.
