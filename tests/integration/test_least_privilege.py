@@ -277,7 +277,10 @@ def test_no_arn_is_written_for_one_partition():
     assert arns and all(r.startswith("arn:*:") for r in arns), arns
     for directory in tf_files.module_dirs():
         text = "".join(p.read_text() for p in directory.glob("*.tf"))
-        if "arn:" in text:
+        built = re.findall(r"arn:\$\{([^}]+)\}", text)
+        assert all(b.endswith("partition") for b in built), (directory, built)
+        assert re.findall(r"arn:[a-z]", text) == [], f"{directory}: an ARN with a literal partition"
+        if built:
             assert 'data "aws_partition" "current"' in text, directory
 
 
