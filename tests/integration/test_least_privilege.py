@@ -329,3 +329,14 @@ def test_docs_and_overlays_name_the_key_by_the_arn_the_bucket_accepts():
     assert wrong == [], f"name the key by its ARN (Terraform output kms_key_arn): {wrong}"
     overlays = {v for p, v in found if p.startswith("deploy/")}
     assert len(overlays) == 1, f"one key for every overlay: {overlays}"
+
+
+def test_the_statement_the_docs_paste_is_what_terraform_builds(base):
+    """docs/deploying.md, "Who may write what": the in-cluster writer `prod`'s statement."""
+    text = (ROOT / "docs" / "deploying.md").read_text()
+    block = next(b for b in re.findall(r"```json\n(.*?)```", text, re.S) if '"WriteOwnResults"' in b)
+    statement = json.loads(block)
+    writer = tf_files.merged(TF / "modules" / "cluster-writer")["data"]["aws_iam_policy_document"]["write"]
+    (own,) = [s for s in writer["statement"] if s["sid"] == "WriteOwnResults"]
+    assert statement["Action"] == own["actions"] and statement["Effect"] == "Allow"
+    assert statement["Resource"] == [f"arn:aws:s3:::BUCKET/{k}" for k in keys_for(base, ["prod"])]
