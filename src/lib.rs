@@ -21,11 +21,13 @@
 //! | [`snapshot`] | what the checks read, as owned serde data; saved and loaded as JSON |
 //! | [`version`] | Kubernetes versions, upgrade hops, the EKS support calendar (API over embedded table) |
 //! | [`finding`] | the one flat finding row every output is built from |
+//! | [`arn`] | ARNs for the partition of a region (`aws`, `aws-cn`, `aws-us-gov`, …) |
 //! | [`error`] | leaf helpers: an error's causes on one line, AWS SDK errors as actionable messages, exit codes |
 //!
 //! Unit tests share `testing` (temporary directories that clean up, an in-process HTTP
 //! server for the AWS SDK clients); it is compiled for tests only.
 
+pub mod arn;
 pub mod checks;
 pub mod cli;
 pub mod collect;

@@ -71,6 +71,7 @@ pub fn run_work(
         return Ok(Work::Fleet(Box::new(FleetPlan::new(
             fleet,
             settings.target_version,
+            runner_region(settings.region.as_deref(), |k| std::env::var(k).ok()).as_deref(),
         )?)));
     }
     if !settings.clusters.is_empty() {
@@ -93,6 +94,17 @@ pub fn run_work(
     Err(Error::Usage(
         "nothing to analyze: pass --cluster/--snapshot, set EKSUP_CLUSTER, or configure `clusters` or `fleet`".into(),
     ))
+}
+
+/// The runner's region as the AWS SDK will resolve it, for the partition of the ARNs the
+/// plan builds: `region`, else the SDK's environment variables. A region only in a profile
+/// file is not seen here (it is commercial `aws` then); set `region` in that case.
+fn runner_region(configured: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Option<String> {
+    configured
+        .map(str::to_string)
+        .or_else(|| env("AWS_REGION"))
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .filter(|r| !r.is_empty())
 }
 
 /// `eksup run --dry-run`: the plan in words, from the settings alone (no API is called).
@@ -150,4 +162,30 @@ pub fn describe(work: &Work, shard: Shard, settings: &Settings, outputs: &[Strin
         let _ = writeln!(out, "  - {o}");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_runner_region_is_the_configured_one_else_the_sdks_variables() {
+        let env = |k: &str| match k {
+            "AWS_REGION" => Some("cn-north-1".to_string()),
+            "AWS_DEFAULT_REGION" => Some("us-gov-west-1".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            runner_region(Some("eu-west-1"), env).as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(runner_region(None, env).as_deref(), Some("cn-north-1"));
+        let only_default =
+            |k: &str| (k == "AWS_DEFAULT_REGION").then(|| "us-gov-west-1".to_string());
+        assert_eq!(
+            runner_region(None, only_default).as_deref(),
+            Some("us-gov-west-1")
+        );
+        assert_eq!(runner_region(None, |_| Some(String::new())), None);
+    }
 }

@@ -1,11 +1,26 @@
 locals {
   runner = var.runner
+
+  runner_object_arns = [for key in module.runner_keys.keys : "${local.bucket_arn}/${key}"]
   # The host and path of the OIDC issuer, as IRSA's condition keys name it.
   oidc_issuer = local.runner.oidc_provider_arn == null ? null : replace(local.runner.oidc_provider_arn, "/^arn:[^:]+:iam::[0-9]{12}:oidc-provider\\//", "")
 
+  # Listed accounts: one ARN each. Otherwise any account, bounded to the Organization by
+  # aws:ResourceOrgID (the member role's organization) in the statement's condition.
   member_role_arns = length(local.runner.member_account_ids) > 0 ? [
     for id in local.runner.member_account_ids : "arn:${local.partition}:iam::${id}:role/${local.runner.member_role_name}"
   ] : ["arn:${local.partition}:iam::*:role/${local.runner.member_role_name}"]
+}
+
+# The keys the runner may put (modules/object-keys): named after its writer (and its shards),
+# plus the fleet page when it publishes one.
+module "runner_keys" {
+  source = "./modules/object-keys"
+
+  prefix     = local.results_prefix
+  writers    = [local.runner.writer]
+  shards     = local.runner.shards
+  fleet_page = local.runner.publish_report
 }
 
 ################################################################################
@@ -113,12 +128,23 @@ data "aws_iam_policy_document" "runner" {
     # sts:SetSourceIdentity in its own policy as well as in the member role's trust.
     actions   = ["sts:AssumeRole", "sts:SetSourceIdentity"]
     resources = local.member_role_arns
+
+    dynamic "condition" {
+      for_each = local.runner.member_organization_id != null ? [1] : []
+
+      content {
+        test     = "StringEquals"
+        variable = "aws:ResourceOrgID"
+        values   = [local.runner.member_organization_id]
+      }
+    }
   }
 
+  # Its own objects, and the fleet page when it publishes one: never an in-cluster writer's.
   statement {
-    sid       = "WriteResults"
+    sid       = "WriteOwnResults"
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
-    resources = [local.results_objects_arn]
+    resources = local.runner_object_arns
   }
 
   statement {

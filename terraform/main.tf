@@ -12,6 +12,10 @@ locals {
   results_prefix = var.results_prefix
   # Every object eksup writes: tables, JSON lines and reports.
   results_objects_arn = "${local.bucket_arn}/${local.results_prefix}/*"
+  # What writers of other accounts may put at most (each one's own role narrows it to its
+  # writer name): every writer's keys, never the fleet page.
+  any_writer_object_arns = [for key in module.any_writer_keys.keys : "${local.bucket_arn}/${key}"]
+  fleet_page_arns        = [for key in module.any_writer_keys.page_keys : "${local.bucket_arn}/${key}"]
 
   create_kms_key = var.kms_key_arn == null
   kms_key_arn    = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
@@ -26,6 +30,13 @@ locals {
   tables = { for name, columns in local.schema : name => columns if name != "schema_version" }
 
   athena_dir = "${path.module}/../athena"
+}
+
+module "any_writer_keys" {
+  source = "./modules/object-keys"
+
+  prefix  = local.results_prefix
+  writers = ["*"]
 }
 
 ################################################################################
@@ -284,13 +295,37 @@ data "aws_iam_policy_document" "bucket" {
     }
   }
 
+  # Only the central runner writes the fleet page, whatever another principal's own policy
+  # allows (same-account roles need no grant here, so a Deny is what stops them).
+  dynamic "statement" {
+    for_each = var.runner.create ? [1] : []
+
+    content {
+      sid       = "DenyFleetPageToAllButRunner"
+      effect    = "Deny"
+      actions   = ["s3:PutObject"]
+      resources = local.fleet_page_arns
+
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "ArnNotEquals"
+        variable = "aws:PrincipalArn"
+        values   = [local.runner_role_arn]
+      }
+    }
+  }
+
   dynamic "statement" {
     for_each = var.runner.create ? [1] : []
 
     content {
       sid       = "RunnerWritesResults"
       actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
-      resources = [local.results_objects_arn]
+      resources = local.runner_object_arns
 
       principals {
         type        = "AWS"
@@ -311,7 +346,7 @@ data "aws_iam_policy_document" "bucket" {
     content {
       sid       = "WriterAccountsWriteResults"
       actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
-      resources = [local.results_objects_arn]
+      resources = local.any_writer_object_arns
 
       principals {
         type        = "AWS"
@@ -332,7 +367,7 @@ data "aws_iam_policy_document" "bucket" {
     content {
       sid       = "OrganizationWritesResults"
       actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
-      resources = [local.results_objects_arn]
+      resources = local.any_writer_object_arns
 
       principals {
         type        = "AWS"

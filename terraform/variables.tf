@@ -45,6 +45,13 @@ variable "kms_key_arn" {
   description = "ARN of an existing KMS key for the bucket, the Athena results and the writers. Default: a key is created. A key passed in must allow the writers (runner role, writer accounts) kms:GenerateDataKey and kms:Decrypt through S3"
   type        = string
   default     = null
+
+  # The bucket policy compares the key the writers send with this string: a key id or an
+  # alias would never be equal to the ARN they must send.
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:[^:]+:kms:[^:]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn is a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>), not an id or an alias."
+  }
 }
 
 variable "kms_key_deletion_window_in_days" {
@@ -136,7 +143,7 @@ variable "athena" {
 ################################################################################
 
 variable "runner" {
-  description = "The central runner's IAM role. `trust` chooses who may assume it: `pod_identity` (EKS Pod Identity), `irsa` (needs `oidc_provider_arn`) or `ecs` (ECS tasks). It may assume `member_role_name` in `member_account_ids` (any account when empty), write under the results prefix, use the KMS key, list the organization's accounts and organizational units when `organization_discovery` is on, and read the `clusters` and `findings` tables back when `publish_report` is on (`outputs.fleet_page: true` with S3 as the only output builds the page from the bucket)"
+  description = "The central runner's IAM role. `trust` chooses who may assume it: `pod_identity` (EKS Pod Identity), `irsa` (needs `oidc_provider_arn`) or `ecs` (ECS tasks). It may assume `member_role_name` in `member_account_ids`, or in any account of the Organization `member_organization_id` (one of the two is required), put only the objects named after `writer` (`writer` of its eksup configuration; with `shards` > 1 also the `<writer>-shard-<I>-of-<N>` names of an Indexed Job's pods) and, when `publish_report` is on, the fleet page, use the KMS key, list the organization's accounts and organizational units when `organization_discovery` is on, and read the `clusters` and `findings` tables back when `publish_report` is on (`outputs.fleet_page: true` with S3 as the only output builds the page from the bucket)"
   type = object({
     create                 = optional(bool, true)
     name                   = optional(string, "eksup-runner")
@@ -146,6 +153,9 @@ variable "runner" {
     service_account        = optional(string, "eksup")
     member_role_name       = optional(string, "eksup-reader")
     member_account_ids     = optional(list(string), [])
+    member_organization_id = optional(string)
+    writer                 = optional(string, "central-runner")
+    shards                 = optional(number, 1)
     organization_discovery = optional(bool, false)
     publish_report         = optional(bool, false)
     permissions_boundary   = optional(string)
@@ -166,5 +176,16 @@ variable "runner" {
   validation {
     condition     = alltrue([for id in var.runner.member_account_ids : can(regex("^[0-9]{12}$", id))])
     error_message = "runner.member_account_ids are 12-digit AWS account ids."
+  }
+
+  # Never `iam::*:role/…` unbounded: the accounts are listed, or the Organization bounds them.
+  validation {
+    condition     = !var.runner.create || length(var.runner.member_account_ids) > 0 || var.runner.member_organization_id != null
+    error_message = "runner needs member_account_ids or member_organization_id: the role may assume the member role only in those accounts."
+  }
+
+  validation {
+    condition     = var.runner.member_organization_id == null || can(regex("^o-[a-z0-9]{10,32}$", var.runner.member_organization_id))
+    error_message = "runner.member_organization_id looks like o-abcdef1234."
   }
 }

@@ -8,6 +8,7 @@ and checkov. Missing tools fail with how to install them.
 """
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -28,6 +29,19 @@ UID = 65532
 LARGE_CLUSTER = dict(deployments=2000, replicasets_per_deployment=5, unowned_replicasets=10,
                      cronjobs=100, jobs_per_cronjob=3, unowned_jobs=5, nodes=50, version="v1.30.4-eks-1")
 JOB_OVERLAYS = ("in-cluster", "central-runner", "central-runner-sharded")
+# What eksup does on SIGTERM (DESIGN.md, "Fleet mode"): stop starting clusters, let those in
+# flight run for `shutdown_grace_seconds` (default 25), then flush and exit 3.
+GRACE_KEY, DEFAULT_GRACE = "shutdown_grace_seconds", 25
+# After the grace period: the last batch's PUTs and the manifest.
+FLUSH_SECONDS = 5
+# Discovery before the first cluster (AssumeRole, ListClusters: 90 s SDK operation timeout,
+# 8 pairs at once) and the batches' PUTs, bounded for the fleets of the overlays.
+DISCOVERY_SECONDS = 300
+DISRUPTION_IGNORED = {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}
+
+
+def exit_codes(action, *codes):
+    return {"action": action, "onExitCodes": {"containerName": "eksup", "operator": "In", "values": list(codes)}}
 
 
 @pytest.fixture(scope="module")
@@ -145,10 +159,13 @@ def test_cronjob_is_bounded_and_restricted(rendered, name):
         assert isinstance(spec[key], int) and spec[key] > 0, key
     for key in ("activeDeadlineSeconds", "ttlSecondsAfterFinished"):
         assert isinstance(job[key], int) and job[key] > 0, key
-    assert isinstance(job["backoffLimit"], int) and 0 <= job["backoffLimit"] <= 3
-    # A configuration error (exit 2) is never retried.
-    assert {"action": "FailJob", "onExitCodes": {"containerName": "eksup", "operator": "In", "values": [2]}} \
-        in job["podFailurePolicy"]["rules"]
+    if job.get("completionMode") == "Indexed":
+        # Retries are counted per shard (test_indexed_job_retries_one_shard_alone).
+        assert "backoffLimit" not in job and job["backoffLimitPerIndex"] == 1
+    else:
+        assert isinstance(job["backoffLimit"], int) and 0 <= job["backoffLimit"] <= 3
+        assert job["podFailurePolicy"] == {"rules": [DISRUPTION_IGNORED, exit_codes("FailJob", 2, 3)]}
+    # podFailurePolicy is only accepted with restartPolicy Never.
     assert pod["restartPolicy"] == "Never"
 
     for ctx in (pod["securityContext"], container["securityContext"]):
@@ -182,6 +199,70 @@ def test_cronjob_is_bounded_and_restricted(rendered, name):
     assert find(docs, "ServiceAccount", "eksup")[0]["metadata"]["namespace"] == "eksup"
     assert pod["automountServiceAccountToken"] is bool(config.get("in_cluster")), config
     assert find(docs, "ServiceAccount", "eksup")[0]["automountServiceAccountToken"] is False
+
+
+def job_of(docs):
+    (cronjob,) = find(docs, "CronJob")
+    return cronjob, cronjob["spec"]["jobTemplate"]["spec"]
+
+
+def test_indexed_job_retries_one_shard_alone(rendered):
+    """A crashed shard is retried on its own; exit 3 ends that shard only (its siblings go
+    on reading their clusters), exit 2 every shard at once; a disruption is not counted."""
+    _, job = job_of(rendered["central-runner-sharded"])
+    assert job["completionMode"] == "Indexed"
+    assert job["backoffLimitPerIndex"] == 1
+    # maxFailedIndexes would stop healthy shards once some failed: unset on purpose.
+    assert "maxFailedIndexes" not in job
+    assert job["podFailurePolicy"] == {"rules": [
+        DISRUPTION_IGNORED, exit_codes("FailJob", 2), exit_codes("FailIndex", 3)]}
+
+
+@pytest.mark.parametrize("name", JOB_OVERLAYS)
+def test_disruptions_are_ignored_before_exit_codes_are_read(rendered, name):
+    """An evicted pod gets SIGTERM and exits 3: the Ignore rule must come first, or the
+    eviction would fail the Job (the first matching rule decides)."""
+    _, job = job_of(rendered[name])
+    rules = job["podFailurePolicy"]["rules"]
+    assert rules[0] == DISRUPTION_IGNORED
+    coded = [r for r in rules if "onExitCodes" in r]
+    # Exit 2 and 3 (eksup's own failures) end the run, or the shard, without a retry.
+    assert {r["action"] for r in coded} <= {"FailJob", "FailIndex"}
+    assert sorted(v for r in coded for v in r["onExitCodes"]["values"]) == [2, 3]
+
+
+@pytest.mark.parametrize("name", JOB_OVERLAYS)
+def test_grace_period_outlasts_eksups_shutdown(rendered, name):
+    """On SIGTERM eksup needs its grace period plus the flush before the kubelet's SIGKILL."""
+    _, job = job_of(rendered[name])
+    grace = config_of(rendered[name]).get(GRACE_KEY, DEFAULT_GRACE)
+    pod = job["template"]["spec"]
+    assert pod["terminationGracePeriodSeconds"] >= grace + FLUSH_SECONDS, (pod["terminationGracePeriodSeconds"], grace)
+
+
+@pytest.mark.parametrize("name", JOB_OVERLAYS)
+def test_deadline_covers_the_worst_case_budget_and_ends_before_the_next_run(rendered, name):
+    """activeDeadlineSeconds ≥ every cluster of the pod running into cluster_timeout_seconds,
+    `concurrency` at a time, plus discovery and the grace period; and the job ends before
+    the next day's schedule, which concurrencyPolicy: Forbid would otherwise skip."""
+    docs = rendered[name]
+    cronjob, job = job_of(docs)
+    config = config_of(docs)
+    fleet = config.get("fleet")
+    grace = job["template"]["spec"]["terminationGracePeriodSeconds"]
+    if fleet:
+        clusters = int(cronjob["metadata"]["annotations"]["eksup/clusters-per-pod"])
+        rounds = math.ceil(clusters / fleet["concurrency"])
+        # A cluster past its timeout is cut off DEADLINE_GRACE (10 s) later (src/run/batch.rs).
+        budget = rounds * (fleet["cluster_timeout_seconds"] + 10) + DISCOVERY_SECONDS + grace
+        assert clusters >= fleet["concurrency"], "sized for at least one full round"
+    else:
+        # One cluster: given the fleet's default per-cluster budget (300 s), far above the
+        # load test's 14,465-object cluster.
+        budget = 300 + grace
+    print(f"{name}: budget {budget} s, activeDeadlineSeconds {job['activeDeadlineSeconds']} s")
+    assert budget <= job["activeDeadlineSeconds"] < 86400 - cronjob["spec"]["startingDeadlineSeconds"]
+    assert cronjob["spec"]["schedule"].split()[2:] == ["*", "*", "*"], "daily"
 
 
 def test_in_cluster_job_reads_its_own_cluster_and_writes_s3(rendered):

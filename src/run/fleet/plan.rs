@@ -9,6 +9,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use super::credentials::Account;
 use super::settings::{FleetSettings, Regions};
+use crate::arn;
 use crate::run::Error;
 use crate::version::KubeVersion;
 
@@ -25,20 +26,18 @@ pub struct OrganizationPlan {
     pub exclude: Vec<String>,
     pub role_name: String,
     pub external_id: Option<String>,
+    /// The runner's partition: member accounts are in the same one.
+    pub partition: &'static str,
 }
 
 impl OrganizationPlan {
     pub fn account(&self, id: String) -> Account {
         Account {
-            role_arn: role_arn(&id, &self.role_name),
+            role_arn: arn::iam_role(self.partition, &id, &self.role_name),
             external_id: self.external_id.clone(),
             id,
         }
     }
-}
-
-fn role_arn(account: &str, role_name: &str) -> String {
-    format!("arn:aws:iam::{account}:role/{role_name}")
 }
 
 /// Which clusters of an (account, region) to analyze.
@@ -97,13 +96,21 @@ pub struct FleetPlan {
 }
 
 impl FleetPlan {
-    pub fn new(s: &FleetSettings, target_version: Option<KubeVersion>) -> Result<Self, Error> {
+    /// `region` is the runner's: an account can assume roles only in its own partition, so
+    /// the member roles' ARNs are built for that one.
+    pub fn new(
+        s: &FleetSettings,
+        target_version: Option<KubeVersion>,
+        region: Option<&str>,
+    ) -> Result<Self, Error> {
+        let partition = arn::partition(region.unwrap_or_default());
         let accounts = match &s.organization {
             Some(org) => Accounts::Organization(OrganizationPlan {
                 ou_ids: org.ou_ids.clone(),
                 exclude: org.exclude.clone(),
                 role_name: s.role_name.clone().unwrap_or_default(),
                 external_id: s.external_id.clone(),
+                partition,
             }),
             None => {
                 let mut list: Vec<Account> = s
@@ -112,7 +119,11 @@ impl FleetPlan {
                     .map(|a| Account {
                         id: a.id.clone(),
                         role_arn: a.role_arn.clone().unwrap_or_else(|| {
-                            role_arn(&a.id, s.role_name.as_deref().unwrap_or_default())
+                            arn::iam_role(
+                                partition,
+                                &a.id,
+                                s.role_name.as_deref().unwrap_or_default(),
+                            )
                         }),
                         external_id: a.external_id.clone().or(s.external_id.clone()),
                     })
@@ -222,6 +233,7 @@ impl FleetPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::fleet::settings::AccountSettings;
 
     #[test]
     fn filters_by_globs_and_tags() {
@@ -235,5 +247,50 @@ mod tests {
         assert!(!f.keeps_tags(&[("env".into(), "dev".into())].into()));
         let all = ClusterFilter::new(&[], &[], BTreeMap::new()).unwrap();
         assert!(all.keeps_name("anything") && all.keeps_tags(&BTreeMap::new()));
+    }
+
+    fn role_arns(plan: &FleetPlan) -> Vec<String> {
+        match &plan.accounts {
+            Accounts::Listed(list) => list.iter().map(|a| a.role_arn.clone()).collect(),
+            Accounts::Organization(org) => vec![org.account("012345678901".into()).role_arn],
+        }
+    }
+
+    #[test]
+    fn member_role_arns_are_in_the_runners_partition() {
+        let mut s = FleetSettings {
+            role_name: Some("eksup-reader".into()),
+            accounts: vec![AccountSettings {
+                id: "012345678901".into(),
+                role_arn: None,
+                external_id: None,
+            }],
+            ..FleetSettings::default()
+        };
+        for (region, partition) in [
+            (Some("cn-northwest-1"), "aws-cn"),
+            (Some("us-gov-west-1"), "aws-us-gov"),
+            (Some("eu-west-1"), "aws"),
+            (None, "aws"),
+        ] {
+            let expected = vec![format!(
+                "arn:{partition}:iam::012345678901:role/eksup-reader"
+            )];
+            assert_eq!(
+                role_arns(&FleetPlan::new(&s, None, region).unwrap()),
+                expected
+            );
+        }
+        // An account's own role_arn is kept as written.
+        s.accounts[0].role_arn = Some("arn:aws-cn:iam::012345678901:role/other".into());
+        assert_eq!(
+            role_arns(&FleetPlan::new(&s, None, Some("cn-north-1")).unwrap()),
+            ["arn:aws-cn:iam::012345678901:role/other"]
+        );
+        s.organization = Some(Default::default());
+        assert_eq!(
+            role_arns(&FleetPlan::new(&s, None, Some("us-gov-east-1")).unwrap()),
+            ["arn:aws-us-gov:iam::012345678901:role/eksup-reader"]
+        );
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct FleetSettings {
-    /// Role assumed in each member account: `arn:aws:iam::<id>:role/<role_name>`.
+    /// Role assumed in each member account: `arn:<partition>:iam::<id>:role/<role_name>`, in the runner region's partition.
     pub role_name: Option<String>,
     /// Sent with every AssumeRole unless an account sets its own.
     pub external_id: Option<String>,

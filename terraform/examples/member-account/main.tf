@@ -2,9 +2,11 @@ provider "aws" {
   region = "eu-west-1"
 }
 
+data "aws_partition" "current" {}
+
 locals {
   # Output `runner_role_arn` of examples/complete, in the reporting account.
-  runner_role_arn = "arn:aws:iam::999999999999:role/eksup-runner"
+  runner_role_arn = "arn:${data.aws_partition.current.partition}:iam::999999999999:role/eksup-runner"
 }
 
 variable "external_id" {

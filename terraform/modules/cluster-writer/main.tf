@@ -3,11 +3,21 @@ data "aws_partition" "current" {}
 
 locals {
   name      = coalesce(var.name, "eksup-${var.cluster_name}")
+  writer    = coalesce(var.writer, var.cluster_name)
   partition = data.aws_partition.current.partition
   # The policy the tests prove matches the calls eksup makes; deployed as it is.
   read_policy = file("${path.module}/../../../deploy/iam/eksup-policy.json")
   # The bucket's region comes from the key's ARN: the key lives beside the bucket.
   results_region = split(":", var.results.kms_key_arn)[3]
+}
+
+# The keys this cluster's job may put: only those carrying its writer name, never another
+# writer's or the fleet page (../object-keys says how the patterns keep them apart).
+module "keys" {
+  source = "../object-keys"
+
+  prefix  = var.results.prefix
+  writers = [local.writer]
 }
 
 ################################################################################
@@ -49,9 +59,9 @@ resource "aws_iam_role_policy" "read" {
 
 data "aws_iam_policy_document" "write" {
   statement {
-    sid       = "WriteResults"
+    sid       = "WriteOwnResults"
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
-    resources = ["arn:${local.partition}:s3:::${var.results.bucket}/${var.results.prefix}/*"]
+    resources = [for key in module.keys.keys : "arn:${local.partition}:s3:::${var.results.bucket}/${key}"]
   }
 
   statement {

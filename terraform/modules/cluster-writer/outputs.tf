@@ -18,3 +18,8 @@ output "eksup_s3_output" {
     expected_bucket_owner = split(":", var.results.kms_key_arn)[4]
   }
 }
+
+output "writer" {
+  description = "The writer name the role may put objects for: set it as `writer` in the CronJob's eksup configuration"
+  value       = local.writer
+}

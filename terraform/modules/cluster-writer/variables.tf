@@ -9,6 +9,18 @@ variable "name" {
   default     = null
 }
 
+variable "writer" {
+  description = "Writer name of the CronJob (`writer` in its eksup configuration): the role may put only objects named after it. Default: `cluster_name`"
+  type        = string
+  default     = null
+
+  validation {
+    # eksup replaces other characters by `_` in object keys, which would no longer match.
+    condition     = var.writer == null || can(regex("^[A-Za-z0-9._-]+$", var.writer))
+    error_message = "writer is made of letters, digits, `.`, `_` and `-`."
+  }
+}
+
 variable "namespace" {
   description = "Kubernetes namespace of eksup's service account"
   type        = string
