@@ -198,10 +198,10 @@ mod tests {
         assert_eq!(
             keys,
             [
-                ("run-0.w.jsonl".to_string(), 2),
-                ("run-0.w.parquet".to_string(), 2),
-                ("run-1.w.jsonl".to_string(), 1),
-                ("run-1.w.parquet".to_string(), 1)
+                ("run-0000.w.jsonl".to_string(), 2),
+                ("run-0000.w.parquet".to_string(), 2),
+                ("run-0001.w.jsonl".to_string(), 1),
+                ("run-0001.w.parquet".to_string(), 1)
             ]
         );
         for f in &flushed.files {

@@ -73,12 +73,12 @@ def keys_of(prefix: str, writer: str, dt="2026-11-23", run_id=None, batches=(0, 
     """Every key one run of `writer` writes (DESIGN.md, "S3 layout and tables"), with the batch
     number zero-padded to 4 digits and the cluster report named after the writer."""
     run_id = run_id or str(uuid.UUID("0192f0c4-7d2a-7b3e-8a1f-3c4d5e6f7a8b"))
-    out = [f"{prefix}/runs/dt={dt}/{run_id}-{writer}.json",
-           f"{prefix}/cluster-reports/dt={dt}/{'/'.join(cluster)}/{run_id}-{writer}.json"]
+    out = [f"{prefix}/runs/dt={dt}/{run_id}.{writer}.json",
+           f"{prefix}/cluster-reports/dt={dt}/{'/'.join(cluster)}/{run_id}.{writer}.json"]
     for b in batches:
         for table in ("findings", "clusters"):
-            out.append(f"{prefix}/{table}/dt={dt}/{run_id}-{writer}-{b:04d}.parquet")
-            out.append(f"{prefix}/json/{table}/dt={dt}/{run_id}-{writer}-{b:04d}.jsonl")
+            out.append(f"{prefix}/{table}/dt={dt}/{run_id}-{b:04d}.{writer}.parquet")
+            out.append(f"{prefix}/json/{table}/dt={dt}/{run_id}-{b:04d}.{writer}.jsonl")
     return out
 
 

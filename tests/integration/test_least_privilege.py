@@ -25,10 +25,10 @@ from manifests import KUSTOMIZE, find, render
 
 TF = tf_files.TERRAFORM
 PREFIX = "eksup/v1"
-# Writer names chosen to collide under a naive `*-<writer>.parquet` pattern: suffixes,
+# Writer names chosen to collide under a naive `*<writer>.parquet` pattern: suffixes,
 # prefixes and the shard form of one another.
-WRITERS = ["prod", "eu-prod", "prod-eu", "prod-0001", "central-runner", "central-runner-shard-1-of-4",
-           "a.b", "a_b"]
+WRITERS = ["prod", "eu-prod", "prod-eu", "prod-0001", "0001-prod", "central-runner", "central-runner-shard-1-of-4",
+           "a_b", "b"]
 
 
 @pytest.fixture(scope="module")
@@ -78,10 +78,10 @@ def test_a_writer_may_put_its_own_keys_and_no_other_writers_nor_the_page(base, w
 def test_a_run_id_or_batch_of_another_shape_is_refused(base):
     mine = keys_for(base, ["prod"])
     run_id = "0192f0c4-7d2a-7b3e-8a1f-3c4d5e6f7a8b"
-    assert may_put(f"{PREFIX}/findings/dt=2026-11-23/{run_id}-prod-0007.parquet", mine)
+    assert may_put(f"{PREFIX}/findings/dt=2026-11-23/{run_id}-0007.prod.parquet", mine)
     # An unpadded batch number would let `prod` reach `prod-x`'s `-<batch>` files: refused.
-    assert not may_put(f"{PREFIX}/findings/dt=2026-11-23/{run_id}-prod-7.parquet", mine)
-    assert not may_put(f"{PREFIX}/findings/dt=2026-11-23/x{run_id}-prod-0007.parquet", mine)
+    assert not may_put(f"{PREFIX}/findings/dt=2026-11-23/{run_id}-7.prod.parquet", mine)
+    assert not may_put(f"{PREFIX}/findings/dt=2026-11-23/x{run_id}-0007.prod.parquet", mine)
 
 
 def test_shards_of_the_runner_are_covered_exactly(base):
@@ -104,9 +104,11 @@ def test_any_writer_patterns_cover_every_writer_but_never_the_page(base):
         f"{PREFIX}/fleet-page/latest.html", f"{PREFIX}/fleet-page/dt=????-??-??/????????-????-????-????-????????????.html")
 
 
-def test_object_keys_refuses_a_writer_name_eksup_would_rewrite(base):
+@pytest.mark.parametrize("name", ["a/b", "a.b"])
+def test_object_keys_refuses_a_writer_name_eksup_would_rewrite(base, name):
+    """eksup writes `/` and `.` (the delimiter before the writer) as `_` in its keys."""
     work = iam_keys._workdir(base)
-    run = subprocess.run([iam_keys.terraform(), "console", "-var", f"prefix={PREFIX}", "-var", 'writers=["a/b"]'],
+    run = subprocess.run([iam_keys.terraform(), "console", "-var", f"prefix={PREFIX}", "-var", f'writers=["{name}"]'],
                          input="local.keys\n", cwd=work, capture_output=True, text=True, env=iam_keys.tf_env(base))
     assert run.returncode != 0 and "writers are made of" in run.stderr, run.stdout + run.stderr
 

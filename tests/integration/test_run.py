@@ -71,15 +71,22 @@ def test_run_writes_the_layout_to_s3_with_the_declared_schema(moto, standin, tmp
                         .read().splitlines()[0])["run_id"]
     dt = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     assert keys == sorted([
-        f"eksup/v1/findings/dt={dt}/{run_id}-0.runner-1.parquet",
-        f"eksup/v1/clusters/dt={dt}/{run_id}-0.runner-1.parquet",
-        f"eksup/v1/json/findings/dt={dt}/{run_id}-0.runner-1.jsonl",
-        f"eksup/v1/json/clusters/dt={dt}/{run_id}-0.runner-1.jsonl",
+        f"eksup/v1/findings/dt={dt}/{run_id}-0000.runner-1.parquet",
+        f"eksup/v1/clusters/dt={dt}/{run_id}-0000.runner-1.parquet",
+        f"eksup/v1/json/findings/dt={dt}/{run_id}-0000.runner-1.jsonl",
+        f"eksup/v1/json/clusters/dt={dt}/{run_id}-0000.runner-1.jsonl",
         f"eksup/v1/cluster-reports/dt={dt}/123456789012/us-east-1/healthy/{run_id}.runner-1.json",
         f"eksup/v1/cluster-reports/dt={dt}/123456789012/us-east-1/demo/{run_id}.runner-1.json",
         f"eksup/v1/runs/dt={dt}/{run_id}.runner-1.json",
     ])
     print("objects written to moto:\n" + "\n".join(keys))
+    # The keys the binary writes are exactly those IAM lets this writer put (the patterns of
+    # terraform/modules/object-keys), and none another writer may put.
+    import iam_keys
+    mine = iam_keys.patterns(str(tmp_path), "eksup/v1", ("runner-1",))
+    assert [k for k in keys if not iam_keys.may_put(k, mine)] == []
+    theirs = iam_keys.patterns(str(tmp_path), "eksup/v1", ("runner-10", "1", "runner"))
+    assert [k for k in keys if iam_keys.may_put(k, theirs)] == []
 
     def get(key):
         return client.get_object(Bucket="fleet-reports", Key=key)["Body"].read()

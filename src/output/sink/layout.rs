@@ -76,17 +76,19 @@ impl Layout {
         &self.writer
     }
 
-    /// `findings/dt=…/<run>-<batch>.<writer>.parquet` for table `findings` or `clusters`.
+    /// `findings/dt=…/<run>-<batch>.<writer>.parquet` for table `findings` or `clusters`;
+    /// the batch has 4 digits (`0000`), the width the IAM patterns of
+    /// `terraform/modules/object-keys` match exactly.
     pub fn parquet(&self, table: &str, batch: u32) -> String {
         self.join(format!(
-            "{table}/dt={}/{}-{batch}.{}.parquet",
+            "{table}/dt={}/{}-{batch:04}.{}.parquet",
             self.dt, self.run_id, self.writer
         ))
     }
 
     pub fn json_lines(&self, table: &str, batch: u32) -> String {
         self.join(format!(
-            "json/{table}/dt={}/{}-{batch}.{}.jsonl",
+            "json/{table}/dt={}/{}-{batch:04}.{}.jsonl",
             self.dt, self.run_id, self.writer
         ))
     }
@@ -140,11 +142,11 @@ mod tests {
         let l = Layout::new("/eksup/v1/", t, "0192-abc", "runner pod/1");
         assert_eq!(
             l.parquet("findings", 0),
-            "eksup/v1/findings/dt=2026-11-23/0192-abc-0.runner_pod_1.parquet"
+            "eksup/v1/findings/dt=2026-11-23/0192-abc-0000.runner_pod_1.parquet"
         );
         assert_eq!(
             l.json_lines("clusters", 12),
-            "eksup/v1/json/clusters/dt=2026-11-23/0192-abc-12.runner_pod_1.jsonl"
+            "eksup/v1/json/clusters/dt=2026-11-23/0192-abc-0012.runner_pod_1.jsonl"
         );
         assert_eq!(
             l.cluster_report(Some("012345678901"), Some("eu-west-1"), "prod"),
@@ -170,7 +172,7 @@ mod tests {
         let bare = Layout::new("", t, "r", "w");
         assert_eq!(
             bare.parquet("clusters", 3),
-            "clusters/dt=2026-11-23/r-3.w.parquet"
+            "clusters/dt=2026-11-23/r-0003.w.parquet"
         );
         assert_eq!(
             bare.cluster_report(None, None, "x"),

@@ -273,7 +273,7 @@ mod tests {
         assert_eq!(
             encoded.errors,
             [format!(
-                "cannot encode p/findings/dt={dt}/r-7.w.parquet: injected"
+                "cannot encode p/findings/dt={dt}/r-0007.w.parquet: injected"
             )]
         );
         let made: Vec<(&str, &str, usize)> = encoded

@@ -16,8 +16,8 @@ variable "writer" {
 
   validation {
     # eksup replaces other characters by `_` in object keys, which would no longer match.
-    condition     = var.writer == null || can(regex("^[A-Za-z0-9._-]+$", var.writer))
-    error_message = "writer is made of letters, digits, `.`, `_` and `-`."
+    condition     = var.writer == null || can(regex("^[A-Za-z0-9_-]+$", var.writer))
+    error_message = "writer is made of letters, digits, `_` and `-` (eksup writes a dot as `_`)."
   }
 }
 

@@ -1,10 +1,10 @@
 ################################################################################
 # Object keys a writer may put (DESIGN.md, "S3 layout and tables";
 # src/output/sink/layout.rs):
-#   PREFIX/{findings,clusters}/dt=D/<run_id>-<writer>-<batch>.parquet
-#   PREFIX/json/{findings,clusters}/dt=D/<run_id>-<writer>-<batch>.jsonl
-#   PREFIX/runs/dt=D/<run_id>-<writer>.json
-#   PREFIX/cluster-reports/dt=D/<account>/<region>/<cluster>/<run_id>-<writer>.json
+#   PREFIX/{findings,clusters}/dt=D/<run_id>-<batch>.<writer>.parquet
+#   PREFIX/json/{findings,clusters}/dt=D/<run_id>-<batch>.<writer>.jsonl
+#   PREFIX/runs/dt=D/<run_id>.<writer>.json
+#   PREFIX/cluster-reports/dt=D/<account>/<region>/<cluster>/<run_id>.<writer>.json
 #   PREFIX/fleet-page/latest.html, PREFIX/fleet-page/dt=D/<run_id>.html
 #
 # In IAM resource ARNs `*` matches any characters, `/` included, and `?` exactly one. A
@@ -32,12 +32,12 @@ locals {
   ] : [])])
 
   writer_keys = flatten([for w in local.names : [
-    "${var.prefix}/findings/${local.dt}/${local.run_id}-${w}-${local.batch}.parquet",
-    "${var.prefix}/clusters/${local.dt}/${local.run_id}-${w}-${local.batch}.parquet",
-    "${var.prefix}/json/findings/${local.dt}/${local.run_id}-${w}-${local.batch}.jsonl",
-    "${var.prefix}/json/clusters/${local.dt}/${local.run_id}-${w}-${local.batch}.jsonl",
-    "${var.prefix}/runs/${local.dt}/${local.run_id}-${w}.json",
-    "${var.prefix}/cluster-reports/${local.dt}/*/${local.run_id}-${w}.json",
+    "${var.prefix}/findings/${local.dt}/${local.run_id}-${local.batch}.${w}.parquet",
+    "${var.prefix}/clusters/${local.dt}/${local.run_id}-${local.batch}.${w}.parquet",
+    "${var.prefix}/json/findings/${local.dt}/${local.run_id}-${local.batch}.${w}.jsonl",
+    "${var.prefix}/json/clusters/${local.dt}/${local.run_id}-${local.batch}.${w}.jsonl",
+    "${var.prefix}/runs/${local.dt}/${local.run_id}.${w}.json",
+    "${var.prefix}/cluster-reports/${local.dt}/*/${local.run_id}.${w}.json",
   ]])
 
   page_keys = [

@@ -8,10 +8,11 @@ variable "writers" {
   type        = list(string)
 
   validation {
-    # eksup replaces any other character by `_` in object keys (src/output/sink/layout.rs),
-    # so a name outside this set would not be the name in the keys.
-    condition     = alltrue([for w in var.writers : can(regex("^([A-Za-z0-9._-]+|\\*)$", w))])
-    error_message = "writers are made of letters, digits, `.`, `_` and `-` (or are `*`)."
+    # eksup replaces any other character (a dot too: it delimits the writer in a key) by `_`
+    # in object keys (src/output/sink/layout.rs, writer_segment), so a name outside this set
+    # would not be the name in the keys.
+    condition     = alltrue([for w in var.writers : can(regex("^([A-Za-z0-9_-]+|\\*)$", w))])
+    error_message = "writers are made of letters, digits, `_` and `-` (or are `*`): eksup writes a dot as `_`."
   }
 }
 
