@@ -20,6 +20,8 @@ use crate::version::KubeVersion;
 /// Files looked for in the working directory when `--config` is not given, in order.
 pub const DEFAULT_FILES: [&str; 4] = [".eksup.yaml", ".eksup.yml", ".eksup.toml", "eksup.toml"];
 const ENV_PREFIX: &str = "EKSUP";
+/// Old key names serde still reads (`#[serde(alias)]`), with their new names.
+const ALIASES: [(&str, &str); 2] = [("targets", "clusters"), ("report", "fleet_page")];
 /// Keys whose `EKSUP_*` value is a comma-separated list.
 const LIST_KEYS: [&str; 7] = [
     "checks.disabled",
@@ -347,7 +349,16 @@ fn text_stays_text(merged: &Merged) -> Result<(), ConfigError> {
                 let props = schema.get("properties").and_then(Json::as_object);
                 let rest = schema.get("additionalProperties").filter(|s| s.is_object());
                 for (key, v) in table {
-                    let sub = props.and_then(|p| p.get(key)).or(rest);
+                    // The schema has no aliases: an old name is checked as its new one.
+                    let named = |k: &str| props.and_then(|p| p.get(k));
+                    let sub = named(key)
+                        .or_else(|| {
+                            ALIASES
+                                .iter()
+                                .find(|(old, _)| old == key)
+                                .and_then(|(_, new)| named(new))
+                        })
+                        .or(rest);
                     if let Some(sub) = sub {
                         let path = if path.is_empty() {
                             key.clone()
@@ -394,14 +405,9 @@ fn text_stays_text(merged: &Merged) -> Result<(), ConfigError> {
         .get("$defs")
         .and_then(Json::as_object)
         .unwrap_or(&empty);
-    let props = root.get("properties").and_then(Json::as_object);
-    for (key, value) in &merged.tree {
-        if let Some(sub) = props.and_then(|p| p.get(key)) {
-            walk(value, sub, defs, key.clone())
-                .map_err(|(path, m)| merged.error(&path, format!("key `{path}`: {m}")))?;
-        }
-    }
-    Ok(())
+    let tree = config::Value::new(None, config::ValueKind::Table(merged.tree.clone()));
+    walk(&tree, root, defs, String::new())
+        .map_err(|(path, m)| merged.error(&path, format!("key `{path}`: {m}")))
 }
 
 /// Checks what serde cannot: that `checks.disabled` names real checks, and that the fleet
@@ -1097,6 +1103,7 @@ fleet:
                 "fleet.organization.exclude[0]",
             ),
             ("clusters: [{cluster: 0123}]\n", "clusters[0].cluster"),
+            ("targets: [{profile: 7}]\n", "targets[0].profile"),
         ] {
             let (_d, p) = file("ids.yaml", text);
             let e = load(Some(&p), env(&[])).unwrap_err().to_string();

@@ -83,10 +83,11 @@ def image(tmp_path_factory):
     bundle = work / "bundle"
     run([need("umoci"), "unpack", "--image", f"{oci}:test", bundle])
     yield bundle, oci
-    # vfs keeps a full copy of every layer: do not leave it behind.
+    # vfs keeps a full copy of every layer, and the bundle another: leave neither behind
+    # (pytest keeps the temporary directories of the last runs).
     subprocess.run([need("buildah"), "--root", store / "root", "--runroot", store / "run", "--storage-driver", "vfs",
                     "rmi", "--all", "--force"], capture_output=True, timeout=120)
-    shutil.rmtree(store, ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def oci_blob(oci: Path, digest: str):
