@@ -494,7 +494,7 @@ pub fn load(
             .strip_prefix("unknown field `")
             .and_then(|r| r.split_once('`'))
         {
-            Some((field, _)) if !path.ends_with(field) && path.is_empty() => field.to_string(),
+            Some((field, _)) if path.is_empty() => field.to_string(),
             Some((field, _)) if !path.ends_with(field) => format!("{path}.{field}"),
             _ => path.clone(),
         };
