@@ -2,7 +2,7 @@
 # The one test command (README "Run all tests"; CI runs it through .ci/run).
 # Sets up everything it needs — a Python venv with the pinned test tools (moto, pytest,
 # boto3, cryptography, PyYAML, python-hcl2, sqlglot, the AWS provider schema, hadolint,
-# kubernetes-validate), checkov in a venv of its own, faketime, chromium and strace (apt) —
+# kubernetes-validate), checkov in a venv of its own, faketime, chromium, strace, buildah, skopeo, umoci and shellcheck (apt) —
 # then runs formatting and lint checks, the Rust unit tests, and the integration tests that drive the real binary
 # against moto and the fake Kubernetes API server.
 set -euo pipefail
@@ -25,7 +25,7 @@ fi
 .venv/bin/python -c "import moto, pytest, yaml, cryptography, boto3" \
   || { echo "the test venv is broken: remove .venv and run again" >&2; exit 1; }
 
-step "checkov (.venv-checkov, tests/requirements-checkov.txt), faketime, chromium and strace"
+step "checkov (.venv-checkov, tests/requirements-checkov.txt), faketime, chromium, strace and the image tools"
 want=$(sha256sum tests/requirements-checkov.txt | cut -d' ' -f1)
 if [ ! -x .venv-checkov/bin/checkov ] || [ "$(cat .venv-checkov/.requirements.sha256 2>/dev/null)" != "$want" ]; then
   python3 -m venv .venv-checkov
@@ -46,6 +46,12 @@ apt_tool faketime faketime "the fleet tests"
 apt_tool chromium chromium "the report tests"
 # The deploy test traces the CronJob's run to show it writes no file.
 apt_tool strace strace "the deploy test"
+# The image test builds deploy/image/Dockerfile without a Docker engine (buildah), exports
+# it (skopeo), unpacks it (umoci) and runs it; shellcheck lints deploy/image/build.sh.
+apt_tool buildah buildah "the image test"
+apt_tool skopeo skopeo "the image test"
+apt_tool umoci umoci "the image test"
+apt_tool shellcheck shellcheck "the image test"
 
 step "cargo fmt --check"
 cargo fmt --all --check

@@ -23,6 +23,9 @@ fn flags_name_a_cluster(a: &ClusterArgs) -> bool {
         || a.no_aws
 }
 
+/// Where a run writes when no output is configured.
+const DEFAULT_DIRECTORY: &str = "eksup-out";
+
 /// Where the run writes: `--output-dir` and `--s3` over `outputs`.
 fn outputs(
     settings: &Settings,
@@ -44,10 +47,13 @@ fn outputs(
         }
         None => outputs.s3.clone(),
     };
-    let directory = output_dir.or(outputs.directory.clone()).or_else(|| {
-        // With no output configured at all, write locally so the job is useful anywhere.
-        s3.is_none().then(|| PathBuf::from("eksup-out"))
-    });
+    // With no output configured at all, write locally so a first run is useful anywhere.
+    // `stdout: true` alone is an output: the CronJob's JSON lines on a read-only root.
+    let stdout_asked = !no_stdout && outputs.stdout == Some(true);
+    let nothing_configured = s3.is_none() && outputs.emf.is_none() && !stdout_asked;
+    let directory = output_dir
+        .or(outputs.directory.clone())
+        .or_else(|| nothing_configured.then(|| PathBuf::from(DEFAULT_DIRECTORY)));
     Ok(Outputs {
         directory,
         stdout: !no_stdout && outputs.stdout.unwrap_or(true),
@@ -111,4 +117,58 @@ pub async fn run(args: RunArgs, cwd: &Path) -> Result<u8, Error> {
         },
     };
     Ok(batch::run(work, options).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::OutputSettings;
+    use crate::output::sink::emf::EmfSettings;
+
+    fn written(outputs_section: OutputSettings, dir: Option<&str>, no_stdout: bool) -> Outputs {
+        let settings = Settings {
+            outputs: outputs_section,
+            ..Default::default()
+        };
+        outputs(&settings, dir.map(PathBuf::from), None, no_stdout).unwrap()
+    }
+
+    /// `./eksup-out` only when nothing at all says where to write: a stdout-only
+    /// configuration (the base CronJob's, on a read-only root) writes no file.
+    #[test]
+    fn the_local_directory_is_the_default_only_without_any_output() {
+        let local = Some(PathBuf::from(DEFAULT_DIRECTORY));
+        let o = written(OutputSettings::default(), None, false);
+        assert_eq!((o.directory, o.stdout), (local.clone(), true));
+
+        let stdout_only = OutputSettings {
+            stdout: Some(true),
+            ..Default::default()
+        };
+        let o = written(stdout_only.clone(), None, false);
+        assert_eq!((o.directory, o.stdout), (None, true));
+        // --no-stdout over `stdout: true` leaves nothing configured: write locally.
+        let o = written(stdout_only, None, true);
+        assert_eq!((o.directory, o.stdout), (local.clone(), false));
+
+        let emf_only = OutputSettings {
+            emf: Some(EmfSettings::default()),
+            ..Default::default()
+        };
+        assert_eq!(written(emf_only, None, false).directory, None);
+        let s3 = OutputSettings {
+            s3: Some(S3Settings::from_url("s3://b/p").unwrap()),
+            ..Default::default()
+        };
+        assert_eq!(written(s3, None, false).directory, None);
+        // `stdout: false` and nothing else: the results still go somewhere.
+        let quiet = OutputSettings {
+            stdout: Some(false),
+            ..Default::default()
+        };
+        let o = written(quiet, None, false);
+        assert_eq!((o.directory, o.stdout), (local, false));
+        let o = written(OutputSettings::default(), Some("out"), false);
+        assert_eq!(o.directory, Some(PathBuf::from("out")));
+    }
 }

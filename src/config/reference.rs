@@ -45,7 +45,7 @@ fn resolve<'a>(schema: &'a Value, defs: &'a Map<String, Value>) -> &'a Value {
 }
 
 /// The schema without its `null` alternative (an `Option`), resolved.
-fn non_null<'a>(schema: &'a Value, defs: &'a Map<String, Value>) -> &'a Value {
+pub(super) fn non_null<'a>(schema: &'a Value, defs: &'a Map<String, Value>) -> &'a Value {
     let s = resolve(schema, defs);
     for key in ["anyOf", "oneOf"] {
         if let Some(alts) = s.get(key).and_then(Value::as_array) {
@@ -59,6 +59,18 @@ fn non_null<'a>(schema: &'a Value, defs: &'a Map<String, Value>) -> &'a Value {
         }
     }
     s
+}
+
+/// Whether a (resolved, non-null) schema takes text alone: a string, or an enum of strings.
+pub(super) fn is_text(schema: &Value) -> bool {
+    match schema.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(ts)) => {
+            let rest: Vec<&Value> = ts.iter().filter(|t| t.as_str() != Some("null")).collect();
+            rest == [&Value::String("string".into())]
+        }
+        _ => false,
+    }
 }
 
 fn description(schema: &Value, defs: &Map<String, Value>) -> String {
