@@ -100,17 +100,31 @@ pub struct Options {
     pub grace: Duration,
 }
 
+/// A cluster in flight: what its error row names, and when it started.
+struct Started {
+    account: Option<String>,
+    region: Option<String>,
+    cluster: String,
+    at: Instant,
+}
+
 /// The clusters being analyzed, so that those a shutdown cuts off still get their rows.
 #[derive(Default)]
 struct InFlight {
     next: AtomicU64,
-    clusters: Mutex<BTreeMap<u64, (Option<String>, Option<String>, String)>>,
+    clusters: Mutex<BTreeMap<u64, Started>>,
 }
 
 impl InFlight {
     fn enter(&self, account: Option<String>, region: Option<String>, cluster: String) -> u64 {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        self.lock().insert(id, (account, region, cluster));
+        let started = Started {
+            account,
+            region,
+            cluster,
+            at: Instant::now(),
+        };
+        self.lock().insert(id, started);
         id
     }
 
@@ -118,13 +132,11 @@ impl InFlight {
         self.lock().remove(&id);
     }
 
-    fn remaining(&self) -> Vec<(Option<String>, Option<String>, String)> {
+    fn remaining(&self) -> Vec<Started> {
         std::mem::take(&mut *self.lock()).into_values().collect()
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, BTreeMap<u64, (Option<String>, Option<String>, String)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Started>> {
         self.clusters.lock().expect("not poisoned")
     }
 }
@@ -463,18 +475,19 @@ pub async fn run(work: Work, options: Options) -> Result<u8, Error> {
     drop(outcomes);
     let mut given_up = Vec::new();
     if cut_off {
-        for (account, region, cluster) in ctx.in_flight.remaining() {
+        for s in ctx.in_flight.remaining() {
             let error = format!(
                 "interrupted: the run was stopped ({}) and the cluster's analysis did not finish within the {} s grace period",
                 shutdown.signal().map_or("signal", |(s, _)| s),
                 grace.as_secs()
             );
             given_up.push(format!(
-                "{}/{}/{cluster}",
-                account.as_deref().unwrap_or("-"),
-                region.as_deref().unwrap_or("-")
+                "{}/{}/{}",
+                s.account.as_deref().unwrap_or("-"),
+                s.region.as_deref().unwrap_or("-"),
+                s.cluster
             ));
-            let o = ctx.error_row(account, region, &cluster, error, started);
+            let o = ctx.error_row(s.account, s.region, &s.cluster, error, s.at);
             progress.finished(true, true);
             rows.push(o.row.clone());
             flusher.push(o.row, Vec::new()).await;

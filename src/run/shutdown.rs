@@ -23,11 +23,14 @@ enum Phase {
     CutOff,
 }
 
+/// The first signal received and when, once one was.
+type First = Option<(&'static str, DateTime<Utc>)>;
+
 /// The run's view of the signals it received.
 #[derive(Clone)]
 pub struct Shutdown {
     phase: watch::Receiver<Phase>,
-    first: Arc<Mutex<Option<(&'static str, DateTime<Utc>)>>>,
+    first: Arc<Mutex<First>>,
     grace: Duration,
 }
 
@@ -107,7 +110,7 @@ impl Shutdown {
     }
 
     /// The first signal and when it came, once one did.
-    pub fn signal(&self) -> Option<(&'static str, DateTime<Utc>)> {
+    pub fn signal(&self) -> First {
         *self.first.lock().expect("not poisoned")
     }
 
