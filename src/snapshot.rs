@@ -117,7 +117,7 @@ pub struct KubernetesData {
     /// `apiserver_requested_deprecated_apis` from `/metrics`; `None` when not read.
     pub deprecated_api_requests: Option<Vec<DeprecatedApiRequest>>,
     /// CustomResourceDefinitions: served and stored versions only. `None` when not listed:
-    /// the list is off unless `checks.K8S020.enabled` (it carries every CRD's schema).
+    /// the list is off unless `checks.K8S105.enabled` (it carries every CRD's schema).
     pub crds: Option<Vec<CustomResourceDefinition>>,
 }
 

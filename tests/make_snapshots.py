@@ -3,8 +3,8 @@ moto + the stand-in + the fake Kubernetes API server:
 
 - examples/snapshot.json: findings of every kind (the README's bundled example): the
   trips-everything cluster with the upgrade-blockers objects (issue 11's checks) and the
-  self-managed Karpenter and CRD objects (issue 12's EKS013, EKS008 by `al2@` alias, K8S019,
-  K8S020 — the CRD list switched on) added;
+  self-managed Karpenter and CRD objects (issue 12's EKS103, EKS008 by `al2@` alias, K8S104,
+  K8S105 — the CRD list switched on) added;
 - tests/fixtures/snapshots/{healthy,two-hop,mixed-capacity}.json: the playbook fixtures.
 
 Run: .venv/bin/python tests/make_snapshots.py  (after `cargo build`)
@@ -208,7 +208,7 @@ def main():
         capture(moto, standin, chain, work, "demo",
                 combined(work, "trips-everything.yaml", "upgrade-blockers.yaml", "karpenter.yaml", "deprecated-apis.yaml"),
                 EXAMPLE, ROOT / "examples" / "snapshot.json",
-                eni_subnet="pod-a", config="checks:\n  K8S020:\n    enabled: true\n")
+                eni_subnet="pod-a", config="checks:\n  K8S105:\n    enabled: true\n")
         capture(moto, standin, chain, work, "healthy", "healthy.yaml", HEALTHY, fixtures / "healthy.json")
         capture(moto, standin, chain, work, "stepping", at_version("healthy.yaml", "1.34", "1.33", work), TWO_HOP,
                 fixtures / "two-hop.json", target="1.35")

@@ -97,9 +97,9 @@ fn every_kind_of_finding() {
     let md = playbook_for("examples/snapshot.json", None, "2026-10-15");
     assert_well_formed(&md);
     for code in [
-        "K8S001", "K8S002", "K8S013", "K8S014", "K8S015", "K8S016", "K8S017", "K8S018", "AWS001",
-        "AWS003", "EKS001", "EKS002", "EKS005", "EKS008", "EKS009", "EKS011", "EKS013", "K8S019",
-        "K8S020",
+        "K8S001", "K8S002", "K8S013", "K8S101", "K8S102", "K8S015", "K8S103", "K8S014", "AWS001",
+        "AWS003", "EKS001", "EKS002", "EKS005", "EKS008", "EKS009", "EKS101", "EKS103", "K8S104",
+        "K8S105",
     ] {
         assert!(
             md.contains(&format!("· {code} ·")),
@@ -110,11 +110,11 @@ fn every_kind_of_finding() {
     // Drain blockers lead the workload section; node checks have their own section and
     // repeat under the node group they are about.
     let workloads = &md[md.find("### Workload availability").unwrap()..];
-    assert!(workloads.find("#### K8S014").unwrap() < workloads.find("#### K8S002").unwrap());
+    assert!(workloads.find("#### K8S101").unwrap() < workloads.find("#### K8S002").unwrap());
     assert!(md.contains("### Node operating systems and container runtimes"));
     let ng_al2 = &md[md.find("#### Managed node group ng-al2 (1.35)").unwrap()..];
     let ng_al2 = &ng_al2[..ng_al2[4..].find("#### ").unwrap() + 4];
-    for code in ["EKS008", "K8S017", "K8S018"] {
+    for code in ["EKS008", "K8S103", "K8S014"] {
         assert!(
             ng_al2.contains(&format!("· {code} · NodeGroup `ng-al2`")),
             "{code}"

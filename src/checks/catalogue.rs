@@ -347,7 +347,7 @@ static CATALOGUE: &[Check] = &[
         run: eks::misconfiguration_insights,
     },
     Check {
-        code: "EKS011",
+        code: "EKS101",
         title: "End of support approaching",
         category: Category::Eks,
         levels: &[Required, Recommended],
@@ -362,7 +362,7 @@ static CATALOGUE: &[Check] = &[
         run: eks::end_of_support,
     },
     Check {
-        code: "EKS012",
+        code: "EKS102",
         title: "EKS Auto Mode node rollout",
         category: Category::Eks,
         levels: &[Required, Recommended],
@@ -387,7 +387,7 @@ static CATALOGUE: &[Check] = &[
         run: compute::auto_mode_checks,
     },
     Check {
-        code: "EKS013",
+        code: "EKS103",
         title: "Self-managed Karpenter",
         category: Category::Eks,
         levels: &[Required, Recommended],
@@ -406,7 +406,7 @@ static CATALOGUE: &[Check] = &[
         run: compute::karpenter_checks,
     },
     Check {
-        code: "EKS014",
+        code: "EKS104",
         title: "EKS Hybrid Nodes behind the control plane",
         category: Category::Eks,
         levels: &[Recommended],
@@ -587,66 +587,6 @@ static CATALOGUE: &[Check] = &[
     },
     Check {
         code: "K8S014",
-        title: "PodDisruptionBudget allows no disruption",
-        category: Category::Kubernetes,
-        levels: &[Required],
-        min_target: None,
-        needs: &[source::PDBS],
-        advice: "Let the budget allow at least one eviction (maxUnavailable ≥ 1, or minAvailable below the replicas) and run enough replicas; otherwise node drains hang and a managed node group update fails with PodEvictionFailure after 15 minutes.",
-        doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/managed-node-update-behavior.html",
-        not_on_local_outposts: None,
-        covers: ReplicatedWorkloads,
-        collected: None,
-        precondition: None,
-        run: kubernetes::disruption::blocking_budgets,
-    },
-    Check {
-        code: "K8S015",
-        title: "Workload under more than one PodDisruptionBudget",
-        category: Category::Kubernetes,
-        levels: &[Required],
-        min_target: None,
-        needs: &[source::PDBS],
-        advice: "Keep exactly one PodDisruptionBudget per workload: the Eviction API refuses to evict a pod that several budgets select, so its node cannot drain.",
-        doc_url: "https://kubernetes.io/docs/tasks/run-application/configure-pdb/#arbitrary-controllers-and-selectors",
-        not_on_local_outposts: None,
-        covers: ReplicatedWorkloads,
-        collected: None,
-        precondition: None,
-        run: kubernetes::disruption::overlapping_budgets,
-    },
-    Check {
-        code: "K8S016",
-        title: "gitRepo volume in a pod template",
-        category: Category::Kubernetes,
-        levels: &[Required, Recommended],
-        min_target: None,
-        needs: &[],
-        advice: "Replace gitRepo volumes with an init container that clones the repository into an emptyDir (or a git-sync sidecar); the kubelet refuses gitRepo volumes from Kubernetes 1.36.",
-        doc_url: "https://kubernetes.io/docs/concepts/storage/volumes/#gitrepo",
-        not_on_local_outposts: None,
-        covers: AllWorkloads,
-        collected: None,
-        precondition: None,
-        run: kubernetes::git_repo::git_repo_volumes,
-    },
-    Check {
-        code: "K8S017",
-        title: "Nodes on cgroup v1",
-        category: Category::Kubernetes,
-        levels: &[Required],
-        min_target: Some(KubeVersion::new(1, 35)),
-        needs: &[source::NODES],
-        advice: "Replace Amazon Linux 2 nodes (cgroup v1) with AL2023 or Bottlerocket (cgroup v2) before the upgrade: from Kubernetes 1.35 the kubelet does not start on cgroup v1.",
-        doc_url: "https://kubernetes.io/docs/concepts/architecture/cgroups/",
-        not_on_local_outposts: None,
-        covers: Resources("Linux nodes by OS image (not Fargate)"),
-        collected: None,
-        precondition: None,
-        run: kubernetes::node_os::cgroup_v1,
-    },
-    Check {
-        code: "K8S018",
         title: "Nodes on containerd 1.x",
         category: Category::Kubernetes,
         levels: &[Required, Recommended],
@@ -661,7 +601,67 @@ static CATALOGUE: &[Check] = &[
         run: kubernetes::node_os::containerd_1,
     },
     Check {
-        code: "K8S019",
+        code: "K8S015",
+        title: "gitRepo volume in a pod template",
+        category: Category::Kubernetes,
+        levels: &[Required, Recommended],
+        min_target: None,
+        needs: &[],
+        advice: "Replace gitRepo volumes with an init container that clones the repository into an emptyDir (or a git-sync sidecar); the kubelet refuses gitRepo volumes from Kubernetes 1.36.",
+        doc_url: "https://kubernetes.io/docs/concepts/storage/volumes/#gitrepo",
+        not_on_local_outposts: None,
+        covers: AllWorkloads,
+        collected: None,
+        precondition: None,
+        run: kubernetes::git_repo::git_repo_volumes,
+    },
+    Check {
+        code: "K8S101",
+        title: "PodDisruptionBudget allows no disruption",
+        category: Category::Kubernetes,
+        levels: &[Required],
+        min_target: None,
+        needs: &[source::PDBS],
+        advice: "Let the budget allow at least one eviction (maxUnavailable ≥ 1, or minAvailable below the replicas) and run enough replicas; otherwise node drains hang and a managed node group update fails with PodEvictionFailure after 15 minutes.",
+        doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/managed-node-update-behavior.html",
+        not_on_local_outposts: None,
+        covers: ReplicatedWorkloads,
+        collected: None,
+        precondition: None,
+        run: kubernetes::disruption::blocking_budgets,
+    },
+    Check {
+        code: "K8S102",
+        title: "Workload under more than one PodDisruptionBudget",
+        category: Category::Kubernetes,
+        levels: &[Required],
+        min_target: None,
+        needs: &[source::PDBS],
+        advice: "Keep exactly one PodDisruptionBudget per workload: the Eviction API refuses to evict a pod that several budgets select, so its node cannot drain.",
+        doc_url: "https://kubernetes.io/docs/tasks/run-application/configure-pdb/#arbitrary-controllers-and-selectors",
+        not_on_local_outposts: None,
+        covers: ReplicatedWorkloads,
+        collected: None,
+        precondition: None,
+        run: kubernetes::disruption::overlapping_budgets,
+    },
+    Check {
+        code: "K8S103",
+        title: "Nodes on cgroup v1",
+        category: Category::Kubernetes,
+        levels: &[Required],
+        min_target: Some(KubeVersion::new(1, 35)),
+        needs: &[source::NODES],
+        advice: "Replace Amazon Linux 2 nodes (cgroup v1) with AL2023 or Bottlerocket (cgroup v2) before the upgrade: from Kubernetes 1.35 the kubelet does not start on cgroup v1.",
+        doc_url: "https://kubernetes.io/docs/concepts/architecture/cgroups/",
+        not_on_local_outposts: None,
+        covers: Resources("Linux nodes by OS image (not Fargate)"),
+        collected: None,
+        precondition: None,
+        run: kubernetes::node_os::cgroup_v1,
+    },
+    Check {
+        code: "K8S104",
         title: "Deprecated APIs still called",
         category: Category::Kubernetes,
         levels: &[Required, Recommended],
@@ -676,7 +676,7 @@ static CATALOGUE: &[Check] = &[
         run: kubernetes::deprecated_apis::still_called,
     },
     Check {
-        code: "K8S020",
+        code: "K8S105",
         title: "CRD storing a version it no longer serves",
         category: Category::Kubernetes,
         levels: &[Recommended],
@@ -719,14 +719,14 @@ mod tests {
     #[test]
     fn workload_kinds_follow_the_applicability_table() {
         let covers = |code| lookup(code).unwrap().covers;
-        for code in ["K8S002", "K8S003", "K8S006", "K8S014", "K8S015"] {
+        for code in ["K8S002", "K8S003", "K8S006", "K8S101", "K8S102"] {
             assert_eq!(covers(code), ReplicatedWorkloads, "{code}");
         }
         for code in ["K8S004", "K8S005"] {
             assert_eq!(covers(code), MultiReplicaWorkloads, "{code}");
         }
         assert_eq!(covers("K8S007"), StatefulSets);
-        for code in ["K8S008", "K8S013", "K8S016"] {
+        for code in ["K8S008", "K8S013", "K8S015"] {
             assert_eq!(covers(code), AllWorkloads, "{code}");
         }
         let w = |kind, replicas| {

@@ -158,13 +158,13 @@ mod tests {
 
     #[test]
     fn levels_by_target() {
-        let git = for_check("K8S016");
+        let git = for_check("K8S015");
         assert_eq!(git.level(v("1.35")), Some(Remediation::Recommended));
         assert_eq!(git.level(v("1.36")), Some(Remediation::Required));
-        let cgroup = for_check("K8S017");
+        let cgroup = for_check("K8S103");
         assert_eq!(cgroup.level(v("1.34")), None);
         assert_eq!(cgroup.level(v("1.35")), Some(Remediation::Required));
-        let containerd = for_check("K8S018");
+        let containerd = for_check("K8S014");
         assert_eq!(containerd.level(v("1.35")), Some(Remediation::Recommended));
         assert_eq!(containerd.level(v("1.36")), Some(Remediation::Required));
     }

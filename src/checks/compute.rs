@@ -1,5 +1,5 @@
-//! Compute-aware checks: EKS Auto Mode (EKS012), self-managed Karpenter (EKS013) and EKS
-//! Hybrid Nodes (EKS014), plus the Auto Mode preconditions of the addon and kube-proxy
+//! Compute-aware checks: EKS Auto Mode (EKS102), self-managed Karpenter (EKS103) and EKS
+//! Hybrid Nodes (EKS104), plus the Auto Mode preconditions of the addon and kube-proxy
 //! checks and the `al2@` aliases that EKS008 counts.
 
 use std::collections::BTreeMap;
@@ -78,13 +78,13 @@ fn workload_resource(w: &Workload) -> (&str, &str, &str) {
     (w.kind.as_str(), &w.namespace, &w.name)
 }
 
-/// EKS012: in Auto Mode, NodePools whose budgets never let a node go block the node
+/// EKS102: in Auto Mode, NodePools whose budgets never let a node go block the node
 /// rollout (required); workloads that opt out of disruption pin their nodes (recommended).
 pub fn auto_mode_checks(ctx: &Context) -> Vec<Finding> {
     if auto_mode(ctx).is_none() {
         return Vec::new();
     }
-    let check = check("EKS012");
+    let check = check("EKS102");
     let mut out = Vec::new();
     for pool in ctx
         .snapshot
@@ -175,17 +175,17 @@ pub fn karpenter_controllers<'a>(ctx: &'a Context) -> Vec<(&'a Workload, &'a str
         .collect()
 }
 
-/// Precondition of EKS013: in Auto Mode with no controller of the user's own, Karpenter is
+/// Precondition of EKS103: in Auto Mode with no controller of the user's own, Karpenter is
 /// EKS's to run.
 pub fn karpenter_managed(ctx: &Context) -> Option<String> {
     (auto_mode(ctx).is_some() && karpenter_controllers(ctx).is_empty())
         .then(|| "EKS Auto Mode manages Karpenter; no self-managed controller runs".into())
 }
 
-/// EKS013: the Karpenter controller against the compatibility matrix for every hop, AMI
+/// EKS103: the Karpenter controller against the compatibility matrix for every hop, AMI
 /// aliases that follow `@latest`, and NodePools whose budgets stop drift.
 pub fn karpenter_checks(ctx: &Context) -> Vec<Finding> {
-    let check = check("EKS013");
+    let check = check("EKS103");
     let matrix = karpenter_matrix();
     let mut out = Vec::new();
     for (w, image) in karpenter_controllers(ctx) {
@@ -348,7 +348,7 @@ pub fn al2_node_classes(ctx: &Context, check: &Check, level: Remediation) -> Vec
         .collect()
 }
 
-/// EKS014: hybrid nodes are the operator's to upgrade; kubelets behind the control plane
+/// EKS104: hybrid nodes are the operator's to upgrade; kubelets behind the control plane
 /// are recommended to upgrade (K8S001 still applies the skew limit).
 pub fn hybrid_nodes(ctx: &Context) -> Vec<Finding> {
     let Some(remote) = ctx
@@ -359,7 +359,7 @@ pub fn hybrid_nodes(ctx: &Context) -> Vec<Finding> {
     else {
         return Vec::new();
     };
-    let check = check("EKS014");
+    let check = check("EKS104");
     let mut by_version: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for node in hybrid(ctx) {
         by_version
@@ -427,7 +427,7 @@ mod tests {
     fn auto_mode_skips_what_it_manages_instead_of_reporting_it() {
         let eval = run(&auto_mode_snapshot(), "1.35");
         let skipped: Vec<&str> = eval.skipped.iter().map(|k| k.code.as_str()).collect();
-        for code in ["EKS004", "EKS005", "EKS013", "K8S011", "K8S012"] {
+        for code in ["EKS004", "EKS005", "EKS103", "K8S011", "K8S012"] {
             assert!(skipped.contains(&code), "{code} skipped: {skipped:?}");
             assert!(codes_for(&eval.findings, code).is_empty(), "{code} silent");
         }
@@ -462,7 +462,7 @@ mod tests {
         pinned.pod.do_not_disrupt = true;
         s.kubernetes.workloads = vec![pinned, workload(WorkloadKind::Deployment, "web", "api")];
         let eval = run(&s, "1.35");
-        let got: Vec<(&str, Remediation)> = codes_for(&eval.findings, "EKS012")
+        let got: Vec<(&str, Remediation)> = codes_for(&eval.findings, "EKS102")
             .iter()
             .map(|f| (f.resource_name.as_str(), f.remediation))
             .collect();

@@ -1,4 +1,4 @@
-//! EKS checks EKS001–EKS011: control-plane IPs, health, addons, launch-template drift,
+//! EKS checks EKS001–EKS010 and EKS101: control-plane IPs, health, addons, launch-template drift,
 //! Amazon Linux 2, insights and the support calendar.
 
 use std::cmp::Ordering;
@@ -420,13 +420,13 @@ pub fn misconfiguration_insights(ctx: &Context) -> Vec<Finding> {
     insight_findings(ctx, "EKS010", "MISCONFIGURATION")
 }
 
-/// EKS011: a cluster in extended support is required to move; one whose standard support
+/// EKS101: a cluster in extended support is required to move; one whose standard support
 /// ends within the notice period (default 90 days) is recommended to plan now.
 pub fn end_of_support(ctx: &Context) -> Vec<Finding> {
     let Some(support) = ctx.calendar.support(ctx.current, ctx.today) else {
         return Vec::new();
     };
-    let notice = i64::from(ctx.settings.eks011.notice_days);
+    let notice = i64::from(ctx.settings.eks101.notice_days);
     let name = &ctx.snapshot.cluster.name;
     let (level, message) = match support.status {
         SupportStatus::Ended => (
@@ -458,7 +458,7 @@ pub fn end_of_support(ctx: &Context) -> Vec<Finding> {
         SupportStatus::Standard => return Vec::new(),
     };
     vec![finding(
-        check("EKS011"),
+        check("EKS101"),
         level,
         ("Cluster", "", name),
         message,

@@ -293,7 +293,7 @@ mod tests {
         s.record_error(source::PDBS, "HTTP 403 Forbidden");
         let eval = run(&s, "1.35");
         assert_eq!(eval.readiness, Readiness::Unknown);
-        for code in ["K8S004", "K8S014", "K8S015"] {
+        for code in ["K8S004", "K8S101", "K8S102"] {
             assert_eq!(
                 skipped(&eval, code).unwrap().cause,
                 SkipCause::NotCollected,
@@ -303,12 +303,12 @@ mod tests {
         assert_eq!(eval.checks_run + eval.skipped.len(), catalogue().len());
         // Switching the blind checks off is a choice, not a blind spot.
         let settings = CheckSettings {
-            disabled: vec!["K8S014".into(), "K8S015".into()],
+            disabled: vec!["K8S101".into(), "K8S102".into()],
             ..Default::default()
         };
         let eval = run_with(&s, "1.35", &settings);
         assert_eq!(
-            skipped(&eval, "K8S014").unwrap().cause,
+            skipped(&eval, "K8S101").unwrap().cause,
             SkipCause::NotApplicable
         );
         assert_eq!(
@@ -348,7 +348,7 @@ mod tests {
         // A target below a check's range is not a blind spot either.
         let eval = run(&s, "1.34");
         assert_eq!(
-            skipped(&eval, "K8S017").unwrap().cause,
+            skipped(&eval, "K8S103").unwrap().cause,
             SkipCause::NotApplicable
         );
     }

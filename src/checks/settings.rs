@@ -75,7 +75,7 @@ pub struct IgnoreSettings {
     pub ignore: Vec<WorkloadRef>,
 }
 
-/// Settings of EKS011.
+/// Settings of EKS101.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct NoticeSettings {
@@ -89,7 +89,7 @@ impl Default for NoticeSettings {
     }
 }
 
-/// Settings of K8S019.
+/// Settings of K8S104.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DeprecatedApiSettings {
@@ -106,7 +106,7 @@ impl Default for DeprecatedApiSettings {
     }
 }
 
-/// Settings of K8S020.
+/// Settings of K8S105.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct CrdSettings {
@@ -135,12 +135,12 @@ pub struct CheckSettings {
     pub k8s008: IgnoreSettings,
     #[serde(rename = "K8S013")]
     pub k8s013: IgnoreSettings,
-    #[serde(rename = "EKS011")]
-    pub eks011: NoticeSettings,
-    #[serde(rename = "K8S019")]
-    pub k8s019: DeprecatedApiSettings,
-    #[serde(rename = "K8S020")]
-    pub k8s020: CrdSettings,
+    #[serde(rename = "EKS101")]
+    pub eks101: NoticeSettings,
+    #[serde(rename = "K8S104")]
+    pub k8s104: DeprecatedApiSettings,
+    #[serde(rename = "K8S105")]
+    pub k8s105: CrdSettings,
     /// Codes of checks switched off entirely.
     pub disabled: Vec<String>,
 }

@@ -173,7 +173,7 @@ impl config::Source for EnvLayer {
     }
 }
 
-/// Whether a key segment is a check code (`K8S002`, `eks011`): written upper case.
+/// Whether a key segment is a check code (`K8S002`, `eks101`): written upper case.
 fn is_check_code(segment: &str) -> bool {
     segment.len() == 6
         && segment[..3].chars().all(|c| c.is_ascii_alphanumeric())
@@ -554,7 +554,7 @@ checks:
     overrides: [{ name: critical-app, namespace: production, min_replicas: 5 }]
   K8S004:
     ignore:    [{ name: singleton, namespace: batch }]
-  EKS011:
+  EKS101:
     notice_days: 90
   disabled: [K8S013]
 "#,
@@ -633,30 +633,30 @@ checks:
         );
     }
 
-    /// The CRD list (K8S020) is off unless asked for; a mistyped key is an error.
+    /// The CRD list (K8S105) is off unless asked for; a mistyped key is an error.
     #[test]
     fn the_crd_list_is_opt_in() {
         use crate::collect::kube::Reads;
         let dir = tmp();
         let s = load(None, vars(&[])).unwrap();
-        assert!(!s.checks.k8s020.enabled);
+        assert!(!s.checks.k8s105.enabled);
         assert!(!Reads::from(&s.checks).crds);
         let p = write(
             &dir,
             ".eksup.yaml",
-            "checks:\n  K8S020:\n    enabled: true\n",
+            "checks:\n  K8S105:\n    enabled: true\n",
         );
         let s = load(Some(&p), vars(&[])).unwrap();
         assert!(Reads::from(&s.checks).crds);
         let p = write(
             &dir,
             "both.yaml",
-            "checks:\n  K8S020:\n    enabled: true\n  disabled: [K8S020]\n",
+            "checks:\n  K8S105:\n    enabled: true\n  disabled: [K8S105]\n",
         );
         assert!(!Reads::from(&load(Some(&p), vars(&[])).unwrap().checks).crds);
-        let p = write(&dir, "typo.yaml", "checks:\n  K8S020:\n    enable: true\n");
+        let p = write(&dir, "typo.yaml", "checks:\n  K8S105:\n    enable: true\n");
         let e = load(Some(&p), vars(&[])).unwrap_err().to_string();
-        assert!(e.contains("checks.K8S020") && e.contains("enable"), "{e}");
+        assert!(e.contains("checks.K8S105") && e.contains("enable"), "{e}");
     }
 
     #[test]

@@ -87,8 +87,8 @@ def test_healthy_cluster_has_no_findings(eks_cluster, tmp_path, standin):
     report = run.json()
     assert report["findings"] == []
     assert report["collection_errors"] == []
-    # Only the opt-in CRD check (K8S020), which does not apply unless enabled.
-    assert [(s["code"], s["cause"]) for s in report["skipped_checks"]] == [("K8S020", "not_applicable")]
+    # Only the opt-in CRD check (K8S105), which does not apply unless enabled.
+    assert [(s["code"], s["cause"]) for s in report["skipped_checks"]] == [("K8S105", "not_applicable")]
     assert report["metadata"]["readiness"] == "ready"
     text = run_eksup(["analyze", "--cluster", name], tmp_path, aws_url=standin)
     assert text.code == 0
@@ -134,7 +134,7 @@ def test_config_file_and_environment_tune_checks(eks_cluster, tmp_path, standin)
     # web (3 < override 5), the ingress controller and orphan (2 < 3) join; old-rc is ignored.
     assert k8s002 == ["api", "ingress-nginx-controller", "orphan", "single", "web"]
     skipped = {s["code"]: s["reason"] for s in report["skipped_checks"]}
-    assert skipped.pop("K8S020").endswith("enable it with `checks: {K8S020: {enabled: true}}`"), "opt-in"
+    assert skipped.pop("K8S105").endswith("enable it with `checks: {K8S105: {enabled: true}}`"), "opt-in"
     assert skipped == {"K8S012": "disabled in configuration", "K8S013": "disabled in configuration"}
 
 

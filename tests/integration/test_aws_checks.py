@@ -1,4 +1,4 @@
-"""AWS001–AWS005 and EKS001–EKS011 on the real binary: moto + the stand-in for the AWS side,
+"""AWS001–AWS005 and EKS001–EKS010 and EKS101 on the real binary: moto + the stand-in for the AWS side,
 the fake API server for Kubernetes. Each check fires as required, as recommended (where
 both exist), and stays silent on a healthy cluster."""
 
@@ -85,7 +85,7 @@ EXPECTED_AWS = sorted([
     ("EKS009", "recommended", "Insight", "Upgrade_Readiness insight 2"),
     ("EKS010", "required", "Insight", "Misconfiguration insight 4"),
     ("EKS010", "recommended", "Insight", "Misconfiguration insight 5"),
-    ("EKS011", "required", "Cluster", "{name}"),
+    ("EKS101", "required", "Cluster", "{name}"),
 ])
 
 
@@ -145,7 +145,7 @@ def test_text_report_shows_the_columns_of_each_check(eks_cluster, tmp_path, stan
     assert "Support for 1.32: extended · standard support ends 2026-03-23 (-70 days)" in out
 
 
-def test_recommended_levels_of_eks008_and_eks011(eks_cluster, tmp_path, standin):
+def test_recommended_levels_of_eks008_and_eks101(eks_cluster, tmp_path, standin):
     name, _ = eks_cluster("healthy.yaml", version="1.31", aws={
         "subnets": {"a": ("us-east-1a", 24), "b": ("us-east-1b", 24)},
         "node_groups": [{"name": "legacy", "subnets": ["a"], "ami_type": "AL2_ARM_64"}],
@@ -155,8 +155,8 @@ def test_recommended_levels_of_eks008_and_eks011(eks_cluster, tmp_path, standin)
     assert run.code == 0, run.stderr
     report = run.json()
     levels = {f["code"]: f["remediation"] for f in report["findings"] if f["category"] == "eks"}
-    assert levels == {"EKS008": "recommended", "EKS011": "recommended"}
-    assert "56 days" in find(report, "EKS011", name)["message"]
+    assert levels == {"EKS008": "recommended", "EKS101": "recommended"}
+    assert "56 days" in find(report, "EKS101", name)["message"]
 
 
 def test_a_healthy_cluster_has_no_aws_or_eks_findings(eks_cluster, tmp_path, standin):
@@ -176,8 +176,8 @@ def test_a_healthy_cluster_has_no_aws_or_eks_findings(eks_cluster, tmp_path, sta
     report = run.json()
     assert report["findings"] == []
     # The hop to 1.35 is past EKS008's 1.32 minimum, and every AWS source was read: no AWS or
-    # EKS check is skipped. K8S020 is off by default (the CRD list), so it is the one skip.
-    assert [s["code"] for s in report["skipped_checks"]] == ["K8S020"], report["skipped_checks"]
+    # EKS check is skipped. K8S105 is off by default (the CRD list), so it is the one skip.
+    assert [s["code"] for s in report["skipped_checks"]] == ["K8S105"], report["skipped_checks"]
     assert report["collection_errors"] == []
 
 

@@ -30,7 +30,7 @@ def test_cluster_versions_denied_uses_the_embedded_calendar(eks_cluster, tmp_pat
     support = report["metadata"]["support"]
     assert support["source"] == "embedded"
     assert support["end_of_extended_support"] == "2027-03-23"
-    assert "EKS011" in codes(report), "the embedded calendar still drives the end-of-support check"
+    assert "EKS101" in codes(report), "the embedded calendar still drives the end-of-support check"
 
 
 def test_list_insights_denied_is_recorded_and_the_rest_reported(eks_cluster, tmp_path, standin):

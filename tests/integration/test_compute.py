@@ -1,5 +1,5 @@
-"""EKS012 (Auto Mode), EKS013 (self-managed Karpenter), EKS014 (Hybrid Nodes), K8S019
-(deprecated APIs still called) and K8S020 (CRD stored versions) on the real binary: the
+"""EKS102 (Auto Mode), EKS103 (self-managed Karpenter), EKS104 (Hybrid Nodes), K8S104
+(deprecated APIs still called) and K8S105 (CRD stored versions) on the real binary: the
 stand-in serves computeConfig, remoteNetworkConfig and insights with clientStats (moto stores
 none of them); the fake API server serves NodePools, EC2NodeClasses, CRDs and /metrics."""
 
@@ -67,25 +67,25 @@ def playbook(name, tmp_path, standin, target):
 
 def test_auto_mode(eks_cluster, tmp_path, standin):
     name, _, report = analyze(eks_cluster, tmp_path, standin, "auto-mode.yaml", "1.34", AUTO_MODE_AWS)
-    assert rows(report, "EKS012") == [
-        ("EKS012", "recommended", "Deployment", "payments", "ledger"),
-        ("EKS012", "required", "NodePool", "", "batch"),
+    assert rows(report, "EKS102") == [
+        ("EKS102", "recommended", "Deployment", "payments", "ledger"),
+        ("EKS102", "required", "NodePool", "", "batch"),
     ]
     skipped = {s["code"]: s["reason"] for s in report["skipped_checks"]}
     assert skipped["K8S011"] == skipped["K8S012"] == "EKS Auto Mode manages kube-proxy on its nodes"
     assert skipped["EKS004"].startswith("EKS Auto Mode manages the VPC CNI, CoreDNS")
     assert skipped["EKS005"] == skipped["EKS004"]
-    assert skipped["EKS013"] == "EKS Auto Mode manages Karpenter; no self-managed controller runs"
-    assert not rows(report, "EKS004", "EKS005", "K8S011", "K8S012", "EKS013")
+    assert skipped["EKS103"] == "EKS Auto Mode manages Karpenter; no self-managed controller runs"
+    assert not rows(report, "EKS004", "EKS005", "K8S011", "K8S012", "EKS103")
     md = playbook(name, tmp_path, standin, "1.35")
     assert "#### EKS Auto Mode nodes (1.35)" in md
-    assert "· EKS012 · NodePool `batch`" in md
+    assert "· EKS102 · NodePool `batch`" in md
     assert "| `overnight` | `nodes: 0` during `0 8 * * mon-fri` for 12h, `nodes: 20%` always |" in md
     assert "#### Managed node group" not in md and "update-nodegroup-version" not in md
     assert "#### Addon coredns" not in md, "Auto Mode's own addons get no update step"
 
 
-AUTO_MODE_SKIPS = {"EKS004", "EKS005", "K8S011", "K8S012", "EKS013"}
+AUTO_MODE_SKIPS = {"EKS004", "EKS005", "K8S011", "K8S012", "EKS103"}
 
 
 def test_auto_mode_skips_do_not_make_the_verdict_unknown(eks_cluster, tmp_path, standin):
@@ -95,10 +95,10 @@ def test_auto_mode_skips_do_not_make_the_verdict_unknown(eks_cluster, tmp_path, 
     _, _, report = analyze(eks_cluster, tmp_path, standin, "auto-mode.yaml", "1.34", AUTO_MODE_AWS)
     causes = {s["code"]: s["cause"] for s in report["skipped_checks"]}
     assert {c: causes[c] for c in AUTO_MODE_SKIPS} == dict.fromkeys(AUTO_MODE_SKIPS, "not_applicable")
-    # Nothing else is skipped but the opt-in K8S020; nothing is blind.
-    assert causes == {**dict.fromkeys(AUTO_MODE_SKIPS, "not_applicable"), "K8S020": "not_applicable"}
+    # Nothing else is skipped but the opt-in K8S105; nothing is blind.
+    assert causes == {**dict.fromkeys(AUTO_MODE_SKIPS, "not_applicable"), "K8S105": "not_applicable"}
     required = [(f["code"], f["resource_name"]) for f in report["findings"] if f["remediation"] == "required"]
-    assert required == [("EKS012", "batch")]
+    assert required == [("EKS102", "batch")]
     assert report["metadata"]["readiness"] == "blocked"
     # The same cluster with the batch NodePool letting its nodes go: nothing required is
     # left, and the skips stay what they were.
@@ -117,16 +117,16 @@ def test_auto_mode_skips_do_not_make_the_verdict_unknown(eks_cluster, tmp_path, 
 
 def test_karpenter(eks_cluster, tmp_path, standin):
     name, _, report = analyze(eks_cluster, tmp_path, standin, "karpenter.yaml", "1.31", {})
-    assert rows(report, "EKS013", "EKS008") == [
+    assert rows(report, "EKS103", "EKS008") == [
         ("EKS008", "recommended", "EC2NodeClass", "", "legacy"),
-        ("EKS013", "recommended", "EC2NodeClass", "", "default"),
-        ("EKS013", "recommended", "NodePool", "", "critical"),
-        ("EKS013", "required", "Deployment", "kube-system", "karpenter"),
+        ("EKS103", "recommended", "EC2NodeClass", "", "default"),
+        ("EKS103", "recommended", "NodePool", "", "critical"),
+        ("EKS103", "required", "Deployment", "kube-system", "karpenter"),
     ]
-    controller = next(f for f in report["findings"] if f["code"] == "EKS013" and f["resource_kind"] == "Deployment")
+    controller = next(f for f in report["findings"] if f["code"] == "EKS103" and f["resource_kind"] == "Deployment")
     assert "Karpenter 1.0.6 is older than 1.2.0, the minimum for Kubernetes 1.32" in controller["message"]
     assert controller["details"]["source"] == "https://karpenter.sh/docs/upgrading/compatibility/"
-    assert "EKS013" not in {s["code"] for s in report["skipped_checks"]}
+    assert "EKS103" not in {s["code"] for s in report["skipped_checks"]}
     md = playbook(name, tmp_path, standin, "1.32")
     assert "### Karpenter controller" in md
     assert "#### Karpenter NodePool default (1.32)" in md and "#### Karpenter NodePool critical (1.32)" in md
@@ -145,15 +145,15 @@ def test_karpenter_older_hop_in_two_hops(eks_cluster, tmp_path, standin):
     run = run_eksup(["analyze", "--cluster", name, "--format", "json", "--target-version", "1.33"],
                     tmp_path, aws_url=standin)
     assert run.code == 0, run.stderr
-    f = next(f for f in run.json()["findings"] if f["code"] == "EKS013" and f["resource_kind"] == "Deployment")
+    f = next(f for f in run.json()["findings"] if f["code"] == "EKS103" and f["resource_kind"] == "Deployment")
     assert "the minimum for Kubernetes 1.33" in f["message"]
     assert [h["minimum"] for h in f["details"]["minimum_by_hop"]] == ["1.2.0", "1.5.0"]
 
 
 def test_hybrid_nodes(eks_cluster, tmp_path, standin):
     name, _, report = analyze(eks_cluster, tmp_path, standin, "hybrid.yaml", "1.31", HYBRID_AWS)
-    assert rows(report, "EKS014") == [("EKS014", "recommended", "Node", "", "v1.30.9-eks-5e0fdde")]
-    f = next(f for f in report["findings"] if f["code"] == "EKS014")
+    assert rows(report, "EKS104") == [("EKS104", "recommended", "Node", "", "v1.30.9-eks-5e0fdde")]
+    f = next(f for f in report["findings"] if f["code"] == "EKS104")
     assert f["details"]["nodes"] == ["mi-0123456789abcdef0", "mi-0123456789abcdef1"]
     assert ("K8S001", "recommended", "Node", "", "v1.30.9-eks-5e0fdde") in rows(report, "K8S001")
     md = playbook(name, tmp_path, standin, "1.32")
@@ -164,18 +164,18 @@ def test_hybrid_nodes(eks_cluster, tmp_path, standin):
 
 def test_no_hybrid_finding_without_remote_network(eks_cluster, tmp_path, standin):
     _, _, report = analyze(eks_cluster, tmp_path, standin, "hybrid.yaml", "1.31", {})
-    assert rows(report, "EKS014") == []
+    assert rows(report, "EKS104") == []
 
 
 def test_deprecated_apis_still_called(eks_cluster, tmp_path, standin):
-    # K8S020's CRD list is opt-in.
-    (tmp_path / ".eksup.yaml").write_text("checks:\n  K8S020:\n    enabled: true\n")
+    # K8S105's CRD list is opt-in.
+    (tmp_path / ".eksup.yaml").write_text("checks:\n  K8S105:\n    enabled: true\n")
     name, kube, report = analyze(eks_cluster, tmp_path, standin, "deprecated-apis.yaml", "1.31",
                                  {"insights": [DEPRECATION_INSIGHT]})
-    assert rows(report, "K8S019", "K8S020") == [
-        ("K8S019", "recommended", "API", "", "nodepools.karpenter.sh/v1beta1"),
-        ("K8S019", "required", "API", "", "flowschemas.flowcontrol.apiserver.k8s.io/v1beta3"),
-        ("K8S020", "recommended", "CustomResourceDefinition", "", "widgets.example.com"),
+    assert rows(report, "K8S104", "K8S105") == [
+        ("K8S104", "recommended", "API", "", "nodepools.karpenter.sh/v1beta1"),
+        ("K8S104", "required", "API", "", "flowschemas.flowcontrol.apiserver.k8s.io/v1beta3"),
+        ("K8S105", "recommended", "CustomResourceDefinition", "", "widgets.example.com"),
     ]
     flows = next(f for f in report["findings"] if f["resource_name"].startswith("flowschemas"))
     d = flows["details"]
@@ -202,18 +202,18 @@ def test_deprecated_apis_still_called(eks_cluster, tmp_path, standin):
 
 
 def test_metrics_source_can_be_turned_off(eks_cluster, tmp_path, standin):
-    (tmp_path / ".eksup.yaml").write_text("checks:\n  K8S019:\n    api_server_metrics: false\n")
+    (tmp_path / ".eksup.yaml").write_text("checks:\n  K8S104:\n    api_server_metrics: false\n")
     _, kube, report = analyze(eks_cluster, tmp_path, standin, "deprecated-apis.yaml", "1.31",
                               {"insights": [DEPRECATION_INSIGHT]})
     paths = {r["path"] for r in kube.stats()}
-    # No /metrics, and no CRD list: K8S020 is off by default and says how to turn it on.
+    # No /metrics, and no CRD list: K8S105 is off by default and says how to turn it on.
     assert "/metrics" not in paths and CRDS not in paths
-    k8s020 = next(s for s in report["skipped_checks"] if s["code"] == "K8S020")
-    assert k8s020["cause"] == "not_applicable" and "checks: {K8S020: {enabled: true}}" in k8s020["reason"]
-    assert rows(report, "K8S020") == []
+    k8s105 = next(s for s in report["skipped_checks"] if s["code"] == "K8S105")
+    assert k8s105["cause"] == "not_applicable" and "checks: {K8S105: {enabled: true}}" in k8s105["reason"]
+    assert rows(report, "K8S105") == []
     # Insights alone still show the call, and say so.
-    assert rows(report, "K8S019") == [
-        ("K8S019", "required", "API", "", "flowschemas.flowcontrol.apiserver.k8s.io/v1beta3")]
+    assert rows(report, "K8S104") == [
+        ("K8S104", "required", "API", "", "flowschemas.flowcontrol.apiserver.k8s.io/v1beta3")]
     assert report["collection_errors"] == []
 
 
@@ -225,7 +225,7 @@ def test_forbidden_metrics_is_a_collection_error_not_a_failure(eks_cluster, tmp_
     report = run.json()
     errors = {e["source"]: e["message"] for e in report["collection_errors"]}
     assert "HTTP 403" in errors["kubernetes/metrics"] and "/metrics" in errors["kubernetes/metrics"]
-    assert [f["resource_name"] for f in report["findings"] if f["code"] == "K8S019"] == [
+    assert [f["resource_name"] for f in report["findings"] if f["code"] == "K8S104"] == [
         "flowschemas.flowcontrol.apiserver.k8s.io/v1beta3"]
 
 

@@ -62,10 +62,10 @@ def test_one_failing_kind_is_recorded_and_the_rest_is_analyzed(eks_cluster, tmp_
     assert "grant get/list" in errors["kubernetes/horizontalpodautoscalers"]
     # The opt-in CRD check (off by default) does not apply; it is not a blind spot.
     causes = {s["code"]: s["cause"] for s in report["skipped_checks"]}
-    assert causes.pop("K8S020") == "not_applicable"
-    skipped = {s["code"]: s["reason"] for s in report["skipped_checks"] if s["code"] != "K8S020"}
+    assert causes.pop("K8S105") == "not_applicable"
+    skipped = {s["code"]: s["reason"] for s in report["skipped_checks"] if s["code"] != "K8S105"}
     # Checks that need the failed sources are skipped, not reported clean.
-    assert set(skipped) == {"K8S002", "K8S004", "K8S014", "K8S015"}
+    assert set(skipped) == {"K8S002", "K8S004", "K8S101", "K8S102"}
     assert set(causes.values()) == {"not_collected"}
     assert skipped["K8S004"].startswith("kubernetes/poddisruptionbudgets could not be read")
     expected = [r for r in TRIPS_EVERYTHING if r[0] not in set(skipped)]

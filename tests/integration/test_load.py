@@ -15,7 +15,7 @@ LISTED = {
     "/apis/autoscaling/v2/horizontalpodautoscalers", "/apis/crd.k8s.amazonaws.com/v1alpha1/eniconfigs",
     "/apis/karpenter.sh/v1/nodepools", "/apis/karpenter.k8s.aws/v1/ec2nodeclasses",
 }
-# K8S020's CRD list: only with `checks: {K8S020: {enabled: true}}` (see the CRD cost test).
+# K8S105's CRD list: only with `checks: {K8S105: {enabled: true}}` (see the CRD cost test).
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 
@@ -33,7 +33,7 @@ def test_small_cluster_costs_one_list_per_kind(eks_cluster, tmp_path, standin):
     assert not any("web-7c9d8b" in r["path"] for r in reqs)
     assert by_path["/api/v1/namespaces/kube-system/configmaps/kube-proxy-config"] == 1
     assert by_path["/version"] == 1
-    # K8S019's runtime evidence: one GET of the API server's metrics.
+    # K8S104's runtime evidence: one GET of the API server's metrics.
     assert by_path["/metrics"] == 1
     assert by_path[CRDS] == 0, "the CRD list is off by default"
     assert len(reqs) == len(LISTED) + 4, sorted(by_path.items())
@@ -97,14 +97,14 @@ def test_large_cluster_load(eks_cluster, tmp_path, standin):
 
 
 def test_crd_list_cost_on_the_load_cluster(eks_cluster, tmp_path, standin):
-    """K8S020's CRD list carries every CRD's OpenAPI schema. Measured on the load cluster with
+    """K8S105's CRD list carries every CRD's OpenAPI schema. Measured on the load cluster with
     the 38 real CRDs of the real-world manifests it is about a third of the run's bytes on the
-    wire (more than 20 %), so it is off by default: only `checks: {K8S020: {enabled: true}}`
-    makes the request, and without it K8S020 is skipped as not applicable and says how."""
+    wire (more than 20 %), so it is off by default: only `checks: {K8S105: {enabled: true}}`
+    makes the request, and without it K8S105 is skipped as not applicable and says how."""
     spec = "deployments=2000,replicasets_per_deployment=5,unowned_replicasets=10,cronjobs=100," \
            "jobs_per_cronjob=3,unowned_jobs=5,nodes=50,version=v1.30.4-eks-1,real_crds=1"
     name, kube = eks_cluster(generate=spec, version="1.30")
-    (tmp_path / ".eksup.yaml").write_text("checks:\n  K8S020:\n    enabled: true\n")
+    (tmp_path / ".eksup.yaml").write_text("checks:\n  K8S105:\n    enabled: true\n")
     run = run_eksup(["analyze", "--cluster", name, "--format", "json"], tmp_path, aws_url=standin)
     assert run.code == 0, run.stderr
     reqs = kube.stats()
@@ -117,13 +117,13 @@ def test_crd_list_cost_on_the_load_cluster(eks_cluster, tmp_path, standin):
     out.mkdir(exist_ok=True)
     (out / "crd-cost.json").write_text(json.dumps(figures, indent=2))
     print("CRD list cost:", json.dumps(figures))
-    assert share > 0.20, "the CRD list became cheap: it could be on by default (README, K8S020)"
-    assert "K8S020" not in {s["code"] for s in run.json()["skipped_checks"]}
+    assert share > 0.20, "the CRD list became cheap: it could be on by default (README, K8S105)"
+    assert "K8S105" not in {s["code"] for s in run.json()["skipped_checks"]}
     kube.reset()
     (tmp_path / ".eksup.yaml").unlink()
     quiet = run_eksup(["analyze", "--cluster", name, "--format", "json"], tmp_path, aws_url=standin)
     assert quiet.code == 0, quiet.stderr
     assert CRDS not in {r["path"] for r in kube.stats()}, "no CRD list by default"
-    skipped = {s["code"]: s for s in quiet.json()["skipped_checks"]}["K8S020"]
+    skipped = {s["code"]: s for s in quiet.json()["skipped_checks"]}["K8S105"]
     assert skipped["cause"] == "not_applicable"
-    assert "checks: {K8S020: {enabled: true}}" in skipped["reason"]
+    assert "checks: {K8S105: {enabled: true}}" in skipped["reason"]

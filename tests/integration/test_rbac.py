@@ -1,6 +1,6 @@
 """The RBAC of the kustomize base (deploy/kubernetes/base) is exactly what eksup needs: every
 request of a run is allowed by it, and every rule is used by some request of a run with every
-optional source on (the K8S020 CRD list is off by default; the role keeps its rule so that
+optional source on (the K8S105 CRD list is off by default; the role keeps its rule so that
 enabling it needs no RBAC change)."""
 
 from harness import run_eksup
@@ -57,7 +57,7 @@ def test_rbac_covers_every_request_and_nothing_unused(eks_cluster, tmp_path, sta
             assert "secrets" not in resources and "*" not in resources, rule
             assert not any("/" in r for r in resources), f"subresource granted: {rule}"
     name, kube = eks_cluster("trips-everything.yaml")
-    (tmp_path / ".eksup.yaml").write_text("checks:\n  K8S020:\n    enabled: true\n")
+    (tmp_path / ".eksup.yaml").write_text("checks:\n  K8S105:\n    enabled: true\n")
     run = run_eksup(["analyze", "--cluster", name, "--format", "json"], tmp_path, aws_url=standin)
     assert run.code == 0, run.stderr
     used = set()

@@ -1,6 +1,6 @@
 """Issue 11 end to end, on the real binary against moto + the fake API server: the drain
-blockers (K8S014, K8S015), gitRepo volumes (K8S016), nodes the new kubelet will not run on
-(K8S017, K8S018, EKS008 by OS image), and the readiness verdict with `--fail-on unknown`."""
+blockers (K8S101, K8S102), gitRepo volumes (K8S015), nodes the new kubelet will not run on
+(K8S103, K8S014, EKS008 by OS image), and the readiness verdict with `--fail-on unknown`."""
 
 import csv
 import datetime
@@ -16,18 +16,18 @@ BLOCKERS_135 = sorted([
     ("EKS008", "required", "NodeGroup", "ng-al2"),
     ("EKS008", "required", "Nodes", NO_LABEL),
     ("K8S002", "required", "Deployment", "prod/single"),
-    ("K8S014", "required", "PodDisruptionBudget", "data/equal-min"),
-    ("K8S014", "required", "PodDisruptionBudget", "prod/all-min"),
-    ("K8S014", "required", "PodDisruptionBudget", "prod/single"),
-    ("K8S014", "required", "PodDisruptionBudget", "prod/zero-max"),
-    ("K8S015", "required", "Deployment", "prod/shared"),
-    ("K8S016", "recommended", "CronJob", "ci/docs-sync"),
-    ("K8S017", "required", "NodeGroup", "ng-al2"),
-    ("K8S017", "required", "Nodes", NO_LABEL),
-    ("K8S018", "recommended", "NodeGroup", "ng-al2"),
-    ("K8S018", "recommended", "NodeGroup", "ng-al2023-old"),
-    ("K8S018", "recommended", "NodeGroup", "ng-windows"),
-    ("K8S018", "recommended", "Nodes", NO_LABEL),
+    ("K8S101", "required", "PodDisruptionBudget", "data/equal-min"),
+    ("K8S101", "required", "PodDisruptionBudget", "prod/all-min"),
+    ("K8S101", "required", "PodDisruptionBudget", "prod/single"),
+    ("K8S101", "required", "PodDisruptionBudget", "prod/zero-max"),
+    ("K8S102", "required", "Deployment", "prod/shared"),
+    ("K8S015", "recommended", "CronJob", "ci/docs-sync"),
+    ("K8S103", "required", "NodeGroup", "ng-al2"),
+    ("K8S103", "required", "Nodes", NO_LABEL),
+    ("K8S014", "recommended", "NodeGroup", "ng-al2"),
+    ("K8S014", "recommended", "NodeGroup", "ng-al2023-old"),
+    ("K8S014", "recommended", "NodeGroup", "ng-windows"),
+    ("K8S014", "recommended", "Nodes", NO_LABEL),
 ])
 
 
@@ -51,23 +51,23 @@ def finding(report, code, name):
 def test_every_new_check_fires_on_the_blockers_cluster(eks_cluster, tmp_path, standin):
     name, kube = eks_cluster("upgrade-blockers.yaml", aws=AL2_NODE_GROUP)
     # The opt-in CRD check too, so that every check runs.
-    (tmp_path / ".eksup.yaml").write_text("checks:\n  K8S020:\n    enabled: true\n")
+    (tmp_path / ".eksup.yaml").write_text("checks:\n  K8S105:\n    enabled: true\n")
     run = run_eksup(["analyze", "--cluster", name, "--format", "json"], tmp_path, aws_url=standin)
     assert run.code == 0, run.stderr
     report = run.json()
     assert rows(report) == BLOCKERS_135
     assert report["collection_errors"] == []
-    # K8S014: each way a budget allows no eviction, named in the message.
-    assert finding(report, "K8S014", "zero-max")["message"].startswith("maxUnavailable is 0:")
-    assert finding(report, "K8S014", "all-min")["message"].startswith("minAvailable 100% is at least the 3 replica(s)")
-    assert finding(report, "K8S014", "equal-min")["details"]["workloads"] == ["StatefulSet equal-min"]
-    assert "minAvailable 1 is at least the 1 replica(s)" in finding(report, "K8S014", "single")["message"]
+    # K8S101: each way a budget allows no eviction, named in the message.
+    assert finding(report, "K8S101", "zero-max")["message"].startswith("maxUnavailable is 0:")
+    assert finding(report, "K8S101", "all-min")["message"].startswith("minAvailable 100% is at least the 3 replica(s)")
+    assert finding(report, "K8S101", "equal-min")["details"]["workloads"] == ["StatefulSet equal-min"]
+    assert "minAvailable 1 is at least the 1 replica(s)" in finding(report, "K8S101", "single")["message"]
     assert not any(f["resource_name"] == "healthy" for f in report["findings"]), "disruptionsAllowed 2 is fine"
-    # K8S015: the matchExpressions budget overlaps the matchLabels one.
-    assert finding(report, "K8S015", "shared")["details"]["budgets"] == ["front-tier", "shared"]
+    # K8S102: the matchExpressions budget overlaps the matchLabels one.
+    assert finding(report, "K8S102", "shared")["details"]["budgets"] == ["front-tier", "shared"]
     # Nodes: Windows is not cgroup v1; Fargate and Bottlerocket are never flagged.
-    assert finding(report, "K8S017", "ng-al2")["details"]["nodes"] == 2
-    assert finding(report, "K8S018", "ng-windows")["details"]["runtimes"] == ["containerd://1.7.20"]
+    assert finding(report, "K8S103", "ng-al2")["details"]["nodes"] == 2
+    assert finding(report, "K8S014", "ng-windows")["details"]["runtimes"] == ["containerd://1.7.20"]
     assert finding(report, "EKS008", NO_LABEL)["details"]["node_names"] == ["ip-10-0-2-9.ec2.internal"]
     assert finding(report, "EKS008", "ng-al2")["details"]["ami_type"] == "AL2_x86_64", "by AMI type, once"
     flagged = json.dumps(report["findings"])
@@ -106,7 +106,7 @@ def test_gitrepo_and_containerd_become_required_at_136(eks_cluster, tmp_path, st
                     tmp_path, aws_url=standin)
     assert run.code == 0, run.stderr
     levels = {(c, r) for c, r, *_ in rows(run.json())}
-    for code in ("K8S016", "K8S017", "K8S018", "EKS008", "K8S014"):
+    for code in ("K8S015", "K8S103", "K8S014", "EKS008", "K8S101"):
         assert (code, "required") in levels and (code, "recommended") not in levels, code
 
 
@@ -131,8 +131,8 @@ PDB_DENIED = {"path": "^/apis/policy/v1/poddisruptionbudgets$", "status": 403, "
               "message": 'poddisruptionbudgets.policy is forbidden: User "eksup" cannot list resource "poddisruptionbudgets"'}
 
 
-# K8S020 is off by default: skipped as not applicable, which never changes the verdict.
-OPT_IN = {"K8S020": "not_applicable"}
+# K8S105 is off by default: skipped as not applicable, which never changes the verdict.
+OPT_IN = {"K8S105": "not_applicable"}
 
 
 def verdict_cluster(eks_cluster, which):
@@ -157,11 +157,11 @@ def test_verdicts_in_the_json_report_and_fail_on_unknown(eks_cluster, tmp_path, 
         assert meta["readiness"] == which, (which, report["findings"], report["skipped_checks"])
         assert meta["checks_run"] + meta["checks_skipped"] == checks
         if which == "blocked":
-            assert [(f["code"], f["remediation"]) for f in report["findings"]] == [("K8S015", "required")]
+            assert [(f["code"], f["remediation"]) for f in report["findings"]] == [("K8S102", "required")]
         if which == "unknown":
             assert report["summary"]["required"] == 0
             skipped = {s["code"]: s["cause"] for s in report["skipped_checks"]}
-            assert skipped == {"K8S004": "not_collected", "K8S014": "not_collected", "K8S015": "not_collected",
+            assert skipped == {"K8S004": "not_collected", "K8S101": "not_collected", "K8S102": "not_collected",
                                **OPT_IN}
             assert meta["checks_skipped"] == 3 + len(OPT_IN)
         else:
@@ -199,8 +199,8 @@ def test_verdicts_in_the_clusters_table_stdout_line_and_playbook(eks_cluster, tm
          for r in table], indent=2))
     md = run_eksup(["playbook", "--cluster", names["unknown"], "--output", "-"], tmp_path, aws_url=standin)
     assert md.code == 0, md.stderr
-    assert "| Readiness for 1.35 | **unknown**: no required finding, but K8S004, K8S014, K8S015 could not run" in md.stdout
+    assert "| Readiness for 1.35 | **unknown**: no required finding, but K8S004, K8S101, K8S102 could not run" in md.stdout
     # Blind spots and checks that do not apply are told apart at the end of the runbook.
     blind, not_applicable = md.stdout.split("## What eksup could not check")[1].split("## Checks that did not apply")
-    assert "- K8S004 was skipped: kubernetes/poddisruptionbudgets could not be read" in blind and "K8S020" not in blind
-    assert "- K8S020: the CRD list is off by default" in not_applicable
+    assert "- K8S004 was skipped: kubernetes/poddisruptionbudgets could not be read" in blind and "K8S105" not in blind
+    assert "- K8S105: the CRD list is off by default" in not_applicable

@@ -1,23 +1,23 @@
-//! K8S020: CustomResourceDefinitions that still store a version they no longer serve.
+//! K8S105: CustomResourceDefinitions that still store a version they no longer serve.
 
 use serde_json::json;
 
 use crate::checks::{Context, finding, lookup};
 use crate::finding::{Finding, Remediation};
 
-/// Precondition of K8S020: the CRDs were listed. The list is off by default (its answer
+/// Precondition of K8S105: the CRDs were listed. The list is off by default (its answer
 /// carries every CRD's OpenAPI schema, a third of a run's bytes on a cluster with many
 /// CRDs), so a run that did not ask for it skips the check as not applicable and says how
 /// to turn it on. Read from the snapshot, not the settings, so `eksup analyze --snapshot`
 /// judges what was collected.
 pub fn not_listed(ctx: &Context) -> Option<String> {
     ctx.snapshot.kubernetes.crds.is_none().then(|| {
-        "the CRD list is off by default (it carries every CRD's schema); enable it with `checks: {K8S020: {enabled: true}}`".to_string()
+        "the CRD list is off by default (it carries every CRD's schema); enable it with `checks: {K8S105: {enabled: true}}`".to_string()
     })
 }
 
 pub fn unserved_stored_versions(ctx: &Context) -> Vec<Finding> {
-    let check = lookup("K8S020").expect("catalogued");
+    let check = lookup("K8S105").expect("catalogued");
     ctx.snapshot
         .kubernetes
         .crds
@@ -66,10 +66,10 @@ mod tests {
     fn off_by_default_says_how_to_turn_it_on() {
         let s = crate::checks::kubernetes::fixtures::snapshot("1.31");
         let eval = run(&s, "1.32");
-        let skipped = eval.skipped.iter().find(|k| k.code == "K8S020").unwrap();
+        let skipped = eval.skipped.iter().find(|k| k.code == "K8S105").unwrap();
         assert_eq!(skipped.cause, SkipCause::NotApplicable);
         assert!(
-            skipped.reason.contains("checks: {K8S020: {enabled: true}}"),
+            skipped.reason.contains("checks: {K8S105: {enabled: true}}"),
             "{}",
             skipped.reason
         );
@@ -83,8 +83,8 @@ mod tests {
             crd("gadgets.example.com", &["v1", "v2"], &["v1"]),
         ]);
         let eval = run(&s, "1.32");
-        assert!(!eval.skipped.iter().any(|k| k.code == "K8S020"));
-        let found = codes_for(&eval.findings, "K8S020");
+        assert!(!eval.skipped.iter().any(|k| k.code == "K8S105"));
+        let found = codes_for(&eval.findings, "K8S105");
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].resource_name, "widgets.example.com");
         assert_eq!(
@@ -99,7 +99,7 @@ mod tests {
         s.kubernetes.crds = Some(Vec::new());
         s.record_error(source::CRDS, "HTTP 403 Forbidden");
         let eval = run(&s, "1.32");
-        let skipped = eval.skipped.iter().find(|k| k.code == "K8S020").unwrap();
+        let skipped = eval.skipped.iter().find(|k| k.code == "K8S105").unwrap();
         assert_eq!(skipped.cause, SkipCause::NotCollected);
     }
 }

@@ -1,4 +1,4 @@
-//! K8S019: deprecated APIs that something still calls, from runtime evidence only — EKS
+//! K8S104: deprecated APIs that something still calls, from runtime evidence only — EKS
 //! insights' per-client statistics and the API server's `apiserver_requested_deprecated_apis`
 //! — never from manifests, which the API server converts to whatever version is asked for.
 
@@ -127,7 +127,7 @@ fn collect_evidence(ctx: &Context) -> BTreeMap<Gvr, Called> {
     apis
 }
 
-/// What K8S019 needs beyond its sources: at least one source of evidence was read. Without
+/// What K8S104 needs beyond its sources: at least one source of evidence was read. Without
 /// one eksup could not look (`not_collected`), which is not the same as "nothing called".
 pub fn no_evidence(ctx: &Context) -> Option<String> {
     let insights =
@@ -137,10 +137,10 @@ pub fn no_evidence(ctx: &Context) -> Option<String> {
         .then(|| "neither EKS insights nor the API server's /metrics could be read".to_string())
 }
 
-/// K8S019: each deprecated API with evidence of calls; removed on the upgrade path:
+/// K8S104: each deprecated API with evidence of calls; removed on the upgrade path:
 /// required, otherwise recommended.
 pub fn still_called(ctx: &Context) -> Vec<Finding> {
-    let check = lookup("K8S019").expect("catalogued");
+    let check = lookup("K8S104").expect("catalogued");
     collect_evidence(ctx)
         .into_iter()
         .map(|((group, version, resource), api)| {
@@ -246,7 +246,7 @@ mod tests {
             metric("karpenter.sh", "v1beta1", "nodepools", ""),
         ]);
         let levels = |target: &str| -> Vec<(String, Remediation)> {
-            codes_for(&run(&s, target).findings, "K8S019")
+            codes_for(&run(&s, target).findings, "K8S104")
                 .iter()
                 .map(|f| (f.resource_name.clone(), f.remediation))
                 .collect()
@@ -293,7 +293,7 @@ mod tests {
             ..Default::default()
         });
         let eval = run(&s, "1.32");
-        let found = codes_for(&eval.findings, "K8S019");
+        let found = codes_for(&eval.findings, "K8S104");
         assert_eq!(found.len(), 1);
         assert_eq!(
             found[0].details["callers"],
@@ -311,7 +311,7 @@ mod tests {
     fn skipped_when_no_evidence_was_read() {
         let s = snapshot("1.31");
         let eval = run(&s, "1.32");
-        let skipped = eval.skipped.iter().find(|k| k.code == "K8S019").unwrap();
+        let skipped = eval.skipped.iter().find(|k| k.code == "K8S104").unwrap();
         assert_eq!(skipped.cause, crate::checks::SkipCause::NotCollected);
     }
 

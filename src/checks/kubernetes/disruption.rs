@@ -1,4 +1,4 @@
-//! Drain blockers K8S014 and K8S015: PodDisruptionBudgets that make the Eviction API refuse
+//! Drain blockers K8S101 and K8S102: PodDisruptionBudgets that make the Eviction API refuse
 //! every eviction, so node drains hang and a managed node group update fails with
 //! `PodEvictionFailure`. Read from the PDB list the collector already makes (spec and
 //! status); no Pod list.
@@ -56,11 +56,11 @@ fn why_blocking(pdb: &PodDisruptionBudget, pods: i64) -> Option<String> {
         })
 }
 
-/// K8S014: a budget over running replicated workloads that allows no disruption — by its
+/// K8S101: a budget over running replicated workloads that allows no disruption — by its
 /// spec (`maxUnavailable: 0`, `minAvailable` ≥ replicas or `100%`) or, with every pod
 /// healthy, by its status.
 pub fn blocking_budgets(ctx: &Context) -> Vec<Finding> {
-    let check = lookup("K8S014").expect("catalogued");
+    let check = lookup("K8S101").expect("catalogued");
     let mut out = Vec::new();
     for pdb in &ctx.snapshot.kubernetes.pod_disruption_budgets {
         let selected: Vec<&Workload> = workloads(ctx, check)
@@ -100,10 +100,10 @@ pub fn blocking_budgets(ctx: &Context) -> Vec<Finding> {
     out
 }
 
-/// K8S015: a workload whose pods more than one budget selects; the Eviction API answers
+/// K8S102: a workload whose pods more than one budget selects; the Eviction API answers
 /// 500 for such pods and never evicts them.
 pub fn overlapping_budgets(ctx: &Context) -> Vec<Finding> {
-    let check = lookup("K8S015").expect("catalogued");
+    let check = lookup("K8S102").expect("catalogued");
     workloads(ctx, check)
         .filter(|w| w.replicas.unwrap_or(0) > 0)
         .filter_map(|w| {
@@ -160,11 +160,11 @@ mod tests {
         w
     }
 
-    fn k8s014(workloads: Vec<Workload>, budgets: Vec<PodDisruptionBudget>) -> Vec<String> {
+    fn k8s101(workloads: Vec<Workload>, budgets: Vec<PodDisruptionBudget>) -> Vec<String> {
         let mut s = snapshot("1.34");
         s.kubernetes.workloads = workloads;
         s.kubernetes.pod_disruption_budgets = budgets;
-        codes_for(&run(&s, "1.35").findings, "K8S014")
+        codes_for(&run(&s, "1.35").findings, "K8S101")
             .iter()
             .map(|f| format!("{}: {}", f.resource_name, f.message))
             .collect()
@@ -172,7 +172,7 @@ mod tests {
 
     #[test]
     fn budgets_that_allow_no_eviction() {
-        let got = k8s014(
+        let got = k8s101(
             vec![
                 deployment("a", 3),
                 deployment("b", 3),
@@ -215,7 +215,7 @@ mod tests {
             desired_healthy: 1,
             expected_pods: 3,
         });
-        let got = k8s014(
+        let got = k8s101(
             vec![
                 deployment("a", 3),
                 deployment("b", 3),
@@ -241,7 +241,7 @@ mod tests {
             expected_pods: 3,
         });
         // Spec alone (2 of 3) would allow one eviction; the status says none is allowed.
-        let got = k8s014(vec![deployment("a", 3)], vec![b.clone()]);
+        let got = k8s101(vec![deployment("a", 3)], vec![b.clone()]);
         assert_eq!(got.len(), 1);
         assert!(
             got[0].contains("disruptionsAllowed is 0 with 3 of 3"),
@@ -250,7 +250,7 @@ mod tests {
         );
         // Unhealthy pods are a different, passing problem: not this finding.
         b.status.as_mut().unwrap().current_healthy = 1;
-        assert!(k8s014(vec![deployment("a", 3)], vec![b]).is_empty());
+        assert!(k8s101(vec![deployment("a", 3)], vec![b]).is_empty());
     }
 
     #[test]
@@ -264,7 +264,7 @@ mod tests {
             match_labels: BTreeMap::from([("tier".into(), "web".into())]),
             match_expressions: vec![],
         });
-        let got = k8s014(vec![a, b], vec![budget]);
+        let got = k8s101(vec![a, b], vec![budget]);
         assert_eq!(got.len(), 1);
         assert!(
             got[0].contains("at least the 2 replica(s)")
@@ -289,7 +289,7 @@ mod tests {
         });
         s.kubernetes.pod_disruption_budgets = vec![pdb("web", "web", Some("1"), None), by_tier];
         let f = run(&s, "1.35").findings;
-        let f = codes_for(&f, "K8S015");
+        let f = codes_for(&f, "K8S102");
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].resource_path(), "prod/web");
         assert_eq!(f[0].remediation, Remediation::Required);

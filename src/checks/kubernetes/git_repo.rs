@@ -1,4 +1,4 @@
-//! K8S016: `gitRepo` volumes, deprecated since 1.11 and refused by the kubelet from the
+//! K8S015: `gitRepo` volumes, deprecated since 1.11 and refused by the kubelet from the
 //! release `data/behaviour-changes.csv` records.
 
 use serde_json::json;
@@ -8,7 +8,7 @@ use crate::checks::{Context, changes, finding, lookup};
 use crate::finding::Finding;
 
 pub fn git_repo_volumes(ctx: &Context) -> Vec<Finding> {
-    let check = lookup("K8S016").expect("catalogued");
+    let check = lookup("K8S015").expect("catalogued");
     let change = changes::for_check(check.code);
     let Some(level) = change.level(ctx.target) else {
         return Vec::new();
@@ -48,7 +48,7 @@ mod tests {
         let clean = workload(WorkloadKind::Deployment, "prod", "web");
         s.kubernetes.workloads = vec![job, clean];
         let f = run(&s, "1.35").findings;
-        let f = codes_for(&f, "K8S016");
+        let f = codes_for(&f, "K8S015");
         assert_eq!(f.len(), 1);
         assert_eq!(
             (f[0].resource_path(), f[0].remediation),
@@ -57,7 +57,7 @@ mod tests {
         s.cluster.version = "1.35".parse().unwrap();
         let eval = run_with(&s, "1.36", &Default::default());
         assert_eq!(
-            codes_for(&eval.findings, "K8S016")[0].remediation,
+            codes_for(&eval.findings, "K8S015")[0].remediation,
             Remediation::Required
         );
     }

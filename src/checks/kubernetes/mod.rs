@@ -1,4 +1,4 @@
-//! Checks over the Kubernetes API objects (K8S001–K8S020).
+//! Checks over the Kubernetes API objects (K8S001–K8S105).
 
 pub mod crds;
 pub mod deprecated_apis;

@@ -1,4 +1,4 @@
-//! Node operating system and runtime checks K8S017 (cgroup v1) and K8S018 (containerd 1.x),
+//! Node operating system and runtime checks K8S103 (cgroup v1) and K8S014 (containerd 1.x),
 //! read from each node's `status.nodeInfo` and summarised by node group. The node-group and
 //! OS helpers here also serve EKS008 for nodes outside managed node groups.
 
@@ -117,10 +117,10 @@ fn node_findings(
         .collect()
 }
 
-/// K8S017: Amazon Linux 2 nodes run cgroup v1, on which the kubelet no longer starts by
+/// K8S103: Amazon Linux 2 nodes run cgroup v1, on which the kubelet no longer starts by
 /// default. AL2023 and Bottlerocket use cgroup v2; Windows and Fargate are left out.
 pub fn cgroup_v1(ctx: &Context) -> Vec<Finding> {
-    let check = lookup("K8S017").expect("catalogued");
+    let check = lookup("K8S103").expect("catalogued");
     let Some(level) = changes::for_check(check.code).level(ctx.target) else {
         return Vec::new();
     };
@@ -139,10 +139,10 @@ pub fn cgroup_v1(ctx: &Context) -> Vec<Finding> {
     )
 }
 
-/// K8S018: nodes whose runtime is containerd 1.x, which Kubernetes supports up to the
+/// K8S014: nodes whose runtime is containerd 1.x, which Kubernetes supports up to the
 /// release before the one `data/behaviour-changes.csv` records as required.
 pub fn containerd_1(ctx: &Context) -> Vec<Finding> {
-    let check = lookup("K8S018").expect("catalogued");
+    let check = lookup("K8S014").expect("catalogued");
     let change = changes::for_check(check.code);
     let Some(level) = change.level(ctx.target) else {
         return Vec::new();
@@ -279,7 +279,7 @@ mod tests {
         let mut s = snapshot("1.34");
         s.kubernetes.nodes = fleet();
         let eval = run(&s, "1.35");
-        let f = codes_for(&eval.findings, "K8S017");
+        let f = codes_for(&eval.findings, "K8S103");
         assert_eq!(
             names(&f),
             [
@@ -294,7 +294,7 @@ mod tests {
             f[0].message
         );
         assert!(
-            codes_for(&run(&s, "1.34").findings, "K8S017").is_empty(),
+            codes_for(&run(&s, "1.34").findings, "K8S103").is_empty(),
             "only from 1.35"
         );
     }
@@ -304,7 +304,7 @@ mod tests {
         let mut s = snapshot("1.34");
         s.kubernetes.nodes = fleet();
         let eval = run(&s, "1.35");
-        let f = codes_for(&eval.findings, "K8S018");
+        let f = codes_for(&eval.findings, "K8S014");
         assert_eq!(
             names(&f),
             [
@@ -317,7 +317,7 @@ mod tests {
         assert_eq!(f[1].details["runtimes"], json!(["containerd://1.7.23"]));
         s.cluster.version = "1.35".parse().unwrap();
         let eval = run_with(&s, "1.36", &Default::default());
-        let f = codes_for(&eval.findings, "K8S018");
+        let f = codes_for(&eval.findings, "K8S014");
         assert!(f.iter().all(|f| f.remediation == Remediation::Required) && f.len() == 4);
     }
 

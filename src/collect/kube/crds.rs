@@ -1,6 +1,6 @@
 //! CustomResourceDefinitions, projected to their served and stored versions. The list
 //! answer is heavy (each CRD carries its OpenAPI schema); the projection keeps a few names
-//! per CRD, and the list is only made with `checks: {K8S020: {enabled: true}}`.
+//! per CRD, and the list is only made with `checks: {K8S105: {enabled: true}}`.
 
 use serde::Deserialize;
 

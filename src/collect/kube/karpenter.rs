@@ -1,6 +1,6 @@
 //! Projections of Karpenter's objects: `karpenter.sh/v1` NodePools (self-managed Karpenter
 //! and EKS Auto Mode share the kind) and `karpenter.k8s.aws/v1` EC2NodeClasses. Only the
-//! fields EKS012/EKS013 read are decoded; serde skips the rest of each object.
+//! fields EKS102/EKS103 read are decoded; serde skips the rest of each object.
 
 use serde::Deserialize;
 

@@ -1,5 +1,5 @@
-//! The sources behind the compute-aware and runtime checks (EKS012, EKS013, K8S019,
-//! K8S020): Karpenter's NodePools and EC2NodeClasses, the API server's `/metrics` and the
+//! The sources behind the compute-aware and runtime checks (EKS102, EKS103, K8S104,
+//! K8S105): Karpenter's NodePools and EC2NodeClasses, the API server's `/metrics` and the
 //! CRDs. Each is one paginated LIST or one GET, read beside the other lists.
 
 use crate::checks::CheckSettings;
@@ -15,9 +15,9 @@ use super::{crds, karpenter, metrics, settle};
 /// switched off costs the API server nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reads {
-    /// GET `/metrics` (K8S019; off with `checks.K8S019.api_server_metrics: false`).
+    /// GET `/metrics` (K8S104; off with `checks.K8S104.api_server_metrics: false`).
     pub api_metrics: bool,
-    /// LIST CRDs (K8S020; off unless `checks.K8S020.enabled: true`).
+    /// LIST CRDs (K8S105; off unless `checks.K8S105.enabled: true`).
     pub crds: bool,
 }
 
@@ -33,8 +33,8 @@ impl Default for Reads {
 impl From<&CheckSettings> for Reads {
     fn from(s: &CheckSettings) -> Self {
         Self {
-            api_metrics: !s.is_disabled("K8S019") && s.k8s019.api_server_metrics,
-            crds: s.k8s020.enabled && !s.is_disabled("K8S020"),
+            api_metrics: !s.is_disabled("K8S104") && s.k8s104.api_server_metrics,
+            crds: s.k8s105.enabled && !s.is_disabled("K8S105"),
         }
     }
 }
@@ -121,7 +121,7 @@ impl Answers {
                 None
             }
         };
-        // Not asked for: `None`, so K8S020 says it was off rather than finding nothing.
+        // Not asked for: `None`, so K8S105 says it was off rather than finding nothing.
         let crds = self
             .crds
             .map(|result| settle(snapshot, source::CRDS, result));

@@ -139,7 +139,7 @@ pub const NODEPOOLS: Resource = resource!("karpenter.sh", "v1", "nodepools", &[L
 /// Karpenter's EC2NodeClasses (self-managed Karpenter only).
 pub const EC2NODECLASSES: Resource =
     resource!("karpenter.k8s.aws", "v1", "ec2nodeclasses", &[List]);
-/// CRDs, for the stored versions check (K8S020).
+/// CRDs, for the stored versions check (K8S105).
 pub const CRDS: Resource = resource!(
     "apiextensions.k8s.io",
     "v1",
@@ -172,7 +172,7 @@ pub const KUBE_PROXY_CONFIG: NamedObject =
 /// Every object read by name; each gets a Role of its own in its namespace.
 pub const NAMED: &[NamedObject] = &[KUBE_PROXY_CONFIG];
 
-/// The API server's metrics, read once for the deprecated APIs requested (K8S019).
+/// The API server's metrics, read once for the deprecated APIs requested (K8S104).
 pub const METRICS_URL: &str = "/metrics";
 
 /// Non-resource URLs requested: the version probe (every authenticated user may already read

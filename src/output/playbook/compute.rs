@@ -92,7 +92,7 @@ pub fn auto_mode(snapshot: &Snapshot, report: &Report) -> Option<AutoModeStep> {
         findings: report
             .findings
             .iter()
-            .filter(|f| f.code == "EKS012")
+            .filter(|f| f.code == "EKS102")
             .map(Item::from)
             .collect(),
     })
@@ -123,12 +123,12 @@ pub fn karpenter(snapshot: &Snapshot, report: &Report, hop: KubeVersion) -> Vec<
             } else {
                 format!("/aws/service/eks/optimized-ami/{hop}/amazon-linux-2023/x86_64/standard/recommended/release_version")
             };
-            let mut items = findings(report, "EKS013", "NodePool", &p.name);
-            items.extend(findings(report, "EKS013", "EC2NodeClass", &p.node_class_name));
+            let mut items = findings(report, "EKS103", "NodePool", &p.name);
+            items.extend(findings(report, "EKS103", "EC2NodeClass", &p.node_class_name));
             items.extend(findings(report, "EKS008", "EC2NodeClass", &p.node_class_name));
             // Its nodes' OS and runtime, summarised under the NodePool (EKS008 by OS image
-            // when the class does not select AL2 by alias, K8S017, K8S018).
-            for code in ["EKS008", "K8S017", "K8S018"] {
+            // when the class does not select AL2 by alias, K8S103, K8S014).
+            for code in ["EKS008", "K8S103", "K8S014"] {
                 items.extend(findings(report, code, "NodePool", &p.name));
             }
             NodePoolStep {
@@ -163,6 +163,6 @@ pub fn hybrid(snapshot: &Snapshot, report: &Report) -> Option<HybridStep> {
     (!nodes.is_empty()).then(|| HybridStep {
         count: nodes.len(),
         nodes: nodes.into_iter().take(NODES_SHOWN).collect(),
-        findings: findings(report, "EKS014", "Node", ""),
+        findings: findings(report, "EKS104", "Node", ""),
     })
 }

@@ -104,12 +104,12 @@ pub struct Before {
     pub insights: Vec<Item>,
     pub capacity: Vec<Item>,
     pub end_of_support: Vec<Item>,
-    /// EKS008, K8S017, K8S018 over every node group, Karpenter NodePool and other nodes.
+    /// EKS008, K8S103, K8S014 over every node group, Karpenter NodePool and other nodes.
     pub nodes: Vec<CheckGroup>,
     pub workloads: Vec<CheckGroup>,
-    /// K8S019 and K8S020: APIs and stored versions to move off before a release removes them.
+    /// K8S104 and K8S105: APIs and stored versions to move off before a release removes them.
     pub deprecated_apis: Vec<Item>,
-    /// EKS013 about the Karpenter controller itself.
+    /// EKS103 about the Karpenter controller itself.
     pub karpenter: Vec<Item>,
 }
 
@@ -293,7 +293,7 @@ fn node_group_step(
             snapshot,
             "NodeGroup",
             &ng.name,
-            &["EKS003", "EKS006", "EKS008", "K8S017", "K8S018"],
+            &["EKS003", "EKS006", "EKS008", "K8S103", "K8S014"],
             &ng.subnets,
         ),
     }
@@ -427,11 +427,11 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
     }
     // Drain blockers first: they stop every node rollout, whatever else is fixed.
     let workload_codes = [
-        "K8S014", "K8S015", "K8S002", "K8S003", "K8S004", "K8S005", "K8S006", "K8S007", "K8S008",
-        "K8S016", "K8S012", "K8S013",
+        "K8S101", "K8S102", "K8S002", "K8S003", "K8S004", "K8S005", "K8S006", "K8S007", "K8S008",
+        "K8S015", "K8S012", "K8S013",
     ];
     let workloads = groups(report, &workload_codes);
-    let nodes = groups(report, &["EKS008", "K8S017", "K8S018"]);
+    let nodes = groups(report, &["EKS008", "K8S103", "K8S014"]);
     Playbook {
         cluster: m.cluster_name.clone(),
         region_flag: if region.is_empty() {
@@ -477,14 +477,14 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
             addons: items(report, &["EKS005"]),
             insights: items(report, &["EKS009", "EKS010"]),
             capacity: items(report, &["AWS001", "AWS002", "AWS003", "AWS004", "AWS005"]),
-            end_of_support: items(report, &["EKS011"]),
+            end_of_support: items(report, &["EKS101"]),
             nodes,
             workloads,
-            deprecated_apis: items(report, &["K8S019", "K8S020"]),
+            deprecated_apis: items(report, &["K8S104", "K8S105"]),
             karpenter: report
                 .findings
                 .iter()
-                .filter(|f| f.code == "EKS013" && f.resource_kind == "Deployment")
+                .filter(|f| f.code == "EKS103" && f.resource_kind == "Deployment")
                 .map(Item::from)
                 .collect(),
         },

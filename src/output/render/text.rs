@@ -36,11 +36,11 @@ fn extra_columns(code: &str) -> &'static [(&'static str, &'static str)] {
             ("OS image", "os_images"),
         ],
         "EKS009" | "EKS010" => &[("Status", "status"), ("Recommendation", "recommendation")],
-        "K8S014" => &[("Workloads", "workloads"), ("Replicas", "replicas")],
-        "K8S015" => &[("Budgets", "budgets")],
-        "K8S016" => &[("Volumes", "volumes")],
-        "K8S017" => &[("Nodes", "nodes"), ("OS image", "os_images")],
-        "K8S018" => &[("Nodes", "nodes"), ("Runtime", "runtimes")],
+        "K8S101" => &[("Workloads", "workloads"), ("Replicas", "replicas")],
+        "K8S102" => &[("Budgets", "budgets")],
+        "K8S015" => &[("Volumes", "volumes")],
+        "K8S103" => &[("Nodes", "nodes"), ("OS image", "os_images")],
+        "K8S014" => &[("Nodes", "nodes"), ("Runtime", "runtimes")],
         _ => &[],
     }
 }

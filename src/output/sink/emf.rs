@@ -31,7 +31,7 @@ use crate::output::tables::ClusterRow;
 pub const DEFAULT_NAMESPACE: &str = "eksup";
 
 /// Days before end of standard support from which a cluster counts in `ClustersWithinNotice`
-/// when `outputs.emf.notice_days` is not set (as EKS011's default).
+/// when `outputs.emf.notice_days` is not set (as EKS101's default).
 pub const DEFAULT_NOTICE_DAYS: u32 = 90;
 
 /// Dimensions of the per-cluster metrics, in this order.
