@@ -52,6 +52,8 @@ pub mod source {
     /// The API server's `/metrics` (deprecated APIs requested since it started).
     pub const API_METRICS: &str = "kubernetes/metrics";
     pub const CRDS: &str = "kubernetes/customresourcedefinitions";
+    /// Services, listed only when a hop reaches the release that deprecates `externalIPs`.
+    pub const SERVICES: &str = "kubernetes/services";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +121,9 @@ pub struct KubernetesData {
     /// CustomResourceDefinitions: served and stored versions only. `None` when not listed:
     /// the list is off unless `checks.K8S105.enabled` (it carries every CRD's schema).
     pub crds: Option<Vec<CustomResourceDefinition>>,
+    /// The Services that set `spec.externalIPs` (K8S016). `None` when Services were not
+    /// listed: only a run whose upgrade path reaches 1.36 lists them.
+    pub services_with_external_ips: Option<Vec<ExternalIpService>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -552,6 +557,15 @@ pub struct CustomResourceDefinition {
     /// `spec.versions[]` with `served: true`.
     pub served: Vec<String>,
     pub stored: Vec<String>,
+}
+
+/// A Service that sets `spec.externalIPs`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExternalIpService {
+    pub namespace: String,
+    pub name: String,
+    pub external_ips: Vec<String>,
 }
 
 /// A source that could not be read, and why.

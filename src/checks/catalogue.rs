@@ -616,6 +616,21 @@ static CATALOGUE: &[Check] = &[
         run: kubernetes::git_repo::git_repo_volumes,
     },
     Check {
+        code: "K8S016",
+        title: "Service with externalIPs",
+        category: Category::Kubernetes,
+        levels: &[Recommended],
+        min_target: Some(KubeVersion::new(1, 36)),
+        needs: &[source::SERVICES],
+        advice: "Move each Service off spec.externalIPs (deprecated from Kubernetes 1.36; kube-proxy is to stop implementing it): expose it as type LoadBalancer through the AWS Load Balancer Controller, or through Gateway API, and keep new ones out with a ValidatingAdmissionPolicy (EKS does not let you enable the DenyServiceExternalIPs plugin).",
+        doc_url: "https://kubernetes.io/blog/2026/05/14/kubernetes-v1-36-deprecation-and-removal-of-service-externalips/",
+        not_on_local_outposts: None,
+        covers: Resources("Services (listed when a hop reaches 1.36)"),
+        collected: Some(kubernetes::external_ips::services_not_listed),
+        precondition: None,
+        run: kubernetes::external_ips::external_ips,
+    },
+    Check {
         code: "K8S101",
         title: "PodDisruptionBudget allows no disruption",
         category: Category::Kubernetes,
@@ -697,6 +712,29 @@ pub fn catalogue() -> &'static [Check] {
     CATALOGUE
 }
 
+/// The codes this project used before its checks were numbered as the public eksup tool
+/// numbers them (CHECKS.md "Numbering"), with their new numbers. Only codes that no longer
+/// exist are listed: K8S014–K8S016 exist again with upstream's meaning.
+const RENUMBERED: &[(&str, &str)] = &[
+    ("EKS011", "EKS101"),
+    ("EKS012", "EKS102"),
+    ("EKS013", "EKS103"),
+    ("EKS014", "EKS104"),
+    ("K8S017", "K8S103"),
+    ("K8S018", "K8S014"),
+    ("K8S019", "K8S104"),
+    ("K8S020", "K8S105"),
+];
+
+/// The new code of a retired old `code` (case-insensitive), so a configuration that still
+/// names it is told what to write instead.
+pub fn renumbered(code: &str) -> Option<&'static str> {
+    RENUMBERED
+        .iter()
+        .find(|(old, _)| old.eq_ignore_ascii_case(code))
+        .map(|(_, new)| *new)
+}
+
 /// The check with `code` (case-insensitive).
 pub fn lookup(code: &str) -> Option<&'static Check> {
     CATALOGUE.iter().find(|c| c.code.eq_ignore_ascii_case(code))
@@ -749,5 +787,21 @@ mod tests {
     fn lookup_is_case_insensitive() {
         assert_eq!(lookup("k8s002").map(|c| c.code), Some("K8S002"));
         assert!(lookup("K8S009").is_none(), "K8S009 is retired");
+    }
+
+    #[test]
+    fn every_renumbered_code_is_gone_and_points_at_a_check() {
+        for (old, new) in RENUMBERED {
+            assert!(
+                lookup(old).is_none(),
+                "{old} must not mean a check any more"
+            );
+            assert!(
+                lookup(new).is_some(),
+                "{old} points at {new}, which is no check"
+            );
+        }
+        assert_eq!(renumbered("eks011"), Some("EKS101"));
+        assert_eq!(renumbered("K8S014"), None, "K8S014 is a check again");
     }
 }

@@ -112,7 +112,7 @@ mod tests {
     #[test]
     fn embedded_table_is_valid_and_names_catalogued_checks() {
         let rows = embedded();
-        assert_eq!(rows.len(), 5);
+        assert_eq!(rows.len(), 6);
         for row in &rows {
             assert!(
                 lookup(&row.check).is_some(),

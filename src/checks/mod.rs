@@ -17,7 +17,7 @@ pub mod settings;
 
 use serde::{Deserialize, Serialize};
 
-pub use catalogue::{Check, Covers, catalogue, lookup};
+pub use catalogue::{Check, Covers, catalogue, lookup, renumbered};
 pub use settings::CheckSettings;
 
 use crate::finding::{Finding, Remediation};

@@ -110,6 +110,10 @@ pub async fn collect(
     reads: kube::Reads,
 ) -> Result<Snapshot, CollectError> {
     if !cluster.use_aws {
+        let reads = match target_version {
+            Some(target) => reads.towards(target),
+            None => reads,
+        };
         return collect_kubernetes_only(cluster, reads).await;
     }
     let name = cluster.name.clone().ok_or_else(|| {
@@ -186,7 +190,7 @@ pub async fn collect_described(
     });
     let api = kube::connect(&connection, deadline).await?;
     let (kube_result, mut aws_data) = tokio::join!(
-        kube::collect(&api, &mut snapshot, reads),
+        kube::collect(&api, &mut snapshot, reads.towards(target_version)),
         aws::collect(scope, &cluster, &hops, deadline, &mut errors)
     );
     kube_result?;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::checks::{CheckSettings, lookup};
+use crate::checks::{CheckSettings, lookup, renumbered};
 use crate::output::OutputSettings;
 use crate::output::render::Format;
 use crate::report::FailOn;
@@ -415,14 +415,24 @@ fn text_stays_text(merged: &Merged) -> Result<(), ConfigError> {
         .map_err(|(path, m)| merged.error(&path, format!("key `{path}`: {m}")))
 }
 
+/// What to say about a code that was renumbered to `new`.
+fn moved(new: &str) -> String {
+    format!(
+        "is now {new}: the checks are numbered as the public eksup tool numbers them (README, Changes)"
+    )
+}
+
 /// Checks what serde cannot: that `checks.disabled` names real checks, and that the fleet
 /// section is complete and consistent.
 fn validate(settings: &Settings) -> Result<(), String> {
     for code in &settings.checks.disabled {
         if lookup(code).is_none() {
-            return Err(format!(
-                "key `checks.disabled`: `{code}` is not a check code (see `eksup checks`)"
-            ));
+            return Err(match renumbered(code) {
+                Some(new) => format!("key `checks.disabled`: `{code}` {}", moved(new)),
+                None => format!(
+                    "key `checks.disabled`: `{code}` is not a check code (see `eksup checks`)"
+                ),
+            });
         }
     }
     if let Some(section) = &settings.fleet {
@@ -503,11 +513,15 @@ pub fn load(
             Some((field, _)) if !path.ends_with(field) => format!("{path}.{field}"),
             _ => path.clone(),
         };
-        let message = if path.is_empty() {
+        let mut message = if path.is_empty() {
             inner
         } else {
             format!("key `{path}`: {inner}")
         };
+        // `checks.EKS011` and the like: an old code gets its new number.
+        if let Some(new) = key.strip_prefix("checks.").and_then(renumbered) {
+            message = format!("key `{key}`: {}", moved(new));
+        }
         merged.error(&key, message)
     })?;
     validate(&settings).map_err(|m| {
@@ -631,6 +645,29 @@ checks:
             e.contains("environment") && e.contains("targt_version"),
             "{e}"
         );
+    }
+
+    /// A code from before the renumbering is an error that gives its new number, as a key
+    /// and in `disabled`.
+    #[test]
+    fn old_codes_are_refused_with_their_new_number() {
+        let dir = tmp();
+        let p = write(
+            &dir,
+            ".eksup.yaml",
+            "checks:\n  EKS011:\n    notice_days: 30\n",
+        );
+        let e = load(Some(&p), vars(&[])).unwrap_err().to_string();
+        assert!(
+            e.contains("checks.EKS011") && e.contains("is now EKS101"),
+            "{e}"
+        );
+        let p = write(&dir, ".eksup.yaml", "checks:\n  disabled: [K8S020]\n");
+        let e = load(Some(&p), vars(&[])).unwrap_err().to_string();
+        assert!(e.contains("`K8S020` is now K8S105"), "{e}");
+        let p = write(&dir, ".eksup.yaml", "checks:\n  disabled: [K8S099]\n");
+        let e = load(Some(&p), vars(&[])).unwrap_err().to_string();
+        assert!(e.contains("not a check code"), "{e}");
     }
 
     /// The CRD list (K8S105) is off unless asked for; a mistyped key is an error.

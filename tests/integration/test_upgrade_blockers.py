@@ -80,6 +80,8 @@ def test_every_new_check_fires_on_the_blockers_cluster(eks_cluster, tmp_path, st
     paths = [r["path"] for r in kube.stats()]
     assert not any(p.endswith("/pods") for p in paths)
     assert paths.count("/apis/policy/v1/poddisruptionbudgets") == 1 and paths.count("/api/v1/nodes") == 1
+    # K8S016 applies from 1.36: a 1.35 target does not list the Services at all.
+    assert not any(p.startswith("/api/v1/services") for p in paths), paths
 
 
 def cluster_versions_with(version, release):
@@ -99,15 +101,22 @@ def cluster_versions_with(version, release):
 
 
 def test_gitrepo_and_containerd_become_required_at_136(eks_cluster, tmp_path, standin):
-    """1.36 as DescribeClusterVersions gives it."""
+    """1.36 as DescribeClusterVersions gives it; K8S016 (Service externalIPs) starts there."""
     aws = dict(AL2_NODE_GROUP, cluster_versions=cluster_versions_with("1.36", "2026-05-28"))
-    name, _ = eks_cluster("upgrade-blockers.yaml", version="1.35", aws=aws)
+    name, kube = eks_cluster("upgrade-blockers.yaml", version="1.35", aws=aws)
     run = run_eksup(["analyze", "--cluster", name, "--format", "json", "--target-version", "1.36"],
                     tmp_path, aws_url=standin)
     assert run.code == 0, run.stderr
     levels = {(c, r) for c, r, *_ in rows(run.json())}
     for code in ("K8S015", "K8S103", "K8S014", "EKS008", "K8S101"):
         assert (code, "required") in levels and (code, "recommended") not in levels, code
+    external = [f for f in run.json()["findings"] if f["code"] == "K8S016"]
+    assert [(f["remediation"], f["resource_kind"], f["resource_namespace"], f["resource_name"]) for f in external] \
+        == [("recommended", "Service", "edge", "legacy-ips")], "one finding, and none for the Service without them"
+    assert "203.0.113.10, 203.0.113.11" in external[0]["message"]
+    assert external[0]["details"] == {"external_ips": ["203.0.113.10", "203.0.113.11"]}
+    # One paginated Service list, cluster-wide (the field is in the spec, not in metadata).
+    assert [r["path"] for r in kube.stats()].count("/api/v1/services") == 1
 
 
 def test_text_report_starts_with_the_verdict_and_has_the_new_columns(eks_cluster, tmp_path, standin):

@@ -3,6 +3,7 @@
 pub mod crds;
 pub mod deprecated_apis;
 pub mod disruption;
+pub mod external_ips;
 pub mod git_repo;
 pub mod ingress;
 pub mod kube_proxy;

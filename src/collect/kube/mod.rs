@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod optional;
 pub mod project;
 pub mod rbac;
+mod services;
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -223,8 +224,12 @@ pub async fn collect(
     snapshot: &mut Snapshot,
     reads: Reads,
 ) -> Result<(), CollectError> {
-    match api.version().await {
-        Ok(version) => snapshot.kubernetes.server_version = Some(version),
+    let reads = match api.version().await {
+        Ok(version) => {
+            let reads = reads.for_server(version.parse().ok());
+            snapshot.kubernetes.server_version = Some(version);
+            reads
+        }
         Err(ApiError::Transport(message)) => {
             return Err(CollectError::Unreachable {
                 endpoint: api.endpoint.clone(),
@@ -247,10 +252,10 @@ pub async fn collect(
             for s in SOURCES {
                 snapshot.record_error(s, message.clone());
             }
-            optional::record_unread(snapshot, reads, &message);
+            optional::record_unread(snapshot, reads.for_server(None), &message);
             return Ok(());
         }
-    }
+    };
 
     let (
         nodes,

@@ -147,6 +147,9 @@ pub const CRDS: Resource = resource!(
     &[List]
 );
 
+/// Services, for `externalIPs` (K8S016); listed only when a hop reaches 1.36.
+pub const SERVICES: Resource = resource!("", "v1", "services", &[List]);
+
 /// Every kind read cluster-wide, in the order the ClusterRole lists them.
 pub const CLUSTER_WIDE: &[Resource] = &[
     NODES,
@@ -163,6 +166,7 @@ pub const CLUSTER_WIDE: &[Resource] = &[
     NODEPOOLS,
     EC2NODECLASSES,
     CRDS,
+    SERVICES,
 ];
 
 /// kube-proxy's configuration, for the IPVS check (K8S012).
