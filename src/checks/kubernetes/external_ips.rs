@@ -66,6 +66,10 @@ mod tests {
         let eval = run(&s, "1.36");
         let f = codes_for(&eval.findings, "K8S016");
         assert_eq!(f.len(), 2);
+        let f: Vec<_> = f
+            .into_iter()
+            .filter(|f| f.resource_name == "legacy")
+            .collect();
         assert_eq!(f[0].remediation, Remediation::Recommended);
         assert_eq!(f[0].resource_path(), "edge/legacy");
         assert!(
