@@ -87,8 +87,9 @@ def test_healthy_cluster_has_no_findings(eks_cluster, tmp_path, standin):
     report = run.json()
     assert report["findings"] == []
     assert report["collection_errors"] == []
-    # Only the opt-in CRD check (K8S105), which does not apply unless enabled.
-    assert [(s["code"], s["cause"]) for s in report["skipped_checks"]] == [("K8S105", "not_applicable")]
+    # Only K8S016 (from 1.36) and the opt-in CRD check (K8S105), which do not apply here.
+    assert [(s["code"], s["cause"]) for s in report["skipped_checks"]] == [
+        ("K8S016", "not_applicable"), ("K8S105", "not_applicable")]
     assert report["metadata"]["readiness"] == "ready"
     text = run_eksup(["analyze", "--cluster", name], tmp_path, aws_url=standin)
     assert text.code == 0
@@ -135,6 +136,7 @@ def test_config_file_and_environment_tune_checks(eks_cluster, tmp_path, standin)
     assert k8s002 == ["api", "ingress-nginx-controller", "orphan", "single", "web"]
     skipped = {s["code"]: s["reason"] for s in report["skipped_checks"]}
     assert skipped.pop("K8S105").endswith("enable it with `checks: {K8S105: {enabled: true}}`"), "opt-in"
+    assert skipped.pop("K8S016") == "applies to targets 1.36 and later"
     assert skipped == {"K8S012": "disabled in configuration", "K8S013": "disabled in configuration"}
 
 
@@ -188,7 +190,7 @@ def test_kubernetes_only_with_kubeconfig(certs, tmp_path):
         assert meta["account_id"] is None
         # Every AWS and EKS check is listed as skipped, with the reason.
         skipped = {s["code"]: s["reason"] for s in report["skipped_checks"]}
-        aws_and_eks = {f"AWS00{i}" for i in range(1, 6)} | {f"EKS0{i:02d}" for i in range(1, 12)}
+        aws_and_eks = {f"AWS00{i}" for i in range(1, 6)} | {f"EKS0{i:02d}" for i in range(1, 11)} | {"EKS101"}
         assert aws_and_eks <= set(skipped)
         assert skipped["EKS005"] == "needs the EKS and AWS APIs, which this run did not use (--no-aws)"
         text = run_eksup(["analyze", "--no-aws", "--kubeconfig", str(kubeconfig), "--context", "edge"], tmp_path)

@@ -176,8 +176,9 @@ def test_a_healthy_cluster_has_no_aws_or_eks_findings(eks_cluster, tmp_path, sta
     report = run.json()
     assert report["findings"] == []
     # The hop to 1.35 is past EKS008's 1.32 minimum, and every AWS source was read: no AWS or
-    # EKS check is skipped. K8S105 is off by default (the CRD list), so it is the one skip.
-    assert [s["code"] for s in report["skipped_checks"]] == ["K8S105"], report["skipped_checks"]
+    # EKS check is skipped. K8S016 applies from 1.36 and K8S105 is off by default (the CRD
+    # list): they are the only skips.
+    assert [s["code"] for s in report["skipped_checks"]] == ["K8S016", "K8S105"], report["skipped_checks"]
     assert report["collection_errors"] == []
 
 

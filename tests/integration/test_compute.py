@@ -95,8 +95,9 @@ def test_auto_mode_skips_do_not_make_the_verdict_unknown(eks_cluster, tmp_path, 
     _, _, report = analyze(eks_cluster, tmp_path, standin, "auto-mode.yaml", "1.34", AUTO_MODE_AWS)
     causes = {s["code"]: s["cause"] for s in report["skipped_checks"]}
     assert {c: causes[c] for c in AUTO_MODE_SKIPS} == dict.fromkeys(AUTO_MODE_SKIPS, "not_applicable")
-    # Nothing else is skipped but the opt-in K8S105; nothing is blind.
-    assert causes == {**dict.fromkeys(AUTO_MODE_SKIPS, "not_applicable"), "K8S105": "not_applicable"}
+    # Nothing else is skipped but K8S016 (from 1.36) and the opt-in K8S105; nothing is blind.
+    assert causes == {**dict.fromkeys(AUTO_MODE_SKIPS, "not_applicable"), "K8S016": "not_applicable",
+                      "K8S105": "not_applicable"}
     required = [(f["code"], f["resource_name"]) for f in report["findings"] if f["remediation"] == "required"]
     assert required == [("EKS102", "batch")]
     assert report["metadata"]["readiness"] == "blocked"

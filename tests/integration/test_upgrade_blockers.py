@@ -74,8 +74,11 @@ def test_every_new_check_fires_on_the_blockers_cluster(eks_cluster, tmp_path, st
     for silent in ("fargate-ip-10-0-1-15", "ng-al2023\"", "general"):
         assert silent not in flagged, silent
     meta = report["metadata"]
-    assert (meta["readiness"], meta["checks_skipped"]) == ("blocked", 0)
-    assert meta["checks_run"] == catalogue_size(tmp_path), "every check ran"
+    # Every check ran but K8S016, which applies from 1.36 (Services are not even listed).
+    assert (meta["readiness"], meta["checks_skipped"]) == ("blocked", 1)
+    assert report["skipped_checks"] == [{"code": "K8S016", "cause": "not_applicable",
+                                         "reason": "applies to targets 1.36 and later"}]
+    assert meta["checks_run"] == catalogue_size(tmp_path) - 1
     # No Pod list, one LIST per kind: the new checks read what was already collected.
     paths = [r["path"] for r in kube.stats()]
     assert not any(p.endswith("/pods") for p in paths)
@@ -140,8 +143,9 @@ PDB_DENIED = {"path": "^/apis/policy/v1/poddisruptionbudgets$", "status": 403, "
               "message": 'poddisruptionbudgets.policy is forbidden: User "eksup" cannot list resource "poddisruptionbudgets"'}
 
 
-# K8S105 is off by default: skipped as not applicable, which never changes the verdict.
-OPT_IN = {"K8S105": "not_applicable"}
+# K8S105 is off by default and K8S016 applies from 1.36: skipped as not applicable, which
+# never changes the verdict.
+OPT_IN = {"K8S016": "not_applicable", "K8S105": "not_applicable"}
 
 
 def verdict_cluster(eks_cluster, which):

@@ -222,8 +222,10 @@ mod tests {
             !reads.for_server(None).services,
             "no target, no server version"
         );
-        let mut settings = CheckSettings::default();
-        settings.disabled = vec!["K8S016".into()];
+        let settings = CheckSettings {
+            disabled: vec!["K8S016".into()],
+            ..Default::default()
+        };
         let off = Reads::from(&settings).towards(v("1.36"));
         assert!(!off.for_server(Some(v("1.35"))).services);
     }

@@ -27,7 +27,7 @@ struct Spec {
 }
 
 pub fn external_ips(s: RawService) -> Option<ExternalIpService> {
-    (!s.spec.external_ips.is_empty()).then(|| ExternalIpService {
+    (!s.spec.external_ips.is_empty()).then_some(ExternalIpService {
         namespace: s.metadata.namespace,
         name: s.metadata.name,
         external_ips: s.spec.external_ips,
