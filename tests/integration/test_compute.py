@@ -120,7 +120,7 @@ def test_auto_mode_beside_a_node_group(eks_cluster, tmp_path, standin):
         ("EKS005", "required", "Addon", "", "coredns"),
         ("EKS005", "required", "Addon", "", "kube-proxy"),
         ("EKS005", "required", "Addon", "", "vpc-cni"),
-        ("K8S011", "recommended", "DaemonSet", "kube-system", "kube-proxy"),
+        ("K8S011", "required", "DaemonSet", "kube-system", "kube-proxy"),
         ("K8S012", "recommended", "ConfigMap", "kube-system", "kube-proxy-config"),
     ]
     assert not {"EKS004", "EKS005", "K8S011", "K8S012"} & {s["code"] for s in report["skipped_checks"]}
@@ -134,7 +134,7 @@ def test_auto_mode_beside_a_node_group(eks_cluster, tmp_path, standin):
     assert proxy["message"].endswith(f"the kube-proxy DaemonSet serves the rest of the cluster {serves}")
     text = run_eksup(["analyze", "--cluster", name], tmp_path, aws_url=standin)
     assert text.code == 0, text.stderr
-    print(text.stdout)
+    print("\n".join(f["message"] for f in report["findings"] if f["code"] == "EKS005"))
     md = playbook(name, tmp_path, standin, "1.35")
     assert "#### Addon coredns" in md, "the add-ons serving the node group get their update step"
 
@@ -148,8 +148,9 @@ def test_auto_mode_skips_do_not_make_the_verdict_unknown(eks_cluster, tmp_path, 
     is gone, with the same Auto Mode skips."""
     _, _, report = analyze(eks_cluster, tmp_path, standin, "auto-mode.yaml", "1.34", AUTO_MODE_AWS)
     causes = {s["code"]: s["cause"] for s in report["skipped_checks"]}
-    # Nothing else is skipped but the opt-in K8S105; nothing is blind.
-    assert causes == {**dict.fromkeys(AUTO_MODE_SKIPS, "not_applicable"), "K8S105": "not_applicable"}
+    # Nothing else is skipped but the opt-in K8S105 and K8S016 (from 1.36); nothing is blind.
+    assert causes == {**dict.fromkeys(AUTO_MODE_SKIPS, "not_applicable"), "K8S105": "not_applicable",
+                      "K8S016": "not_applicable"}
     required = [(f["code"], f["resource_name"]) for f in report["findings"] if f["remediation"] == "required"]
     assert required == [("EKS102", "batch")]
     assert report["metadata"]["readiness"] == "blocked"
