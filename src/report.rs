@@ -142,7 +142,7 @@ impl Report {
                 deployment: Deployment::of(snapshot),
                 readiness: evaluation.readiness,
                 checks_run: evaluation.checks_run,
-                checks_skipped: evaluation.skipped.len(),
+                checks_skipped: evaluation.checks_skipped,
             },
             summary: Summary {
                 required: count(Remediation::Required),
@@ -186,12 +186,13 @@ impl Report {
                 )
             }
             Readiness::Unknown => {
-                let blind: Vec<&str> = self
+                let mut blind: Vec<&str> = self
                     .skipped_checks
                     .iter()
                     .filter(|s| s.cause == crate::checks::SkipCause::NotCollected)
                     .map(|s| s.code.as_str())
                     .collect();
+                blind.dedup();
                 format!(
                     "no required finding, but {} could not run for lack of data",
                     blind.join(", ")

@@ -320,6 +320,8 @@ pub struct AwsData {
     pub quotas: Vec<Quota>,
     pub subnets: Vec<Subnet>,
     pub launch_templates: Vec<LaunchTemplate>,
+    /// Ids of launch templates a node group names that EC2 no longer knows (deleted).
+    pub deleted_launch_templates: Vec<String>,
     /// The support calendar from `DescribeClusterVersions`; empty when it was unavailable.
     pub cluster_versions: Vec<crate::version::SupportWindow>,
     /// `computeConfig` when EKS Auto Mode is enabled.

@@ -4,7 +4,7 @@ use crate::finding::{Category, Finding, Remediation};
 use crate::snapshot::{Workload, WorkloadKind, source};
 use crate::version::KubeVersion;
 
-use super::{Context, aws, compute, eks, kubernetes};
+use super::{Context, Unmet, aws, compute, eks, kubernetes};
 
 use Covers::{AllWorkloads, MultiReplicaWorkloads, ReplicatedWorkloads, Resources, StatefulSets};
 use Remediation::{Recommended, Required};
@@ -98,7 +98,7 @@ pub struct Check {
     pub collected: Option<fn(&Context) -> Option<String>>,
     /// A condition on the collected data beyond its sources; returns why it is unmet (the
     /// check does not apply, e.g. a component someone else manages).
-    pub precondition: Option<fn(&Context) -> Option<String>>,
+    pub precondition: Option<fn(&Context) -> Option<Unmet>>,
     pub run: fn(&Context) -> Vec<Finding>,
 }
 
@@ -253,7 +253,7 @@ static CATALOGUE: &[Check] = &[
         covers: Resources("EKS addons"),
         collected: None,
         precondition: Some(compute::addons_managed),
-        run: eks::addon_health,
+        run: |ctx| compute::beside_auto_mode(ctx, eks::addon_health(ctx)),
     },
     Check {
         code: "EKS005",
@@ -268,7 +268,7 @@ static CATALOGUE: &[Check] = &[
         covers: Resources("EKS addons"),
         collected: Some(eks::addon_catalogues_missing),
         precondition: Some(compute::addons_managed),
-        run: eks::addon_versions,
+        run: |ctx| compute::beside_auto_mode(ctx, eks::addon_versions(ctx)),
     },
     Check {
         code: "EKS006",
@@ -402,7 +402,7 @@ static CATALOGUE: &[Check] = &[
         not_on_local_outposts: None,
         covers: Resources("the Karpenter controller, NodePools and EC2NodeClasses"),
         collected: None,
-        precondition: Some(compute::karpenter_managed),
+        precondition: Some(|ctx| compute::karpenter_managed(ctx).map(Unmet::Check)),
         run: compute::karpenter_checks,
     },
     Check {
@@ -553,7 +553,7 @@ static CATALOGUE: &[Check] = &[
         collected: None,
         precondition: Some(compute::kube_proxy_managed),
         doc_url: "https://docs.aws.amazon.com/eks/latest/userguide/managing-kube-proxy.html",
-        run: kubernetes::kube_proxy::version_skew,
+        run: |ctx| compute::beside_auto_mode(ctx, kubernetes::kube_proxy::version_skew(ctx)),
     },
     Check {
         code: "K8S012",
@@ -568,7 +568,7 @@ static CATALOGUE: &[Check] = &[
         collected: None,
         precondition: Some(compute::kube_proxy_managed),
         doc_url: "https://kubernetes.io/docs/reference/networking/virtual-ips/#proxy-mode-ipvs",
-        run: kubernetes::kube_proxy::ipvs_mode,
+        run: |ctx| compute::beside_auto_mode(ctx, kubernetes::kube_proxy::ipvs_mode(ctx)),
     },
     Check {
         code: "K8S013",
@@ -702,7 +702,7 @@ static CATALOGUE: &[Check] = &[
         not_on_local_outposts: None,
         covers: Resources("CustomResourceDefinitions (when enabled)"),
         collected: None,
-        precondition: Some(kubernetes::crds::not_listed),
+        precondition: Some(|ctx| kubernetes::crds::not_listed(ctx).map(Unmet::Check)),
         run: kubernetes::crds::unserved_stored_versions,
     },
 ];

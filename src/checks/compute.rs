@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::checks::image::ImageRef;
-use crate::checks::{Check, Context, finding, lookup};
+use crate::checks::{Check, Context, Unmet, finding, lookup};
 use crate::finding::{Finding, Remediation};
 use crate::snapshot::{AutoMode, Ec2NodeClass, NodePool, Workload, WorkloadKind};
 use crate::version::KubeVersion;
@@ -31,31 +31,171 @@ pub fn auto_mode<'a>(ctx: &'a Context) -> Option<&'a AutoMode> {
     ctx.snapshot.aws.as_ref()?.auto_mode.as_ref()
 }
 
-/// Precondition of K8S011 and K8S012: Auto Mode runs kube-proxy's function on its nodes.
-pub fn kube_proxy_managed(ctx: &Context) -> Option<String> {
-    auto_mode(ctx).map(|_| "EKS Auto Mode manages kube-proxy on its nodes".into())
+/// Why a component Auto Mode runs itself is left out on a cluster of Auto Mode nodes only.
+pub const AUTO_ONLY_REASON: &str = "managed by Auto Mode; no node runs it";
+/// How a skipped kube-proxy DaemonSet is named.
+const KUBE_PROXY_DAEMONSET: &str = "DaemonSet kube-system/kube-proxy";
+
+/// The compute an Auto Mode cluster has besides its own nodes: what the add-ons and
+/// kube-proxy still serve.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct OtherCompute {
+    pub managed_node_groups: usize,
+    pub self_managed_groups: usize,
+    pub fargate_profiles: usize,
+    /// Karpenter NodePools that are not Auto Mode's.
+    pub node_pools: usize,
+    /// Nodes without the label `eks.amazonaws.com/compute-type=auto` (hybrid nodes too).
+    pub nodes: usize,
+    /// Sources that could not be read: what they hold is unknown, so it counts as present.
+    pub unread: Vec<&'static str>,
 }
 
-/// Whether EKS004/EKS005 leave `addon` to Auto Mode.
+impl OtherCompute {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// `1 managed node group(s), 1 node(s) outside Auto Mode`.
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = [
+            (self.managed_node_groups, "managed node group(s)"),
+            (self.self_managed_groups, "self-managed node group(s)"),
+            (self.fargate_profiles, "Fargate profile(s)"),
+            (self.node_pools, "NodePool(s) of its own"),
+            (self.nodes, "node(s) outside Auto Mode"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        if !self.unread.is_empty() {
+            parts.push(format!("{} not read", self.unread.join(", ")));
+        }
+        parts.join(", ")
+    }
+}
+
+/// With Auto Mode on, everything that is not an Auto Mode node; `None` without Auto Mode.
+pub fn other_compute(snapshot: &crate::snapshot::Snapshot) -> Option<OtherCompute> {
+    use crate::snapshot::source;
+    let aws = snapshot.aws.as_ref()?;
+    aws.auto_mode.as_ref()?;
+    let kube = &snapshot.kubernetes;
+    Some(OtherCompute {
+        managed_node_groups: aws.node_groups.len(),
+        self_managed_groups: aws.self_managed_groups.len(),
+        fargate_profiles: aws.fargate_profiles.len(),
+        node_pools: kube
+            .node_pools
+            .iter()
+            .filter(|p| !is_auto_mode_pool(p))
+            .count(),
+        nodes: kube
+            .nodes
+            .iter()
+            .filter(|n| n.labels.get(COMPUTE_TYPE_LABEL).map(String::as_str) != Some("auto"))
+            .count(),
+        unread: [
+            source::NODES,
+            source::NODEGROUPS,
+            source::SELF_MANAGED,
+            source::FARGATE,
+            source::NODEPOOLS,
+        ]
+        .into_iter()
+        .filter(|s| snapshot.failure_of(s).is_some())
+        .collect(),
+    })
+}
+
+/// Whether Auto Mode is on and its nodes are all the compute there is: then the add-ons it
+/// replaces and kube-proxy serve no node.
+pub fn auto_only(snapshot: &crate::snapshot::Snapshot) -> bool {
+    other_compute(snapshot).is_some_and(|o| o.is_empty())
+}
+
+/// Whether EKS004/EKS005 leave `addon` out: one Auto Mode replaces, on Auto Mode nodes only.
 pub fn addon_managed(ctx: &Context, addon: &str) -> bool {
-    auto_mode(ctx).is_some() && AUTO_MODE_ADDONS.contains(&addon)
+    AUTO_MODE_ADDONS.contains(&addon) && auto_only(ctx.snapshot)
 }
 
-/// Precondition of EKS004 and EKS005: in Auto Mode, skipped when every installed addon is
-/// one Auto Mode manages (the rest are still checked). A precondition, so the skip is
-/// `not_applicable` and never makes the verdict unknown.
-pub fn addons_managed(ctx: &Context) -> Option<String> {
-    auto_mode(ctx)?;
+/// Precondition of EKS004 and EKS005: on Auto Mode nodes only, the add-ons Auto Mode
+/// replaces are each listed as skipped (the others are still judged). A precondition, so
+/// the skips are `not_applicable` and never make the verdict unknown.
+pub fn addons_managed(ctx: &Context) -> Option<Unmet> {
     let addons = &ctx.snapshot.aws.as_ref()?.addons;
-    addons
+    let names: Vec<String> = addons
         .iter()
-        .all(|a| addon_managed(ctx, &a.name))
-        .then(|| {
-            format!(
-                "EKS Auto Mode manages the VPC CNI, CoreDNS, kube-proxy and the EBS CSI driver, and no other addon is installed ({})",
-                AUTO_MODE_ADDONS.join(", ")
-            )
-        })
+        .filter(|a| addon_managed(ctx, &a.name))
+        .map(|a| format!("Addon {}", a.name))
+        .collect();
+    (!names.is_empty()).then(|| Unmet::Resources {
+        rest: names.len() < addons.len(),
+        names,
+        reason: AUTO_ONLY_REASON.into(),
+    })
+}
+
+/// Precondition of K8S011 and K8S012: on Auto Mode nodes only, the kube-proxy DaemonSet
+/// (if any) serves no node.
+pub fn kube_proxy_managed(ctx: &Context) -> Option<Unmet> {
+    if !auto_only(ctx.snapshot) {
+        return None;
+    }
+    Some(match ctx.snapshot.kubernetes.kube_proxy {
+        Some(_) => Unmet::Resources {
+            names: vec![KUBE_PROXY_DAEMONSET.into()],
+            reason: AUTO_ONLY_REASON.into(),
+            rest: false,
+        },
+        None => Unmet::Check(
+            "EKS Auto Mode runs kube-proxy on its nodes, and no kube-proxy DaemonSet is installed"
+                .into(),
+        ),
+    })
+}
+
+/// The Auto Mode component a finding is about: an add-on Auto Mode replaces, or kube-proxy.
+fn auto_mode_component(f: &Finding) -> Option<&str> {
+    match f.resource_kind.as_str() {
+        "Addon" if AUTO_MODE_ADDONS.contains(&f.resource_name.as_str()) => {
+            Some(f.resource_name.as_str())
+        }
+        "DaemonSet" | "ConfigMap"
+            if f.resource_namespace == "kube-system"
+                && matches!(f.resource_name.as_str(), "kube-proxy" | "kube-proxy-config") =>
+        {
+            Some("kube-proxy")
+        }
+        _ => None,
+    }
+}
+
+/// EKS004/EKS005 and K8S011/K8S012 beside Auto Mode: judged as without it, and the message
+/// says which nodes the component still serves.
+pub fn beside_auto_mode(ctx: &Context, mut findings: Vec<Finding>) -> Vec<Finding> {
+    let Some(other) = other_compute(ctx.snapshot).filter(|o| !o.is_empty()) else {
+        return findings;
+    };
+    let serves = other.describe();
+    for f in &mut findings {
+        if let Some(component) = auto_mode_component(f) {
+            let what = if f.resource_kind == "Addon" {
+                "this add-on"
+            } else {
+                "the kube-proxy DaemonSet"
+            };
+            f.message = format!(
+                "{}. EKS Auto Mode runs its own {component} on its nodes; {what} serves the rest of the cluster ({serves})",
+                f.message.trim_end_matches('.')
+            );
+            if let Some(details) = f.details.as_object_mut() {
+                details.insert("serves_outside_auto_mode".into(), json!(serves));
+            }
+        }
+    }
+    findings
 }
 
 /// A budget that is always active, covers drift and allows no node to go.
@@ -402,17 +542,35 @@ mod tests {
     use crate::checks::kubernetes::fixtures::{codes_for, run, snapshot, workload};
     use crate::snapshot::{Addon, AwsData, DisruptionBudget, KubeProxy};
 
+    /// Auto Mode with one Auto Mode node, coredns (unsupported on 1.35, with a health
+    /// issue) and metrics-server installed, and kube-proxy 1.30 in IPVS mode.
     fn auto_mode_snapshot() -> crate::snapshot::Snapshot {
         let mut s = snapshot("1.34");
+        let addon = |name: &str| Addon {
+            name: name.into(),
+            version: "v1.11.1-eksbuild.4".into(),
+            health_issues: vec![crate::snapshot::HealthIssue {
+                code: "InsufficientNumberOfReplicas".into(),
+                message: "not enough replicas".into(),
+                resource_ids: vec![],
+            }],
+            ..Default::default()
+        };
         s.aws = Some(AwsData {
             auto_mode: Some(AutoMode::default()),
-            addons: vec![Addon {
-                name: "coredns".into(),
-                version: "v1.11.1-eksbuild.4".into(),
-                ..Default::default()
+            addons: vec![addon("coredns"), addon("metrics-server")],
+            addon_versions: vec![crate::snapshot::AddonCatalog {
+                kubernetes_version: KubeVersion::new(1, 35),
+                addons: Default::default(),
             }],
             ..Default::default()
         });
+        s.kubernetes.nodes = vec![crate::snapshot::Node {
+            name: "i-auto".into(),
+            kubelet_version: "v1.34.1".into(),
+            labels: [(COMPUTE_TYPE_LABEL.to_string(), "auto".to_string())].into(),
+            ..Default::default()
+        }];
         s.kubernetes.kube_proxy = Some(KubeProxy {
             images: vec![
                 "602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/kube-proxy:v1.30.0-eksbuild.1"
@@ -423,14 +581,147 @@ mod tests {
         s
     }
 
+    fn skips<'a>(
+        eval: &'a crate::checks::Evaluation,
+        code: &str,
+    ) -> Vec<(Option<&'a str>, &'a str)> {
+        eval.skipped
+            .iter()
+            .filter(|k| k.code == code)
+            .map(|k| (k.resource.as_deref(), k.reason.as_str()))
+            .collect()
+    }
+
+    fn resources<'a>(eval: &'a crate::checks::Evaluation, code: &str) -> Vec<&'a str> {
+        codes_for(&eval.findings, code)
+            .iter()
+            .map(|f| f.resource_name.as_str())
+            .collect()
+    }
+
     #[test]
-    fn auto_mode_skips_what_it_manages_instead_of_reporting_it() {
+    fn auto_only_lists_what_auto_mode_replaces_and_judges_the_rest() {
         let eval = run(&auto_mode_snapshot(), "1.35");
-        let skipped: Vec<&str> = eval.skipped.iter().map(|k| k.code.as_str()).collect();
-        for code in ["EKS004", "EKS005", "EKS103", "K8S011", "K8S012"] {
-            assert!(skipped.contains(&code), "{code} skipped: {skipped:?}");
-            assert!(codes_for(&eval.findings, code).is_empty(), "{code} silent");
+        for code in ["EKS004", "EKS005"] {
+            assert_eq!(
+                skips(&eval, code),
+                [(Some("Addon coredns"), AUTO_ONLY_REASON)]
+            );
+            assert_eq!(resources(&eval, code), ["metrics-server"], "{code}");
         }
+        for code in ["K8S011", "K8S012"] {
+            assert_eq!(
+                skips(&eval, code),
+                [(Some("DaemonSet kube-system/kube-proxy"), AUTO_ONLY_REASON)]
+            );
+            assert!(resources(&eval, code).is_empty(), "{code} silent");
+        }
+        assert!(
+            eval.skipped
+                .iter()
+                .all(|k| k.cause == crate::checks::SkipCause::NotApplicable)
+        );
+        // EKS004/EKS005 ran for metrics-server; K8S011/K8S012 did not run at all.
+        let ran_or_skipped = eval.checks_run + eval.checks_skipped;
+        assert_eq!(ran_or_skipped, crate::checks::catalogue().len());
+    }
+
+    #[test]
+    fn auto_only_with_only_auto_mode_addons_does_not_run_the_addon_checks() {
+        let mut s = auto_mode_snapshot();
+        s.aws
+            .as_mut()
+            .unwrap()
+            .addons
+            .retain(|a| a.name == "coredns");
+        let eval = run(&s, "1.35");
+        assert_eq!(
+            skips(&eval, "EKS005"),
+            [(Some("Addon coredns"), AUTO_ONLY_REASON)]
+        );
+        assert!(codes_for(&eval.findings, "EKS005").is_empty());
+        // Without a kube-proxy DaemonSet there is nothing to name.
+        s.kubernetes.kube_proxy = None;
+        let eval = run(&s, "1.35");
+        assert_eq!(skips(&eval, "K8S011")[0].0, None);
+    }
+
+    #[test]
+    fn beside_other_compute_auto_mode_components_are_judged_as_without_it() {
+        let mut s = auto_mode_snapshot();
+        s.aws.as_mut().unwrap().node_groups = vec![crate::snapshot::NodeGroup {
+            name: "workers".into(),
+            ..Default::default()
+        }];
+        s.kubernetes.nodes.push(crate::snapshot::Node {
+            name: "ip-10-0-1-1".into(),
+            kubelet_version: "v1.34.1".into(),
+            ..Default::default()
+        });
+        let eval = run(&s, "1.35");
+        for code in ["EKS004", "EKS005"] {
+            assert!(
+                skips(&eval, code).is_empty(),
+                "{code}: {:?}",
+                skips(&eval, code)
+            );
+            assert_eq!(
+                resources(&eval, code),
+                ["coredns", "metrics-server"],
+                "{code}"
+            );
+        }
+        assert_eq!(resources(&eval, "K8S011"), ["kube-proxy"]);
+        assert_eq!(resources(&eval, "K8S012"), ["kube-proxy-config"]);
+        let coredns = codes_for(&eval.findings, "EKS005")
+            .into_iter()
+            .find(|f| f.resource_name == "coredns")
+            .unwrap();
+        assert!(
+            coredns.message.ends_with(
+                "EKS Auto Mode runs its own coredns on its nodes; this add-on serves the rest of the cluster (1 managed node group(s), 1 node(s) outside Auto Mode)"
+            ),
+            "{}",
+            coredns.message
+        );
+        let metrics = codes_for(&eval.findings, "EKS005")
+            .into_iter()
+            .find(|f| f.resource_name == "metrics-server")
+            .unwrap();
+        assert!(
+            !metrics.message.contains("Auto Mode"),
+            "not a component Auto Mode runs"
+        );
+        let proxy = &codes_for(&eval.findings, "K8S011")[0];
+        assert!(
+            proxy
+                .message
+                .contains("the kube-proxy DaemonSet serves the rest of the cluster")
+        );
+    }
+
+    #[test]
+    fn a_hybrid_node_or_a_nodepool_of_ones_own_is_other_compute_too() {
+        let mut s = auto_mode_snapshot();
+        s.kubernetes.nodes[0]
+            .labels
+            .insert(COMPUTE_TYPE_LABEL.into(), HYBRID_COMPUTE_TYPE.into());
+        assert!(!auto_only(&s));
+        let mut s = auto_mode_snapshot();
+        s.kubernetes.node_pools = vec![NodePool {
+            name: "gpu".into(),
+            node_class_group: "karpenter.k8s.aws".into(),
+            ..Default::default()
+        }];
+        assert_eq!(
+            other_compute(&s).unwrap().describe(),
+            "1 NodePool(s) of its own"
+        );
+        // What could not be read may hold node groups: judged, never assumed away.
+        let mut s = auto_mode_snapshot();
+        s.record_error(crate::snapshot::source::NODEGROUPS, "HTTP 403");
+        assert!(!auto_only(&s));
+        assert!(auto_only(&auto_mode_snapshot()));
     }
 
     #[test]
@@ -440,6 +731,11 @@ mod tests {
         let eval = run(&s, "1.35");
         assert!(!codes_for(&eval.findings, "K8S011").is_empty());
         assert!(!eval.skipped.iter().any(|k| k.code == "K8S011"));
+        assert!(
+            !codes_for(&eval.findings, "K8S011")[0]
+                .message
+                .contains("Auto Mode")
+        );
     }
 
     #[test]

@@ -230,6 +230,21 @@ fn template_drift(
     aws: &AwsData,
     note: &str,
 ) -> Option<Finding> {
+    if let Some(id) = reference
+        .id
+        .as_ref()
+        .filter(|id| aws.deleted_launch_templates.contains(id))
+    {
+        return Some(finding(
+            check,
+            Remediation::Recommended,
+            (kind, "", name),
+            format!(
+                "launch template {id} no longer exists (it was deleted){note}: the group cannot launch or update nodes from it; point it at an existing launch template before upgrading"
+            ),
+            json!({"launch_template_id": id, "configured_version": reference.version, "deleted": true}),
+        ));
+    }
     let template = aws
         .launch_templates
         .iter()
@@ -472,6 +487,70 @@ mod tests {
 
     use crate::checks::kubernetes::fixtures::{run, snapshot};
     use crate::snapshot::{Addon, AddonCatalog, AwsData};
+
+    #[test]
+    fn a_deleted_launch_template_is_a_finding_for_its_group_alone() {
+        use crate::snapshot::{AutoScalingGroup, LaunchTemplate, NodeGroup, TemplateRef};
+        let mut s = snapshot("1.34");
+        let reference = |id: &str| {
+            Some(TemplateRef {
+                id: Some(id.into()),
+                version: Some("1".into()),
+                ..Default::default()
+            })
+        };
+        s.aws = Some(AwsData {
+            node_groups: vec![
+                NodeGroup {
+                    name: "gone".into(),
+                    launch_template: reference("lt-gone"),
+                    ..Default::default()
+                },
+                NodeGroup {
+                    name: "drifted".into(),
+                    launch_template: reference("lt-live"),
+                    ..Default::default()
+                },
+            ],
+            self_managed_groups: vec![AutoScalingGroup {
+                name: "asg".into(),
+                launch_template: reference("lt-gone"),
+                ..Default::default()
+            }],
+            launch_templates: vec![LaunchTemplate {
+                id: "lt-live".into(),
+                name: "live".into(),
+                default_version: 1,
+                latest_version: 2,
+            }],
+            deleted_launch_templates: vec!["lt-gone".into()],
+            ..Default::default()
+        });
+        let eval = run(&s, "1.35");
+        let got = |code: &str| {
+            eval.findings
+                .iter()
+                .filter(|f| f.code == code)
+                .map(|f| {
+                    (
+                        f.resource_name.clone(),
+                        f.message.contains("no longer exists"),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            got("EKS006"),
+            [("drifted".to_string(), false), ("gone".to_string(), true)]
+        );
+        assert_eq!(got("EKS007"), [("asg".to_string(), true)]);
+        assert!(
+            !eval
+                .skipped
+                .iter()
+                .any(|k| k.code == "EKS006" || k.code == "EKS007")
+        );
+    }
 
     #[test]
     fn eks005_is_skipped_when_a_hop_catalogue_was_not_collected() {

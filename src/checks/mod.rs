@@ -47,10 +47,38 @@ impl Context<'_> {
 #[serde(deny_unknown_fields)]
 pub struct SkippedCheck {
     pub code: String,
+    /// The one resource the check left out (e.g. `Addon coredns`); absent when the whole
+    /// check was skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
     pub reason: String,
     /// Older reports lack it; reading them as "not collected" never makes them look ready.
     #[serde(default)]
     pub cause: SkipCause,
+}
+
+impl SkippedCheck {
+    /// The code, with the resource it left out: `EKS005` or `EKS005 (Addon coredns)`.
+    pub fn label(&self) -> String {
+        match &self.resource {
+            Some(r) => format!("{} ({r})", self.code),
+            None => self.code.clone(),
+        }
+    }
+}
+
+/// Why a check's precondition is unmet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unmet {
+    /// The check does not apply to this cluster.
+    Check(String),
+    /// It does not apply to these resources, each listed as skipped with the reason; it
+    /// still runs for the rest when `rest` is true.
+    Resources {
+        names: Vec<String>,
+        reason: String,
+        rest: bool,
+    },
 }
 
 /// Why a check was skipped: it does not apply, or eksup could not look.
@@ -99,6 +127,8 @@ pub struct Evaluation {
     pub skipped: Vec<SkippedCheck>,
     /// Checks that ran (with or without findings).
     pub checks_run: usize,
+    /// Checks that did not run; a check that left out some resources but ran counts as run.
+    pub checks_skipped: usize,
     pub readiness: Readiness,
 }
 
@@ -128,16 +158,21 @@ pub fn evaluate(
     let mut out = Evaluation::default();
     let mut blind = false;
     for check in catalogue() {
-        match skip_reason(check, &ctx) {
-            Some((cause, reason)) => {
+        let (aside, skip) = skip_reason(check, &ctx);
+        out.skipped.extend(aside);
+        match skip {
+            Skip::Check(cause, reason) => {
                 blind |= cause == SkipCause::NotCollected && can_require(check, target);
+                out.checks_skipped += 1;
                 out.skipped.push(SkippedCheck {
                     code: check.code.to_string(),
+                    resource: None,
                     reason,
                     cause,
                 });
             }
-            None => {
+            Skip::Resources => out.checks_skipped += 1,
+            Skip::None => {
                 out.checks_run += 1;
                 out.findings.extend((check.run)(&ctx));
             }
@@ -173,7 +208,55 @@ pub fn evaluate(
     out
 }
 
-fn skip_reason(check: &Check, ctx: &Context) -> Option<(SkipCause, String)> {
+/// Whether a check runs: not at all, not for any of its resources, or (perhaps leaving some
+/// resources out) yes.
+enum Skip {
+    Check(SkipCause, String),
+    Resources,
+    None,
+}
+
+/// The resources a check leaves out, and whether (and why) it is skipped.
+fn skip_reason(check: &Check, ctx: &Context) -> (Vec<SkippedCheck>, Skip) {
+    if let Some((cause, reason)) = whole_skip(check, ctx) {
+        return (Vec::new(), Skip::Check(cause, reason));
+    }
+    // A check that does not apply (e.g. Auto Mode runs the component) needs nothing more,
+    // so its precondition comes before the data it would go on to need.
+    let mut aside = Vec::new();
+    match check.precondition.and_then(|unmet| unmet(ctx)) {
+        Some(Unmet::Check(reason)) => {
+            return (aside, Skip::Check(SkipCause::NotApplicable, reason));
+        }
+        Some(Unmet::Resources {
+            names,
+            reason,
+            rest,
+        }) => {
+            aside = names
+                .into_iter()
+                .map(|name| SkippedCheck {
+                    code: check.code.to_string(),
+                    resource: Some(name),
+                    reason: reason.clone(),
+                    cause: SkipCause::NotApplicable,
+                })
+                .collect();
+            if !rest {
+                return (aside, Skip::Resources);
+            }
+        }
+        None => {}
+    }
+    let skip = match check.collected.and_then(|missing| missing(ctx)) {
+        Some(reason) => Skip::Check(SkipCause::NotCollected, reason),
+        None => Skip::None,
+    };
+    (aside, skip)
+}
+
+/// Disabled, out of range, without AWS data, or a source it needs failed.
+fn whole_skip(check: &Check, ctx: &Context) -> Option<(SkipCause, String)> {
     use SkipCause::{NotApplicable, NotCollected};
     if ctx.settings.is_disabled(check.code) {
         return Some((NotApplicable, "disabled in configuration".into()));
@@ -206,20 +289,6 @@ fn skip_reason(check: &Check, ctx: &Context) -> Option<(SkipCause, String)> {
                 NotCollected,
                 format!("{} could not be read: {}", e.source, e.message),
             )
-        })
-        // A check that does not apply (e.g. Auto Mode runs the component) needs nothing
-        // more, so its precondition comes before the data it would go on to need.
-        .or_else(|| {
-            check
-                .precondition
-                .and_then(|unmet| unmet(ctx))
-                .map(|r| (NotApplicable, r))
-        })
-        .or_else(|| {
-            check
-                .collected
-                .and_then(|missing| missing(ctx))
-                .map(|r| (NotCollected, r))
         })
 }
 

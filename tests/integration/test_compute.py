@@ -5,18 +5,33 @@ none of them); the fake API server serves NodePools, EC2NodeClasses, CRDs and /m
 
 from collections import Counter
 
+from aws_fixture import addon_catalog
 from harness import ROOT, run_eksup
 
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 FIXTURES = ROOT / "tests" / "fixtures" / "clusters"
 
+AUTO_MODE_ADDONS = [
+    {"addonName": "coredns", "addonVersion": "v1.11.1-eksbuild.4",
+     "health": {"issues": [{"code": "InsufficientNumberOfReplicas", "message": "The add-on is unhealthy because it doesn't have the desired number of replicas.", "resourceIds": []}]}},
+    {"addonName": "vpc-cni", "addonVersion": "v1.15.0-eksbuild.1"},
+    {"addonName": "kube-proxy", "addonVersion": "v1.30.0-eksbuild.1"},
+]
 AUTO_MODE_AWS = {
     "cluster": {"computeConfig": {"enabled": True, "nodePools": ["general-purpose", "system"],
                                   "nodeRoleArn": "arn:aws:iam::123456789012:role/auto-node"}},
-    # Auto Mode does the work of these itself; eksup must not judge them as addons.
-    "addons": [{"addonName": "coredns", "addonVersion": "v1.11.1-eksbuild.4"},
-               {"addonName": "vpc-cni", "addonVersion": "v1.15.0-eksbuild.1"}],
+    # Every node is an Auto Mode node: these add-ons serve none, and are listed as skipped.
+    "addons": AUTO_MODE_ADDONS,
+    # 1.35 supports none of the installed versions: judged, each would be required.
+    "addon_versions": {"1.35": [
+        addon_catalog("coredns", ["v1.12.1-eksbuild.2"], "v1.12.1-eksbuild.2", "1.35"),
+        addon_catalog("vpc-cni", ["v1.20.4-eksbuild.1"], "v1.20.4-eksbuild.1", "1.35"),
+        addon_catalog("kube-proxy", ["v1.35.0-eksbuild.2"], "v1.35.0-eksbuild.2", "1.35"),
+    ]},
 }
+# The same add-ons beside the managed node group `workers`, whose node they serve.
+MIXED_AWS = {**AUTO_MODE_AWS, "node_groups": [{"name": "workers", "subnets": ["a"]}]}
+AUTO_ONLY = "managed by Auto Mode; no node runs it"
 
 HYBRID_AWS = {
     "cluster": {"remoteNetworkConfig": {"remoteNodeNetworks": [{"cidrs": ["10.80.0.0/16"]}],
@@ -71,18 +86,57 @@ def test_auto_mode(eks_cluster, tmp_path, standin):
         ("EKS102", "recommended", "Deployment", "payments", "ledger"),
         ("EKS102", "required", "NodePool", "", "batch"),
     ]
+    # Each add-on and the kube-proxy DaemonSet is accounted for by name, none judged.
+    skipped = sorted((s["code"], s.get("resource"), s["reason"], s["cause"]) for s in report["skipped_checks"]
+                     if s["code"] in ("EKS004", "EKS005", "K8S011", "K8S012"))
+    assert skipped == sorted(
+        [(code, f"Addon {a['addonName']}", AUTO_ONLY, "not_applicable")
+         for code in ("EKS004", "EKS005") for a in AUTO_MODE_ADDONS]
+        + [(code, "DaemonSet kube-system/kube-proxy", AUTO_ONLY, "not_applicable") for code in ("K8S011", "K8S012")])
     skipped = {s["code"]: s["reason"] for s in report["skipped_checks"]}
-    assert skipped["K8S011"] == skipped["K8S012"] == "EKS Auto Mode manages kube-proxy on its nodes"
-    assert skipped["EKS004"].startswith("EKS Auto Mode manages the VPC CNI, CoreDNS")
-    assert skipped["EKS005"] == skipped["EKS004"]
     assert skipped["EKS103"] == "EKS Auto Mode manages Karpenter; no self-managed controller runs"
     assert not rows(report, "EKS004", "EKS005", "K8S011", "K8S012", "EKS103")
+    # The four checks judged nothing, so they count as skipped, once each.
+    assert report["metadata"]["checks_skipped"] == len({s["code"] for s in report["skipped_checks"]})
+    text = run_eksup(["analyze", "--cluster", name], tmp_path, aws_url=standin)
+    assert "  EKS005 (Addon coredns)  managed by Auto Mode; no node runs it" in text.stdout, text.stdout
+    assert "  K8S011 (DaemonSet kube-system/kube-proxy)  managed by Auto Mode; no node runs it" in text.stdout
+    print("\n".join(l for l in text.stdout.splitlines() if AUTO_ONLY in l))
     md = playbook(name, tmp_path, standin, "1.35")
     assert "#### EKS Auto Mode nodes (1.35)" in md
     assert "· EKS102 · NodePool `batch`" in md
     assert "| `overnight` | `nodes: 0` during `0 8 * * mon-fri` for 12h, `nodes: 20%` always |" in md
     assert "#### Managed node group" not in md and "update-nodegroup-version" not in md
     assert "#### Addon coredns" not in md, "Auto Mode's own addons get no update step"
+    assert "- EKS005 (Addon coredns): managed by Auto Mode; no node runs it" in md
+
+
+def test_auto_mode_beside_a_node_group(eks_cluster, tmp_path, standin):
+    """A managed node group beside Auto Mode: its node runs the add-ons and kube-proxy, so
+    they are judged exactly as without Auto Mode, and the message says whom they serve."""
+    name, _, report = analyze(eks_cluster, tmp_path, standin, "auto-mode-mixed.yaml", "1.34", MIXED_AWS)
+    assert rows(report, "EKS004", "EKS005", "K8S011", "K8S012") == [
+        ("EKS004", "required", "Addon", "", "coredns"),
+        ("EKS005", "required", "Addon", "", "coredns"),
+        ("EKS005", "required", "Addon", "", "kube-proxy"),
+        ("EKS005", "required", "Addon", "", "vpc-cni"),
+        ("K8S011", "required", "DaemonSet", "kube-system", "kube-proxy"),
+        ("K8S012", "recommended", "ConfigMap", "kube-system", "kube-proxy-config"),
+    ]
+    assert not {"EKS004", "EKS005", "K8S011", "K8S012"} & {s["code"] for s in report["skipped_checks"]}
+    serves = "(1 managed node group(s), 1 node(s) outside Auto Mode)"
+    coredns = next(f for f in report["findings"] if f["code"] == "EKS005" and f["resource_name"] == "coredns")
+    assert coredns["message"] == (
+        "coredns v1.11.1-eksbuild.4 is not supported on Kubernetes 1.35; update it to v1.12.1-eksbuild.2 before "
+        "that upgrade. EKS Auto Mode runs its own coredns on its nodes; this add-on serves the rest of the "
+        f"cluster {serves}")
+    proxy = next(f for f in report["findings"] if f["code"] == "K8S011")
+    assert proxy["message"].endswith(f"the kube-proxy DaemonSet serves the rest of the cluster {serves}")
+    text = run_eksup(["analyze", "--cluster", name], tmp_path, aws_url=standin)
+    assert text.code == 0, text.stderr
+    print("\n".join(f["message"] for f in report["findings"] if f["code"] == "EKS005"))
+    md = playbook(name, tmp_path, standin, "1.35")
+    assert "#### Addon coredns" in md, "the add-ons serving the node group get their update step"
 
 
 AUTO_MODE_SKIPS = {"EKS004", "EKS005", "K8S011", "K8S012", "EKS103"}
@@ -94,10 +148,9 @@ def test_auto_mode_skips_do_not_make_the_verdict_unknown(eks_cluster, tmp_path, 
     is gone, with the same Auto Mode skips."""
     _, _, report = analyze(eks_cluster, tmp_path, standin, "auto-mode.yaml", "1.34", AUTO_MODE_AWS)
     causes = {s["code"]: s["cause"] for s in report["skipped_checks"]}
-    assert {c: causes[c] for c in AUTO_MODE_SKIPS} == dict.fromkeys(AUTO_MODE_SKIPS, "not_applicable")
-    # Nothing else is skipped but K8S016 (from 1.36) and the opt-in K8S105; nothing is blind.
-    assert causes == {**dict.fromkeys(AUTO_MODE_SKIPS, "not_applicable"), "K8S016": "not_applicable",
-                      "K8S105": "not_applicable"}
+    # Nothing else is skipped but the opt-in K8S105 and K8S016 (from 1.36); nothing is blind.
+    assert causes == {**dict.fromkeys(AUTO_MODE_SKIPS, "not_applicable"), "K8S105": "not_applicable",
+                      "K8S016": "not_applicable"}
     required = [(f["code"], f["resource_name"]) for f in report["findings"] if f["remediation"] == "required"]
     assert required == [("EKS102", "batch")]
     assert report["metadata"]["readiness"] == "blocked"

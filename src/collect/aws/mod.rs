@@ -240,6 +240,7 @@ pub async fn collect(
         quotas,
         subnets: Vec::new(),
         launch_templates: Vec::new(),
+        deleted_launch_templates: Vec::new(),
         cluster_versions: Vec::new(),
         auto_mode: cluster.auto_mode.clone(),
         remote_network: cluster.remote_network.clone(),
@@ -282,5 +283,7 @@ pub async fn collect_network(
         deadline.within(ec2::launch_templates(&clients.ec2, &template_ids))
     );
     data.subnets = settle(errors, source::SUBNETS, subnets);
-    data.launch_templates = settle(errors, source::LAUNCH_TEMPLATES, templates);
+    let templates = settle(errors, source::LAUNCH_TEMPLATES, templates);
+    data.launch_templates = templates.found;
+    data.deleted_launch_templates = templates.deleted;
 }

@@ -175,13 +175,13 @@ pub struct FargateStep {
     pub findings: Vec<Item>,
 }
 
-/// The skipped checks of one cause, as (code, reason).
+/// The skipped checks of one cause, as (code with the resource left out, reason).
 fn skipped_with(report: &Report, cause: SkipCause) -> Vec<(String, String)> {
     report
         .skipped_checks
         .iter()
         .filter(|s| s.cause == cause)
-        .map(|s| (s.code.clone(), s.reason.clone()))
+        .map(|s| (s.label(), s.reason.clone()))
         .collect()
 }
 
@@ -352,13 +352,13 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
     let m = &report.metadata;
     let aws = snapshot.aws.clone().unwrap_or_default();
     let region = m.region.clone().unwrap_or_default();
-    // Auto Mode does the work of its managed addons itself; they get no update step.
-    let auto_mode = aws.auto_mode.is_some();
+    // On Auto Mode nodes only, the addons Auto Mode replaces serve no node: no update step.
+    let auto_only = crate::checks::compute::auto_only(snapshot);
     let mut addon_versions: Vec<(String, String)> = aws
         .addons
         .iter()
         .filter(|a| {
-            !(auto_mode && crate::checks::compute::AUTO_MODE_ADDONS.contains(&a.name.as_str()))
+            !(auto_only && crate::checks::compute::AUTO_MODE_ADDONS.contains(&a.name.as_str()))
         })
         .map(|a| (a.name.clone(), a.version.clone()))
         .collect();

@@ -190,8 +190,9 @@ pub fn render(report: &Report, width: u16) -> String {
                 crate::checks::SkipCause::NotApplicable => "",
                 crate::checks::SkipCause::NotCollected => " [not collected]",
             };
-            let indent = " ".repeat(4 + s.code.chars().count());
-            let entry = format!("  {}  {}{cause}", s.code, s.reason);
+            let label = s.label();
+            let indent = " ".repeat(4 + label.chars().count());
+            let entry = format!("  {label}  {}{cause}", s.reason);
             let _ = writeln!(out, "{}", wrap(&entry, width, &indent));
         }
     }
