@@ -523,11 +523,14 @@ pub fn certificate_authorities_missing(ctx: &Context) -> Option<String> {
     })
 }
 
-/// `date (N days)`, or `unknown`.
+/// `date (N days)`, `date (N days ago)`, or `an unknown date`.
 fn dated(day: Option<NaiveDate>, today: NaiveDate) -> String {
     day.map_or_else(
         || "an unknown date".to_string(),
-        |d| format!("{d} ({})", counted((d - today).num_days(), "day", "days")),
+        |d| match (d - today).num_days() {
+            n if n < 0 => format!("{d} ({} ago)", counted(-n, "day", "days")),
+            n => format!("{d} ({})", counted(n, "day", "days")),
+        },
     )
 }
 
@@ -866,6 +869,8 @@ mod tests {
         assert_eq!(level("2027-05-01", "2026-12-24"), Recommended);
         // A date already passed is the most urgent of all.
         assert_eq!(level("2027-05-01", "2026-11-20"), Required);
+        let late = &eks106(&rotation("2026-11-22", "2027-06-01"))[0].message;
+        assert!(late.contains("by 2026-11-22 (1 day ago)"), "{late}");
     }
 
     #[test]
