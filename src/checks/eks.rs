@@ -538,10 +538,10 @@ fn dated(day: Option<NaiveDate>, today: NaiveDate) -> String {
 /// the cluster's CA by value before EKS activates it: required when its final
 /// auto-activation or the signing CA's expiry is within 30 days, recommended before.
 pub fn certificate_authority_rotation(ctx: &Context) -> Vec<Finding> {
-    let Some(rotation) = aws(ctx)
-        .and_then(|a| a.certificate_authorities.as_deref())
-        .and_then(ca_rotation)
-    else {
+    let Some(aws) = aws(ctx) else {
+        return Vec::new();
+    };
+    let Some(rotation) = aws.certificate_authorities.as_deref().and_then(ca_rotation) else {
         return Vec::new();
     };
     let today = ctx.today;
@@ -566,7 +566,6 @@ pub fn certificate_authority_rotation(ctx: &Context) -> Vec<Finding> {
         .unwrap_or_default();
     let signer = rotation.signing.map_or("the signing CA", |c| c.id.as_str());
     // The clients EKS does not update, named from what this cluster runs.
-    let aws = aws(ctx).expect("a rotation was read from the AWS data");
     let hybrid = crate::checks::compute::hybrid(ctx).count();
     let mut nodes = Vec::new();
     if !aws.self_managed_groups.is_empty() {
