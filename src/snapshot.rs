@@ -54,6 +54,8 @@ pub mod source {
     pub const CRDS: &str = "kubernetes/customresourcedefinitions";
     /// Services, listed only when a hop reaches the release that deprecates `externalIPs`.
     pub const SERVICES: &str = "kubernetes/services";
+    /// The cluster's certificate authorities (list, then describe during a rotation).
+    pub const CERTIFICATE_AUTHORITIES: &str = "eks/certificate-authorities";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -328,6 +330,31 @@ pub struct AwsData {
     pub auto_mode: Option<AutoMode>,
     /// `remoteNetworkConfig` when the cluster accepts EKS Hybrid Nodes.
     pub remote_network: Option<RemoteNetwork>,
+    /// The cluster's certificate authorities; `None` when they were not read (a failed
+    /// source, or a snapshot from before EKS106).
+    pub certificate_authorities: Option<Vec<CertificateAuthority>>,
+}
+
+/// One of the cluster's certificate authorities (`ListCertificateAuthorities`; the validity
+/// and schedule come from `DescribeCertificateAuthority`, read only during a rotation).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CertificateAuthority {
+    pub id: String,
+    /// `IN_USE` (signing), `ACTIVATING` or `NOT_USED` (a successor, or a retired CA).
+    pub signing_status: String,
+    /// `IN_PROGRESS`, `COMPLETE`, `FAILED` or `DELETING`: EKS's distribution of its trust
+    /// to the components it manages (control plane, Auto Mode and Fargate nodes).
+    pub distribution_status: Option<String>,
+    /// `EKS` or `CUSTOMER`.
+    pub created_by: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub activated_at: Option<DateTime<Utc>>,
+    pub not_before: Option<DateTime<Utc>>,
+    pub not_after: Option<DateTime<Utc>>,
+    /// `scheduledEvents`: EKS may activate the CA itself from the first and will by the final.
+    pub first_auto_activation: Option<DateTime<Utc>>,
+    pub final_auto_activation: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -89,6 +89,10 @@ fn healthy_cluster() {
     let md = playbook_for("tests/fixtures/snapshots/healthy.json", None, "2026-06-01");
     assert_well_formed(&md);
     assert!(md.contains("Nothing to do: EKS reports no health issues."));
+    assert!(
+        !md.contains("### Cluster certificate authority"),
+        "no rotation, no step"
+    );
     insta::assert_snapshot!("healthy", md);
 }
 
@@ -98,8 +102,8 @@ fn every_kind_of_finding() {
     assert_well_formed(&md);
     for code in [
         "K8S001", "K8S002", "K8S013", "K8S101", "K8S102", "K8S015", "K8S103", "K8S014", "AWS001",
-        "AWS003", "EKS001", "EKS002", "EKS005", "EKS008", "EKS009", "EKS101", "EKS103", "K8S104",
-        "K8S105",
+        "AWS003", "EKS001", "EKS002", "EKS005", "EKS008", "EKS009", "EKS101", "EKS103", "EKS106",
+        "K8S104", "K8S105",
     ] {
         assert!(
             md.contains(&format!("· {code} ·")),
@@ -120,6 +124,17 @@ fn every_kind_of_finding() {
             "{code}"
         );
     }
+    // The CA rotation gets its own step, with the successor's id in the commands.
+    let ca = &md[md.find("### Cluster certificate authority").unwrap()..];
+    let ca = &ca[..ca[4..].find("\n### ").unwrap() + 4];
+    assert!(ca.contains("· EKS106 · CertificateAuthority `ca-4e5f6a7b`"));
+    assert!(
+        ca.contains("aws eks describe-certificate-authority --region us-east-1 --cluster-name ")
+    );
+    assert!(
+        ca.contains("--certificate-authority-id ca-4e5f6a7b --query certificateAuthority.data")
+    );
+    assert!(ca.contains("kubectl config set-cluster arn:aws:eks:us-east-1:"));
     insta::assert_snapshot!("every-finding", md);
 }
 

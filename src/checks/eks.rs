@@ -1,16 +1,18 @@
-//! EKS checks EKS001–EKS010 and EKS101: control-plane IPs, health, addons, launch-template drift,
-//! Amazon Linux 2, insights and the support calendar.
+//! EKS checks EKS001–EKS010, EKS101 and EKS106: control-plane IPs, health, addons,
+//! launch-template drift, Amazon Linux 2, insights, the support calendar and the rotation of
+//! the cluster's certificate authority.
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
+use chrono::NaiveDate;
 use serde_json::json;
 
 use crate::checks::aws::by_zone;
 use crate::checks::kubernetes::node_os;
 use crate::checks::{Check, Context, finding, lookup};
 use crate::finding::{Finding, Remediation, counted};
-use crate::snapshot::{AwsData, HealthIssue, LaunchTemplate, TemplateRef};
+use crate::snapshot::{AwsData, CertificateAuthority, HealthIssue, LaunchTemplate, TemplateRef};
 use crate::version::{KubeVersion, SupportStatus};
 
 fn check(code: &str) -> &'static Check {
@@ -481,12 +483,155 @@ pub fn end_of_support(ctx: &Context) -> Vec<Finding> {
     )]
 }
 
+/// Within this many days of the as-of date, a successor's final auto-activation or the
+/// signing CA's expiry makes EKS106 required.
+const CA_NOTICE_DAYS: i64 = 30;
+
+/// A certificate-authority rotation under way: the successor that is not signing yet, and
+/// the CA that still signs.
+#[derive(Debug, Clone, Copy)]
+pub struct CaRotation<'a> {
+    pub successor: &'a CertificateAuthority,
+    pub signing: Option<&'a CertificateAuthority>,
+}
+
+impl CaRotation<'_> {
+    /// The successor's next scheduled auto-activation on or after `day`: the first while it
+    /// is ahead, else the final (by which EKS activates it).
+    pub fn next_auto_activation(&self, day: NaiveDate) -> Option<NaiveDate> {
+        let first = self.successor.first_auto_activation.map(|t| t.date_naive());
+        let last = self.successor.final_auto_activation.map(|t| t.date_naive());
+        first.filter(|f| *f >= day).or(last)
+    }
+
+    /// When the signing CA's certificate expires.
+    pub fn signing_expires(&self) -> Option<NaiveDate> {
+        self.signing?.not_after.map(|t| t.date_naive())
+    }
+}
+
+/// The rotation of `cas`, if one is under way. A successor is `ACTIVATING`, or `NOT_USED`
+/// and newer than the signing CA (or never activated): a retired outgoing CA is `NOT_USED`
+/// too, but older, and it was activated once.
+pub fn ca_rotation(cas: &[CertificateAuthority]) -> Option<CaRotation<'_>> {
+    let signing = cas.iter().find(|c| c.signing_status == "IN_USE");
+    let successor = cas
+        .iter()
+        .filter(|c| match c.signing_status.as_str() {
+            "ACTIVATING" => true,
+            "NOT_USED" => match (c.created_at, signing.and_then(|s| s.created_at)) {
+                (Some(created), Some(signer)) => created > signer,
+                _ => c.activated_at.is_none(),
+            },
+            _ => false,
+        })
+        .max_by_key(|c| c.created_at)?;
+    Some(CaRotation { successor, signing })
+}
+
+/// Precondition of EKS106: the certificate authorities were read. A snapshot from before
+/// the check lacks them, and "no rotation" would be a guess.
+pub fn certificate_authorities_missing(ctx: &Context) -> Option<String> {
+    aws(ctx)?.certificate_authorities.is_none().then(|| {
+        "the cluster's certificate authorities were not read (a snapshot taken before EKS106)"
+            .to_string()
+    })
+}
+
+/// `date (N days)`, `date (N days ago)`, or `an unknown date`.
+fn dated(day: Option<NaiveDate>, today: NaiveDate) -> String {
+    day.map_or_else(
+        || "an unknown date".to_string(),
+        |d| match (d - today).num_days() {
+            n if n < 0 => format!("{d} ({} ago)", counted(-n, "day", "days")),
+            n => format!("{d} ({})", counted(n, "day", "days")),
+        },
+    )
+}
+
+/// EKS106: a successor CA that is not signing yet must be trusted by every client that holds
+/// the cluster's CA by value before EKS activates it: required when its final
+/// auto-activation or the signing CA's expiry is within 30 days, recommended before.
+pub fn certificate_authority_rotation(ctx: &Context) -> Vec<Finding> {
+    let Some(aws) = aws(ctx) else {
+        return Vec::new();
+    };
+    let Some(rotation) = aws.certificate_authorities.as_deref().and_then(ca_rotation) else {
+        return Vec::new();
+    };
+    let today = ctx.today;
+    let s = rotation.successor;
+    let first = s.first_auto_activation.map(|t| t.date_naive());
+    let last = s.final_auto_activation.map(|t| t.date_naive());
+    let expires = rotation.signing_expires();
+    let within = |d: Option<NaiveDate>| d.is_some_and(|d| (d - today).num_days() <= CA_NOTICE_DAYS);
+    let level = if within(last) || within(expires) {
+        Remediation::Required
+    } else {
+        Remediation::Recommended
+    };
+    let state = match s.signing_status.as_str() {
+        "ACTIVATING" => "is being activated (ACTIVATING)",
+        _ => "is not signing yet (NOT_USED)",
+    };
+    let distribution = s.distribution_status.as_deref().unwrap_or("UNKNOWN");
+    let from = first
+        .filter(|f| Some(*f) != last)
+        .map(|f| format!(" (it may from {f})"))
+        .unwrap_or_default();
+    let signer = rotation.signing.map_or("the signing CA", |c| c.id.as_str());
+    // The clients EKS does not update, named from what this cluster runs.
+    let hybrid = crate::checks::compute::hybrid(ctx).count();
+    let mut nodes = Vec::new();
+    if !aws.self_managed_groups.is_empty() {
+        nodes.push(counted(
+            aws.self_managed_groups.len(),
+            "self-managed node group",
+            "self-managed node groups",
+        ));
+    }
+    if hybrid > 0 {
+        nodes.push(counted(hybrid, "hybrid node", "hybrid nodes"));
+    }
+    let here = if nodes.is_empty() {
+        String::new()
+    } else {
+        format!(" (here: {})", nodes.join(", "))
+    };
+    let message = format!(
+        "successor CA {} {state}, EKS distribution {distribution}; EKS activates it by {}{from}; signing CA {signer} expires on {}. Before then every kubeconfig, CI system and GitOps agent that holds the cluster's CA, and the bootstrap of self-managed and hybrid nodes{here}, must trust the successor",
+        s.id,
+        dated(last, today),
+        dated(expires, today),
+    );
+    let days = |d: Option<NaiveDate>| d.map(|d| (d - today).num_days());
+    vec![finding(
+        check("EKS106"),
+        level,
+        ("CertificateAuthority", "", &s.id),
+        message,
+        json!({
+            "successor_id": s.id,
+            "successor_status": s.signing_status,
+            "distribution_status": s.distribution_status,
+            "first_auto_activation": first,
+            "final_auto_activation": last,
+            "days_to_final_auto_activation": days(last),
+            "signing_ca_id": rotation.signing.map(|c| &c.id),
+            "signing_ca_not_after": expires,
+            "days_to_signing_ca_expiry": days(expires),
+            "self_managed_groups": aws.self_managed_groups.iter().map(|g| &g.name).collect::<Vec<_>>(),
+            "hybrid_nodes": hybrid,
+        }),
+    )]
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
     use crate::checks::kubernetes::fixtures::{run, snapshot};
-    use crate::snapshot::{Addon, AddonCatalog, AwsData};
+    use crate::snapshot::{Addon, AddonCatalog, AwsData, CertificateAuthority};
 
     #[test]
     fn a_deleted_launch_template_is_a_finding_for_its_group_alone() {
@@ -725,5 +870,171 @@ mod tests {
         assert_eq!(rows, [("NodePool", "custom"), ("EC2NodeClass", "legacy")]);
         assert_eq!(found[1].details["node_pools"], json!(["old"]));
         assert_eq!(found[1].details["nodes"], json!(2));
+    }
+
+    fn day(d: &str) -> chrono::DateTime<chrono::Utc> {
+        format!("{d}T00:00:00Z").parse().unwrap()
+    }
+
+    /// A certificate authority as the collector stores it.
+    fn ca(id: &str, status: &str, created: &str, not_after: &str) -> CertificateAuthority {
+        CertificateAuthority {
+            id: id.into(),
+            signing_status: status.into(),
+            distribution_status: Some("COMPLETE".into()),
+            created_by: Some("EKS".into()),
+            created_at: Some(day(created)),
+            activated_at: (status == "IN_USE").then(|| day(created)),
+            not_before: Some(day(created)),
+            not_after: Some(day(not_after)),
+            ..Default::default()
+        }
+    }
+
+    fn with_cas(cas: Vec<CertificateAuthority>) -> crate::snapshot::Snapshot {
+        let mut s = snapshot("1.34");
+        s.aws = Some(AwsData {
+            certificate_authorities: Some(cas),
+            ..Default::default()
+        });
+        s
+    }
+
+    fn eks106(s: &crate::snapshot::Snapshot) -> Vec<crate::finding::Finding> {
+        run(s, "1.35")
+            .findings
+            .into_iter()
+            .filter(|f| f.code == "EKS106")
+            .collect()
+    }
+
+    /// A successor appended on 2026-11-01 whose final auto-activation is `last`, next to a
+    /// signing CA that expires on `expires` (the fixtures judge as of 2026-11-23).
+    fn rotation(last: &str, expires: &str) -> crate::snapshot::Snapshot {
+        let mut successor = ca("ca-new", "NOT_USED", "2026-11-01", "2036-11-01");
+        successor.distribution_status = Some("IN_PROGRESS".into());
+        successor.first_auto_activation = Some(day("2026-11-30"));
+        successor.final_auto_activation = Some(day(last));
+        with_cas(vec![
+            ca("ca-old", "IN_USE", "2017-01-01", expires),
+            successor,
+        ])
+    }
+
+    #[test]
+    fn eks106_is_silent_on_one_ca_far_from_expiry_and_on_a_retired_one() {
+        let one = with_cas(vec![ca("ca-only", "IN_USE", "2024-01-01", "2034-01-01")]);
+        assert!(eks106(&one).is_empty());
+        assert!(run(&one, "1.35").skipped.iter().all(|k| k.code != "EKS106"));
+        // After a rotation the outgoing CA stays trusted, NOT_USED: older, and activated once.
+        let mut retired = ca("ca-old", "NOT_USED", "2017-01-01", "2027-01-01");
+        retired.activated_at = Some(day("2017-01-01"));
+        let after = with_cas(vec![
+            retired,
+            ca("ca-new", "IN_USE", "2026-10-01", "2036-10-01"),
+        ]);
+        assert!(eks106(&after).is_empty());
+    }
+
+    #[test]
+    fn eks106_is_required_within_30_days_of_either_date() {
+        use crate::finding::Remediation::{Recommended, Required};
+        let level = |last: &str, expires: &str| eks106(&rotation(last, expires))[0].remediation;
+        // 2026-12-23 is 30 days after 2026-11-23, 2026-12-24 is 31.
+        assert_eq!(level("2026-12-23", "2027-06-01"), Required);
+        assert_eq!(level("2026-12-24", "2027-06-01"), Recommended);
+        assert_eq!(level("2027-05-01", "2026-12-23"), Required);
+        assert_eq!(level("2027-05-01", "2026-12-24"), Recommended);
+        // A date already passed is the most urgent of all.
+        assert_eq!(level("2027-05-01", "2026-11-20"), Required);
+        let late = &eks106(&rotation("2026-11-22", "2027-06-01"))[0].message;
+        assert!(late.contains("by 2026-11-22 (1 day ago)"), "{late}");
+    }
+
+    #[test]
+    fn eks106_names_both_dates_the_distribution_and_the_clients() {
+        let found = eks106(&rotation("2026-12-05", "2027-01-15"));
+        let f = &found[0];
+        assert_eq!(
+            (f.resource_kind.as_str(), f.resource_name.as_str()),
+            ("CertificateAuthority", "ca-new")
+        );
+        assert_eq!(
+            f.message,
+            "successor CA ca-new is not signing yet (NOT_USED), EKS distribution IN_PROGRESS; EKS activates it by 2026-12-05 (12 days) (it may from 2026-11-30); signing CA ca-old expires on 2027-01-15 (53 days). Before then every kubeconfig, CI system and GitOps agent that holds the cluster's CA, and the bootstrap of self-managed and hybrid nodes, must trust the successor"
+        );
+        assert_eq!(f.details["days_to_final_auto_activation"], 12);
+        assert_eq!(f.details["signing_ca_not_after"], "2027-01-15");
+    }
+
+    #[test]
+    fn eks106_counts_an_activating_successor_and_names_the_self_managed_groups() {
+        let mut s = rotation("2027-05-01", "2027-06-01");
+        let aws = s.aws.as_mut().unwrap();
+        aws.certificate_authorities.as_mut().unwrap()[1].signing_status = "ACTIVATING".into();
+        aws.self_managed_groups = vec![crate::snapshot::AutoScalingGroup {
+            name: "gpu".into(),
+            ..Default::default()
+        }];
+        let f = &eks106(&s)[0];
+        assert!(
+            f.message.contains("is being activated (ACTIVATING)"),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.message.contains("(here: 1 self-managed node group)"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.details["self_managed_groups"], serde_json::json!(["gpu"]));
+    }
+
+    #[test]
+    fn eks106_is_skipped_not_clean_when_the_cas_were_not_read() {
+        use crate::checks::SkipCause;
+        let mut old = with_cas(Vec::new());
+        old.aws.as_mut().unwrap().certificate_authorities = None;
+        let eval = run(&old, "1.35");
+        let skipped = eval.skipped.iter().find(|k| k.code == "EKS106").unwrap();
+        assert_eq!(skipped.cause, SkipCause::NotCollected);
+        assert!(skipped.reason.contains("not read"), "{}", skipped.reason);
+        old.record_error(
+            crate::snapshot::source::CERTIFICATE_AUTHORITIES,
+            "ListCertificateAuthorities denied: add eks:ListCertificateAuthorities to eksup's IAM policy",
+        );
+        let eval = run(&old, "1.35");
+        let skipped = eval.skipped.iter().find(|k| k.code == "EKS106").unwrap();
+        assert!(skipped.reason.starts_with(
+            "eks/certificate-authorities could not be read: ListCertificateAuthorities denied"
+        ));
+        assert_eq!(skipped.cause, SkipCause::NotCollected);
+    }
+
+    #[test]
+    fn the_next_auto_activation_is_the_first_while_it_is_ahead() {
+        let s = rotation("2026-12-05", "2027-01-15");
+        let cas = s
+            .aws
+            .as_ref()
+            .unwrap()
+            .certificate_authorities
+            .as_deref()
+            .unwrap();
+        let r = super::ca_rotation(cas).unwrap();
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        assert_eq!(
+            r.next_auto_activation(d("2026-11-23")),
+            Some(d("2026-11-30"))
+        );
+        assert_eq!(
+            r.next_auto_activation(d("2026-11-30")),
+            Some(d("2026-11-30"))
+        );
+        assert_eq!(
+            r.next_auto_activation(d("2026-12-01")),
+            Some(d("2026-12-05"))
+        );
+        assert_eq!(r.signing_expires(), Some(d("2027-01-15")));
     }
 }

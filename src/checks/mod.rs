@@ -336,6 +336,8 @@ mod tests {
                 kubernetes_version: KubeVersion::new(1, 35),
                 addons: Default::default(),
             }],
+            // EKS106 needs the certificate authorities read, or it could not look.
+            certificate_authorities: Some(Vec::new()),
             ..Default::default()
         })
     }

@@ -256,6 +256,30 @@ pub static CLUSTERS: Table = Table {
             true,
             "checks skipped (disabled, out of range, or data not collected); null when the cluster could not be analyzed",
         ),
+        col(
+            "ca_successor_status",
+            Str,
+            true,
+            "a successor certificate authority not yet signing (EKS106): NOT_USED or ACTIVATING; null when no rotation is under way or the CAs were not read",
+        ),
+        col(
+            "ca_successor_distribution",
+            Str,
+            true,
+            "the successor CA's distribution by EKS to the components it manages: IN_PROGRESS, COMPLETE, FAILED or DELETING",
+        ),
+        col(
+            "ca_next_auto_activation",
+            Date,
+            true,
+            "the successor CA's next scheduled auto-activation on or after the day the run judged (firstAutoActivation while ahead, else finalAutoActivation)",
+        ),
+        col(
+            "ca_signing_expires",
+            Date,
+            true,
+            "validity.notAfter of the signing CA during a rotation",
+        ),
     ],
 };
 
@@ -338,6 +362,10 @@ pub struct ClusterRow {
     pub readiness: String,
     pub checks_run: Option<i32>,
     pub checks_skipped: Option<i32>,
+    pub ca_successor_status: Option<String>,
+    pub ca_successor_distribution: Option<String>,
+    pub ca_next_auto_activation: Option<NaiveDate>,
+    pub ca_signing_expires: Option<NaiveDate>,
 }
 
 fn count(n: usize) -> i32 {
@@ -374,16 +402,21 @@ pub fn finding_rows(report: &Report, run_time: DateTime<Utc>) -> Vec<FindingRow>
         .collect()
 }
 
-/// The `clusters` row of one analyzed cluster.
+/// The `clusters` row of one analyzed cluster, its dates judged as of `as_of` (the day the
+/// report was evaluated for).
 pub fn cluster_row(
     report: &Report,
     snapshot: &crate::snapshot::Snapshot,
     run_time: DateTime<Utc>,
+    as_of: NaiveDate,
     duration_ms: i64,
 ) -> ClusterRow {
     let m = &report.metadata;
     let aws = snapshot.aws.as_ref();
     let partial = !report.collection_errors.is_empty();
+    let rotation = aws
+        .and_then(|a| a.certificate_authorities.as_deref())
+        .and_then(crate::checks::eks::ca_rotation);
     ClusterRow {
         schema_version: SCHEMA_VERSION,
         run_id: m.run_id.to_string(),
@@ -429,6 +462,10 @@ pub fn cluster_row(
         readiness: m.readiness.as_str().into(),
         checks_run: Some(count(m.checks_run)),
         checks_skipped: Some(count(m.checks_skipped)),
+        ca_successor_status: rotation.map(|r| r.successor.signing_status.clone()),
+        ca_successor_distribution: rotation.and_then(|r| r.successor.distribution_status.clone()),
+        ca_next_auto_activation: rotation.and_then(|r| r.next_auto_activation(as_of)),
+        ca_signing_expires: rotation.and_then(|r| r.signing_expires()),
     }
 }
 

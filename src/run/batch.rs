@@ -205,8 +205,13 @@ impl RunContext {
         let mut analysis = analysis;
         analysis.report.metadata.run_id = self.run_id;
         let elapsed = started.elapsed().as_millis() as i64;
-        let mut row =
-            tables::cluster_row(&analysis.report, &analysis.snapshot, self.run_time, elapsed);
+        let mut row = tables::cluster_row(
+            &analysis.report,
+            &analysis.snapshot,
+            self.run_time,
+            analysis.as_of,
+            elapsed,
+        );
         if let Some(t) = timeout {
             let late: Vec<&str> = analysis
                 .snapshot

@@ -3,8 +3,9 @@
 It forwards every request to moto unchanged, except:
 - operations moto does not implement are answered here from registered fixtures, in the
   published API shapes: EKS `ListAddons`, `DescribeAddon`, `DescribeAddonVersions`,
-  `ListInsights`, `DescribeInsight`, `DescribeClusterVersions`, and Service Quotas
-  `GetServiceQuota`;
+  `ListInsights`, `DescribeInsight`, `DescribeClusterVersions`, `ListCertificateAuthorities`,
+  `DescribeCertificateAuthority` (a cluster registered without certificate authorities has
+  its initial one, signing until 2033), and Service Quotas `GetServiceQuota`;
 - EKS `DescribeCluster` answers are patched with the endpoint and certificate authority of
   the fake Kubernetes API server registered for that cluster (moto invents an endpoint that
   leads nowhere) and with fields moto cannot set (health, outpostConfig, upgradePolicy,
@@ -96,6 +97,8 @@ EKS_ROUTES = [
     ("POST", r"^/clusters/[^/]+/insights$", "eks:ListInsights"),
     ("GET", r"^/clusters/[^/]+/insights/[^/]+$", "eks:DescribeInsight"),
     ("GET", r"^/cluster-versions$", "eks:DescribeClusterVersions"),
+    ("GET", r"^/clusters/[^/]+/certificate-authorities$", "eks:ListCertificateAuthorities"),
+    ("GET", r"^/clusters/[^/]+/certificate-authorities/[^/]+$", "eks:DescribeCertificateAuthority"),
     ("GET", r"^/clusters/[^/]+/fargate-profiles$", "eks:ListFargateProfiles"),
     ("GET", r"^/clusters/[^/]+/fargate-profiles/[^/]+$", "eks:DescribeFargateProfile"),
     ("GET", r"^/clusters/[^/]+$", "eks:DescribeCluster"),
@@ -139,6 +142,20 @@ def operation(method, path, headers, body):
     return f"{method} {path}"
 
 
+# ListCertificateAuthorities answers these fields of each CA (CertificateAuthoritySummary).
+CA_SUMMARY_KEYS = ("id", "createdAt", "createdBy", "activatedAt", "activatedBy", "signingStatus",
+                   "distributionStatus")
+
+
+def initial_certificate_authority(name, cluster):
+    """What EKS answers for a cluster outside a rotation: its initial CA, signing, created
+    2024-01-01 and valid until 2033-12-31."""
+    return {"id": f"{name}-ca-initial", "createdAt": 1704067200, "createdBy": "EKS",
+            "activatedAt": 1704067200, "activatedBy": "EKS", "signingStatus": "IN_USE",
+            "distributionStatus": "COMPLETE", "validity": {"notBefore": 1704067200, "notAfter": 2019600000},
+            "rollbackAvailable": False, "data": cluster.get("ca", "")}
+
+
 def not_found(kind, name):
     return 404, {"__type": "ResourceNotFoundException", "message": f"No {kind} found for name: {name}."}
 
@@ -170,6 +187,13 @@ def answer_locally(op, method, path, query, body):
             c = STATE["clusters"].get(parts[1], {})
             insight = next((i for i in c.get("insights", []) if i["id"] == parts[3]), None)
             return (200, {"insight": insight}) if insight else not_found("insight", parts[3])
+        if op in ("eks:ListCertificateAuthorities", "eks:DescribeCertificateAuthority"):
+            c = STATE["clusters"].get(parts[1], {})
+            cas = c.get("certificate_authorities") or [initial_certificate_authority(parts[1], c)]
+            if op == "eks:ListCertificateAuthorities":
+                return 200, {"certificateAuthorities": [{k: ca[k] for k in CA_SUMMARY_KEYS if k in ca} for ca in cas]}
+            ca = next((a for a in cas if a["id"] == parts[3]), None)
+            return (200, {"certificateAuthority": ca}) if ca else not_found("certificate authority", parts[3])
         if op == "eks:DescribeClusterVersions":
             versions = STATE["cluster_versions"]
             return 200, {"clusterVersions": versions if versions is not None else default_cluster_versions()}

@@ -18,7 +18,11 @@ spec keys (all optional but `version`):
   instances        number of running m5.large instances (1 vCPU each under moto)
   volumes          [(type, GiB)]
   cluster_versions DescribeClusterVersions entries (default: data/eks-versions.csv)
+  certificate_authorities  DescribeCertificateAuthority shapes (certificate_authority()); default:
+                   the stand-in's initial CA, signing until 2033
 """
+
+import datetime
 
 import boto3
 
@@ -46,6 +50,23 @@ def addon_catalog(name, versions, default, kubernetes_version):
             for v in versions
         ],
     }
+
+
+def epoch(day):
+    """A `yyyy-mm-dd` day as the epoch seconds EKS answers timestamps in."""
+    return int(datetime.datetime.fromisoformat(day).replace(tzinfo=datetime.timezone.utc).timestamp())
+
+
+def certificate_authority(ca_id, signing, distribution, created, not_after, activated=None, first=None, final=None):
+    """A cluster CA in the shape of DescribeCertificateAuthority, dates as `yyyy-mm-dd`."""
+    ca = {"id": ca_id, "createdAt": epoch(created), "createdBy": "EKS", "signingStatus": signing,
+          "distributionStatus": distribution, "validity": {"notBefore": epoch(created), "notAfter": epoch(not_after)},
+          "rollbackAvailable": False, "data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="}
+    if activated:
+        ca.update(activatedAt=epoch(activated), activatedBy="EKS")
+    if first or final:
+        ca["scheduledEvents"] = {k: epoch(v) for k, v in (("firstAutoActivation", first), ("finalAutoActivation", final)) if v}
+    return ca
 
 
 def build(moto_url, standin_url, name, spec):
@@ -107,6 +128,7 @@ def build(moto_url, standin_url, name, spec):
         "nodegroups": ng_patches,
         "addons": spec.get("addons", []),
         "insights": spec.get("insights", []),
+        "certificate_authorities": spec.get("certificate_authorities", []),
     }
     http_json(f"{standin_url}/_standin/clusters/{name}", "POST", registration)
     if spec.get("addon_versions"):

@@ -17,7 +17,10 @@ wrote is changed afterwards.
 | ghost     | —       | eu-west-1 | cannot be read (error)  | the last two days              |
 
 Snapshots are the repository's own (`examples/snapshot.json`, `tests/fixtures/snapshots/`)
-with the cluster's name, account, region and version changed.
+with the cluster's name, account, region and version changed. Two clusters are in a
+certificate-authority rotation dated from TODAY (CA_ROTATIONS): payments' successor is
+auto-activated in 12 days (EKS106 required), legacy's in 200 (recommended); retired keeps the
+example's rotation, whose dates have passed.
 """
 
 import datetime
@@ -61,6 +64,24 @@ CLUSTERS = [
     Cluster("analytics", B, "eu-west-1", SNAPSHOTS / "healthy.json", ("1.35",) * 4, writer="analytics-incluster"),
     Cluster("retired", B, "us-west-2", DEMO, ("1.34", "1.34", None, None)),
 ]
+
+
+def _ca(ca_id, status, distribution, created, not_after, first=None, final=None):
+    """A certificate authority as the snapshot stores it; dates are days from TODAY."""
+    at = lambda days: None if days is None else f"{TODAY + datetime.timedelta(days=days)}T00:00:00Z"
+    return {"id": ca_id, "signing_status": status, "distribution_status": distribution, "created_by": "EKS",
+            "created_at": at(created), "activated_at": at(created) if status == "IN_USE" else None,
+            "not_before": at(created), "not_after": at(not_after),
+            "first_auto_activation": at(first), "final_auto_activation": at(final)}
+
+
+CA_ROTATIONS = {
+    "payments": [_ca("ca-pay-1", "IN_USE", "COMPLETE", -800, 75),
+                 _ca("ca-pay-2", "NOT_USED", "IN_PROGRESS", -20, 3600, first=5, final=12)],
+    "legacy": [_ca("ca-leg-1", "IN_USE", "COMPLETE", -900, 260),
+               _ca("ca-leg-2", "NOT_USED", "COMPLETE", -10, 3600, first=150, final=200)],
+}
+
 # A cluster the central runner is told to read on the last two days and cannot reach.
 GHOST = {"name": "ghost", "region": "eu-west-1", "days": DAYS[2:]}
 # On TODAY the central runner runs a second time in the evening, for payments only, with
@@ -118,6 +139,8 @@ def variant(base: Path, cluster: Cluster, version: str, into: Path) -> Path:
              arn=f"arn:aws:eks:{cluster.region}:{cluster.account}:cluster/{cluster.name}")
     for ng in (snap.get("aws") or {}).get("node_groups", []):
         ng["version"] = version
+    if cluster.name in CA_ROTATIONS:
+        snap["aws"]["certificate_authorities"] = CA_ROTATIONS[cluster.name]
     path = into / f"{cluster.name}-{version}.json"
     path.write_text(json.dumps(snap, indent=1))
     return path

@@ -284,6 +284,33 @@ def test_clusters_by_readiness(fleet_rows, answer):
     print("clusters_by_readiness:", json.dumps(answer["results"]["clusters_by_readiness"]))
 
 
+def test_ca_rotations_to_act_on(fleet_rows, answer):
+    clusters, findings = fleet_rows
+    now, current = _latest_findings(clusters, findings)
+    level = {key(f): f["remediation"] for f in current if f["code"] == "EKS106"}
+    order = {"required": 0, "recommended": 1, None: 2}
+
+    def left(d):
+        return None if d is None else (day(d) - TODAY).days
+
+    want = sorted(
+        [(r["account_id"], r["region"], r["cluster_name"], r["ca_successor_status"], r["ca_successor_distribution"],
+          r["ca_next_auto_activation"], left(r["ca_next_auto_activation"]), r["ca_signing_expires"],
+          left(r["ca_signing_expires"]), level.get(k))
+         for k, r in now.items() if r["ca_successor_status"] is not None],
+        key=lambda t: (order[t[9]], t[6], t[0], t[1], t[2]))
+    got = rows(answer, "ca_rotations_to_act_on")
+    assert got == want
+    by = {g[2]: g for g in got}
+    # payments: first auto-activation in 5 days, final in 12: required; legacy: 150/200 days away.
+    assert by["payments"][3:7] == ("NOT_USED", "IN_PROGRESS", str(TODAY + datetime.timedelta(days=5)), 5)
+    assert (by["payments"][9], by["legacy"][9]) == ("required", "recommended")
+    assert by["legacy"][8] == 260
+    assert [g[2] for g in got][-1] == "legacy", "required rotations first"
+    assert not {"web", "analytics", "batch"} & set(by), "one CA and no successor: nothing to act on"
+    print("ca_rotations_to_act_on:", json.dumps(answer["results"]["ca_rotations_to_act_on"]))
+
+
 def test_every_dashboard_panel_runs_one_of_the_queries_and_gets_its_rows(fleet_data, answer):
     dashboards = sorted(af.DASHBOARDS.glob("*.json"))
     assert dashboards

@@ -1,10 +1,10 @@
-"""AWS001–AWS005 and EKS001–EKS010 and EKS101 on the real binary: moto + the stand-in for the AWS side,
+"""AWS001–AWS005, EKS001–EKS010, EKS101 and EKS106 on the real binary: moto + the stand-in for the AWS side,
 the fake API server for Kubernetes. Each check fires as required, as recommended (where
 both exist), and stays silent on a healthy cluster."""
 
 from collections import Counter
 
-from aws_fixture import addon_catalog
+from aws_fixture import addon_catalog, certificate_authority
 from harness import run_eksup
 
 ISSUE = {"code": "AsgInstanceLaunchFailures", "message": "Instance launch failed", "resourceIds": ["eks-ng-al2"]}
@@ -61,6 +61,13 @@ TRIPS_AWS = {
     "quotas": {"ec2/L-1216C47A": 10, "ebs/L-D18FCD1D": 10, "ebs/L-7A658B76": 50},
     "instances": 9,
     "volumes": [("gp2", 8400), ("gp3", 100)],
+    # A CA rotation EKS completes on 2026-06-13, 12 days after the runs' 2026-06-01 (EKS106).
+    "certificate_authorities": [
+        certificate_authority("ca-0a1b2c3d", "IN_USE", "COMPLETE", created="2024-03-01", not_after="2026-08-15",
+                              activated="2024-03-01"),
+        certificate_authority("ca-4e5f6a7b", "NOT_USED", "IN_PROGRESS", created="2026-05-20", not_after="2036-05-20",
+                              first="2026-06-06", final="2026-06-13"),
+    ],
 }
 
 EXPECTED_AWS = sorted([
@@ -86,6 +93,7 @@ EXPECTED_AWS = sorted([
     ("EKS010", "required", "Insight", "Misconfiguration insight 4"),
     ("EKS010", "recommended", "Insight", "Misconfiguration insight 5"),
     ("EKS101", "required", "Cluster", "{name}"),
+    ("EKS106", "required", "CertificateAuthority", "ca-4e5f6a7b"),
 ])
 
 
@@ -206,10 +214,12 @@ def test_aws_call_counts_for_3_node_groups_5_addons_2_fargate_profiles(eks_clust
         "autoscaling:DescribeAutoScalingGroups": 1,
         "servicequotas:GetServiceQuota": 3, "ec2:DescribeInstances": 1, "ec2:DescribeVolumes": 1,
         "ec2:DescribeSubnets": 1, "ec2:DescribeLaunchTemplates": 1,
+        # One CA, signing: nothing to describe.
+        "eks:ListCertificateAuthorities": 1,
     })
     total = sum(calls.values())
     print(f"AWS calls for 3 node groups, 5 addons, 2 Fargate profiles, 10 insights (2 not passing): {total}")
-    assert total == 27
+    assert total == 28
 
 
 def test_quota_levels_the_other_way_round(eks_cluster, tmp_path, standin):

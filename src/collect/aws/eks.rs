@@ -13,8 +13,8 @@ use futures::{StreamExt, TryStreamExt};
 use crate::collect::CollectError;
 use crate::error::aws_message as message;
 use crate::snapshot::{
-    Addon, AddonCatalog, AddonVersion, AutoMode, ClientStat, Deprecation, FargateProfile,
-    HealthIssue, Insight, NodeGroup, OutpostConfig, RemoteNetwork, TemplateRef,
+    Addon, AddonCatalog, AddonVersion, AutoMode, CertificateAuthority, ClientStat, Deprecation,
+    FargateProfile, HealthIssue, Insight, NodeGroup, OutpostConfig, RemoteNetwork, TemplateRef,
 };
 use crate::version::{KubeVersion, SupportWindow};
 
@@ -494,6 +494,84 @@ fn deprecation(d: &aws_sdk_eks::types::DeprecationDetail) -> Deprecation {
             })
             .collect(),
     }
+}
+
+/// The cluster's certificate authorities. The list says which CA signs and which are not
+/// signing; the validity and the auto-activation schedule need `DescribeCertificateAuthority`,
+/// called only when a CA other than the signing one exists (a cluster outside a rotation
+/// costs one call).
+pub async fn certificate_authorities(
+    client: &Client,
+    cluster: &str,
+) -> Result<Vec<CertificateAuthority>, String> {
+    let summaries: Vec<_> = client
+        .list_certificate_authorities()
+        .cluster_name(cluster)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| {
+            message(
+                "ListCertificateAuthorities",
+                "eks:ListCertificateAuthorities",
+                &e,
+            )
+        })?;
+    let listed: Vec<CertificateAuthority> = summaries
+        .iter()
+        .map(|s| CertificateAuthority {
+            id: s.id().unwrap_or_default().to_string(),
+            signing_status: s
+                .signing_status()
+                .map(|v| v.as_str().to_string())
+                .unwrap_or_default(),
+            distribution_status: s.distribution_status().map(|v| v.as_str().to_string()),
+            created_by: s.created_by().map(|v| v.as_str().to_string()),
+            created_at: timestamp(s.created_at()),
+            activated_at: timestamp(s.activated_at()),
+            ..CertificateAuthority::default()
+        })
+        .collect();
+    if listed.iter().all(|c| c.signing_status == "IN_USE") {
+        return Ok(listed);
+    }
+    describe_each(
+        listed,
+        |mut ca| async move {
+            let out = client
+                .describe_certificate_authority()
+                .cluster_name(cluster)
+                .certificate_authority_id(&ca.id)
+                .send()
+                .await
+                .map_err(|e| {
+                    message(
+                        "DescribeCertificateAuthority",
+                        "eks:DescribeCertificateAuthority",
+                        &e,
+                    )
+                })?;
+            let full = out
+                .certificate_authority
+                .ok_or("DescribeCertificateAuthority: the answer has no certificate authority")?;
+            if let Some(v) = full.signing_status() {
+                ca.signing_status = v.as_str().to_string();
+            }
+            if let Some(v) = full.distribution_status() {
+                ca.distribution_status = Some(v.as_str().to_string());
+            }
+            ca.not_before = timestamp(full.validity().and_then(|v| v.not_before()));
+            ca.not_after = timestamp(full.validity().and_then(|v| v.not_after()));
+            let events = full.scheduled_events();
+            ca.first_auto_activation = timestamp(events.and_then(|e| e.first_auto_activation()));
+            ca.final_auto_activation = timestamp(events.and_then(|e| e.final_auto_activation()));
+            Ok(ca)
+        },
+        |x| &x.id,
+    )
+    .await
 }
 
 fn date(d: Option<&aws_smithy_types::DateTime>) -> Option<chrono::NaiveDate> {

@@ -147,7 +147,7 @@ pub async fn collect(
     let name = cluster.name.as_str();
     let local = cluster.outpost.is_some();
     // A local Outposts cluster has no node groups, Fargate, addons or insights to read.
-    let (node_groups, fargate, addons, catalogues, insights, readings) = tokio::join!(
+    let (node_groups, fargate, addons, catalogues, insights, readings, cas) = tokio::join!(
         deadline.within(async {
             if local {
                 Ok(Vec::new())
@@ -187,6 +187,7 @@ pub async fn collect(
             }
         }),
         deadline.within(async { Ok(scope.shared.quotas(clients).await) }),
+        deadline.within(eks::certificate_authorities(&clients.eks, name)),
     );
     let (vcpu_quota, gp2_quota, gp3_quota, vcpus, storage) = match readings {
         Ok(r) => (r.vcpu_quota, r.gp2_quota, r.gp3_quota, r.vcpus, r.storage),
@@ -244,6 +245,8 @@ pub async fn collect(
         cluster_versions: Vec::new(),
         auto_mode: cluster.auto_mode.clone(),
         remote_network: cluster.remote_network.clone(),
+        // `None` when the read failed: EKS106 is then skipped, never clean.
+        certificate_authorities: settle(errors, source::CERTIFICATE_AUTHORITIES, cas.map(Some)),
     }
 }
 

@@ -111,6 +111,30 @@ pub struct Before {
     pub deprecated_apis: Vec<Item>,
     /// EKS103 about the Karpenter controller itself.
     pub karpenter: Vec<Item>,
+    /// EKS106: a certificate-authority rotation to distribute before EKS activates it.
+    pub ca_rotation: Option<CaRotationStep>,
+}
+
+/// Distributing a successor CA: its finding, its id (for the commands) and the cluster's ARN
+/// (the kubeconfig entry `aws eks update-kubeconfig` writes).
+#[derive(Debug, Serialize)]
+pub struct CaRotationStep {
+    pub items: Vec<Item>,
+    pub successor: String,
+    pub kubeconfig_cluster: String,
+}
+
+fn ca_rotation(report: &Report) -> Option<CaRotationStep> {
+    let found = report.findings.iter().find(|f| f.code == "EKS106")?;
+    Some(CaRotationStep {
+        items: items(report, &["EKS106"]),
+        successor: found.resource_name.clone(),
+        kubeconfig_cluster: report
+            .metadata
+            .cluster_arn
+            .clone()
+            .unwrap_or_else(|| report.metadata.cluster_name.clone()),
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -487,6 +511,7 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
                 .filter(|f| f.code == "EKS103" && f.resource_kind == "Deployment")
                 .map(Item::from)
                 .collect(),
+            ca_rotation: ca_rotation(report),
         },
         hops,
         skipped: skipped_with(report, SkipCause::NotCollected),

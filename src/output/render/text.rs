@@ -36,6 +36,12 @@ fn extra_columns(code: &str) -> &'static [(&'static str, &'static str)] {
             ("OS image", "os_images"),
         ],
         "EKS009" | "EKS010" => &[("Status", "status"), ("Recommendation", "recommendation")],
+        "EKS106" => &[
+            ("Successor", "successor_status"),
+            ("Distribution", "distribution_status"),
+            ("Auto-activated by", "final_auto_activation"),
+            ("Signing CA expires", "signing_ca_not_after"),
+        ],
         "K8S101" => &[("Workloads", "workloads"), ("Replicas", "replicas")],
         "K8S102" => &[("Budgets", "budgets")],
         "K8S015" => &[("Volumes", "volumes")],
