@@ -52,6 +52,8 @@ pub mod source {
     /// The API server's `/metrics` (deprecated APIs requested since it started).
     pub const API_METRICS: &str = "kubernetes/metrics";
     pub const CRDS: &str = "kubernetes/customresourcedefinitions";
+    /// The cluster's update history (`ListUpdates` + `DescribeUpdate`).
+    pub const UPDATES: &str = "eks/updates";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -321,6 +323,34 @@ pub struct AwsData {
     pub auto_mode: Option<AutoMode>,
     /// `remoteNetworkConfig` when the cluster accepts EKS Hybrid Nodes.
     pub remote_network: Option<RemoteNetwork>,
+    /// `DescribeCluster.status` (`ACTIVE`, `UPDATING`, …); `None` in older snapshots.
+    pub cluster_status: Option<String>,
+    /// The cluster's own updates; `None` when not read (older snapshots, or the source failed).
+    pub updates: Option<UpdateHistory>,
+}
+
+/// The cluster-level updates EKS lists (`ListUpdates` without a node group or addon).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpdateHistory {
+    /// Described updates, newest first.
+    pub updates: Vec<ClusterUpdate>,
+    /// More ids were listed than eksup describes: an older update may be missing.
+    pub truncated: bool,
+}
+
+/// One `DescribeUpdate` answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterUpdate {
+    pub id: String,
+    /// `VersionUpdate`, `VersionRollback`, `VpcConfigUpdate`, … (an open string).
+    pub update_type: String,
+    /// `InProgress`, `Failed`, `Cancelled` or `Successful`.
+    pub status: String,
+    pub created_at: Option<DateTime<Utc>>,
+    /// The `Version` parameter of a version update or rollback: the version it goes to.
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -417,7 +447,7 @@ pub struct AddonVersion {
 pub struct Insight {
     pub id: String,
     pub name: String,
-    /// `UPGRADE_READINESS` or `MISCONFIGURATION`.
+    /// `UPGRADE_READINESS`, `MISCONFIGURATION`, `ROLLBACK_READINESS`, … (an open string).
     pub category: String,
     pub kubernetes_version: Option<String>,
     /// `PASSING`, `WARNING`, `ERROR` or `UNKNOWN`.
@@ -430,6 +460,18 @@ pub struct Insight {
     pub deprecations: Vec<Deprecation>,
     /// `lastRefreshTime`: the end of the insight's 30-day evidence window.
     pub last_refresh: Option<DateTime<Utc>>,
+    /// `DescribeInsight.resources[]`: the affected resources, each with its own status.
+    pub resources: Vec<InsightResource>,
+}
+
+/// One resource an insight evaluated.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InsightResource {
+    pub kubernetes_resource_uri: Option<String>,
+    pub arn: Option<String>,
+    pub status: Option<String>,
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

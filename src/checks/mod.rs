@@ -267,6 +267,8 @@ mod tests {
                 kubernetes_version: KubeVersion::new(1, 35),
                 addons: Default::default(),
             }],
+            // EKS105 needs the update history, or it could not look.
+            updates: Some(Default::default()),
             ..Default::default()
         })
     }

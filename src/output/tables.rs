@@ -256,6 +256,12 @@ pub static CLUSTERS: Table = Table {
             true,
             "checks skipped (disabled, out of range, or data not collected); null when the cluster could not be analyzed",
         ),
+        col(
+            "rollback_window_ends",
+            Timestamp,
+            true,
+            "until when EKS can roll the control plane back one minor: the latest successful version update's createdAt + 7 days (past once closed); null when no version update to the current version is on record",
+        ),
     ],
 };
 
@@ -338,6 +344,7 @@ pub struct ClusterRow {
     pub readiness: String,
     pub checks_run: Option<i32>,
     pub checks_skipped: Option<i32>,
+    pub rollback_window_ends: Option<DateTime<Utc>>,
 }
 
 fn count(n: usize) -> i32 {
@@ -429,6 +436,7 @@ pub fn cluster_row(
         readiness: m.readiness.as_str().into(),
         checks_run: Some(count(m.checks_run)),
         checks_skipped: Some(count(m.checks_skipped)),
+        rollback_window_ends: m.rollback.as_ref().map(|r| r.available_until),
     }
 }
 

@@ -3,7 +3,8 @@
 It forwards every request to moto unchanged, except:
 - operations moto does not implement are answered here from registered fixtures, in the
   published API shapes: EKS `ListAddons`, `DescribeAddon`, `DescribeAddonVersions`,
-  `ListInsights`, `DescribeInsight`, `DescribeClusterVersions`, and Service Quotas
+  `ListInsights`, `DescribeInsight`, `DescribeClusterVersions`, `ListUpdates`,
+  `DescribeUpdate` (cluster updates, paged by `maxResults`/`nextToken`), and Service Quotas
   `GetServiceQuota`;
 - EKS `DescribeCluster` answers are patched with the endpoint and certificate authority of
   the fake Kubernetes API server registered for that cluster (moto invents an endpoint that
@@ -96,6 +97,8 @@ EKS_ROUTES = [
     ("POST", r"^/clusters/[^/]+/insights$", "eks:ListInsights"),
     ("GET", r"^/clusters/[^/]+/insights/[^/]+$", "eks:DescribeInsight"),
     ("GET", r"^/cluster-versions$", "eks:DescribeClusterVersions"),
+    ("GET", r"^/clusters/[^/]+/updates$", "eks:ListUpdates"),
+    ("GET", r"^/clusters/[^/]+/updates/[^/]+$", "eks:DescribeUpdate"),
     ("GET", r"^/clusters/[^/]+/fargate-profiles$", "eks:ListFargateProfiles"),
     ("GET", r"^/clusters/[^/]+/fargate-profiles/[^/]+$", "eks:DescribeFargateProfile"),
     ("GET", r"^/clusters/[^/]+$", "eks:DescribeCluster"),
@@ -170,6 +173,18 @@ def answer_locally(op, method, path, query, body):
             c = STATE["clusters"].get(parts[1], {})
             insight = next((i for i in c.get("insights", []) if i["id"] == parts[3]), None)
             return (200, {"insight": insight}) if insight else not_found("insight", parts[3])
+        if op == "eks:ListUpdates":
+            ids = [u["id"] for u in STATE["clusters"].get(parts[1], {}).get("updates", [])]
+            start = int(query.get("nextToken", ["0"])[0])
+            size = int(query.get("maxResults", ["100"])[0])
+            page = {"updateIds": ids[start:start + size]}
+            if start + size < len(ids):
+                page["nextToken"] = str(start + size)
+            return 200, page
+        if op == "eks:DescribeUpdate":
+            c = STATE["clusters"].get(parts[1], {})
+            found = next((u for u in c.get("updates", []) if u["id"] == parts[3]), None)
+            return (200, {"update": found}) if found else not_found("update", parts[3])
         if op == "eks:DescribeClusterVersions":
             versions = STATE["cluster_versions"]
             return 200, {"clusterVersions": versions if versions is not None else default_cluster_versions()}

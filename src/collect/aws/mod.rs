@@ -147,7 +147,7 @@ pub async fn collect(
     let name = cluster.name.as_str();
     let local = cluster.outpost.is_some();
     // A local Outposts cluster has no node groups, Fargate, addons or insights to read.
-    let (node_groups, fargate, addons, catalogues, insights, readings) = tokio::join!(
+    let (node_groups, fargate, addons, catalogues, insights, updates, readings) = tokio::join!(
         deadline.within(async {
             if local {
                 Ok(Vec::new())
@@ -186,6 +186,7 @@ pub async fn collect(
                 eks::insights(&clients.eks, name).await
             }
         }),
+        deadline.within(async { eks::updates(&clients.eks, name).await.map(Some) }),
         deadline.within(async { Ok(scope.shared.quotas(clients).await) }),
     );
     let (vcpu_quota, gp2_quota, gp3_quota, vcpus, storage) = match readings {
@@ -243,6 +244,8 @@ pub async fn collect(
         cluster_versions: Vec::new(),
         auto_mode: cluster.auto_mode.clone(),
         remote_network: cluster.remote_network.clone(),
+        cluster_status: cluster.status.clone(),
+        updates: settle(errors, source::UPDATES, updates),
     }
 }
 
