@@ -38,6 +38,7 @@ pub mod finding;
 pub mod output;
 pub mod plan;
 pub mod report;
+pub mod rollback;
 pub mod run;
 pub mod snapshot;
 pub mod version;

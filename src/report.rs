@@ -60,6 +60,10 @@ pub struct RunMetadata {
     pub checks_run: usize,
     #[serde(default)]
     pub checks_skipped: usize,
+    /// The window to roll the control plane back to the previous minor, from the latest
+    /// successful version update; `null` when none is on record (or the history was not read).
+    #[serde(default)]
+    pub rollback: Option<crate::rollback::Rollback>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +147,7 @@ impl Report {
                 readiness: evaluation.readiness,
                 checks_run: evaluation.checks_run,
                 checks_skipped: evaluation.checks_skipped,
+                rollback: crate::rollback::window(snapshot, calendar, today),
             },
             summary: Summary {
                 required: count(Remediation::Required),

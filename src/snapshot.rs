@@ -56,6 +56,8 @@ pub mod source {
     pub const SERVICES: &str = "kubernetes/services";
     /// The cluster's certificate authorities (list, then describe during a rotation).
     pub const CERTIFICATE_AUTHORITIES: &str = "eks/certificate-authorities";
+    /// The cluster's update history (`ListUpdates` + `DescribeUpdate`).
+    pub const UPDATES: &str = "eks/updates";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -333,6 +335,10 @@ pub struct AwsData {
     /// The cluster's certificate authorities; `None` when they were not read (a failed
     /// source, or a snapshot from before EKS106).
     pub certificate_authorities: Option<Vec<CertificateAuthority>>,
+    /// `DescribeCluster.status` (`ACTIVE`, `UPDATING`, …); `None` in older snapshots.
+    pub cluster_status: Option<String>,
+    /// The cluster's own updates; `None` when not read (older snapshots, or the source failed).
+    pub updates: Option<UpdateHistory>,
 }
 
 /// One of the cluster's certificate authorities (`ListCertificateAuthorities`; the validity
@@ -355,6 +361,30 @@ pub struct CertificateAuthority {
     /// `scheduledEvents`: EKS may activate the CA itself from the first and will by the final.
     pub first_auto_activation: Option<DateTime<Utc>>,
     pub final_auto_activation: Option<DateTime<Utc>>,
+}
+
+/// The cluster-level updates EKS lists (`ListUpdates` without a node group or addon).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpdateHistory {
+    /// Described updates, newest first.
+    pub updates: Vec<ClusterUpdate>,
+    /// More ids were listed than eksup describes: an older update may be missing.
+    pub truncated: bool,
+}
+
+/// One `DescribeUpdate` answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterUpdate {
+    pub id: String,
+    /// `VersionUpdate`, `VersionRollback`, `VpcConfigUpdate`, … (an open string).
+    pub update_type: String,
+    /// `InProgress`, `Failed`, `Cancelled` or `Successful`.
+    pub status: String,
+    pub created_at: Option<DateTime<Utc>>,
+    /// The `Version` parameter of a version update or rollback: the version it goes to.
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -451,7 +481,7 @@ pub struct AddonVersion {
 pub struct Insight {
     pub id: String,
     pub name: String,
-    /// `UPGRADE_READINESS` or `MISCONFIGURATION`.
+    /// `UPGRADE_READINESS`, `MISCONFIGURATION`, `ROLLBACK_READINESS`, … (an open string).
     pub category: String,
     pub kubernetes_version: Option<String>,
     /// `PASSING`, `WARNING`, `ERROR` or `UNKNOWN`.
@@ -464,6 +494,18 @@ pub struct Insight {
     pub deprecations: Vec<Deprecation>,
     /// `lastRefreshTime`: the end of the insight's 30-day evidence window.
     pub last_refresh: Option<DateTime<Utc>>,
+    /// `DescribeInsight.resources[]`: the affected resources, each with its own status.
+    pub resources: Vec<InsightResource>,
+}
+
+/// One resource an insight evaluated.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InsightResource {
+    pub kubernetes_resource_uri: Option<String>,
+    pub arn: Option<String>,
+    pub status: Option<String>,
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

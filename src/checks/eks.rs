@@ -1,6 +1,6 @@
-//! EKS checks EKS001–EKS010, EKS101 and EKS106: control-plane IPs, health, addons,
-//! launch-template drift, Amazon Linux 2, insights, the support calendar and the rotation of
-//! the cluster's certificate authority.
+//! EKS checks EKS001–EKS010, EKS101, EKS105 and EKS106: control-plane IPs, health, addons,
+//! launch-template drift, Amazon Linux 2, insights, the support calendar, whether EKS
+//! accepts an upgrade now and the rotation of the cluster's certificate authority.
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
@@ -12,7 +12,10 @@ use crate::checks::aws::by_zone;
 use crate::checks::kubernetes::node_os;
 use crate::checks::{Check, Context, finding, lookup};
 use crate::finding::{Finding, Remediation, counted};
-use crate::snapshot::{AwsData, CertificateAuthority, HealthIssue, LaunchTemplate, TemplateRef};
+use crate::snapshot::{
+    AwsData, CertificateAuthority, HealthIssue, Insight, InsightResource, LaunchTemplate,
+    TemplateRef,
+};
 use crate::version::{KubeVersion, SupportStatus};
 
 fn check(code: &str) -> &'static Check {
@@ -387,54 +390,176 @@ pub fn amazon_linux_2(ctx: &Context) -> Vec<Finding> {
     out
 }
 
-fn insight_findings(ctx: &Context, code: &str, category: &str) -> Vec<Finding> {
+/// Where an insight's findings go: the hops it applies to, or `None` when it names a version
+/// the upgrade does not pass through (e.g. the upgrade the cluster already made).
+fn insight_hops(i: &Insight, hops: &[KubeVersion]) -> Option<Vec<KubeVersion>> {
+    match i.kubernetes_version.as_deref() {
+        None | Some("") => Some(hops.to_vec()),
+        Some(v) => {
+            let v: KubeVersion = v.parse().ok()?;
+            hops.contains(&v).then(|| vec![v])
+        }
+    }
+}
+
+fn insight_level(status: &str) -> Option<Remediation> {
+    match status {
+        "ERROR" => Some(Remediation::Required),
+        "WARNING" | "UNKNOWN" => Some(Remediation::Recommended),
+        _ => None,
+    }
+}
+
+/// The namespace in a Kubernetes resource path (`…/namespaces/NS/…`); empty when cluster-scoped.
+fn uri_namespace(uri: &str) -> &str {
+    let mut parts = uri.split('/');
+    while let Some(p) = parts.next() {
+        if p == "namespaces" {
+            return parts.next().unwrap_or_default();
+        }
+    }
+    ""
+}
+
+/// EKS009 and EKS010: each insight applies to the hop whose version it names (every hop when
+/// it names none); one finding per affected resource of `DescribeInsight`, else one for the
+/// insight. A resource's own status, when EKS gives one, sets its level.
+fn insight_findings(ctx: &Context, code: &str, upgrade: bool) -> Vec<Finding> {
     let Some(aws) = aws(ctx) else {
         return Vec::new();
     };
     let check = check(code);
     let hops = ctx.hops();
-    aws.insights
+    let mut out = Vec::new();
+    for i in aws
+        .insights
         .iter()
-        .filter(|i| i.category == category)
-        // An insight about a specific version matters when the upgrade passes through it.
-        .filter(|i| {
-            i.kubernetes_version
-                .as_deref()
-                .and_then(|v| v.parse::<KubeVersion>().ok())
-                .is_none_or(|v| hops.contains(&v) || v == ctx.current)
-        })
-        .filter_map(|i| {
-            let level = match i.status.as_str() {
-                "ERROR" => Remediation::Required,
-                "WARNING" | "UNKNOWN" => Remediation::Recommended,
-                _ => return None,
+        .filter(|i| (i.category == "MISCONFIGURATION") != upgrade)
+    {
+        let Some(applies) = insight_hops(i, &hops) else {
+            continue;
+        };
+        let on: Vec<String> = applies.iter().map(ToString::to_string).collect();
+        let scope = match applies.as_slice() {
+            [one] => format!("the upgrade to {one}"),
+            _ => format!("every hop ({})", on.join(", ")),
+        };
+        // Without resources, the insight itself is the one affected thing.
+        let whole = [InsightResource::default()];
+        let resources = if i.resources.is_empty() {
+            &whole[..]
+        } else {
+            &i.resources[..]
+        };
+        for r in resources {
+            let status = r.status.as_deref().unwrap_or(&i.status);
+            let Some(level) = insight_level(status) else {
+                continue;
             };
-            let mut message = format!("{} ({})", i.name, i.status);
-            if let Some(reason) = &i.reason {
+            let reason = r.reason.as_ref().or(i.reason.as_ref());
+            let mut message = format!("{} ({status}", i.name);
+            if upgrade && i.category != "UPGRADE_READINESS" {
+                message.push_str(&format!(", {}", i.category));
+            }
+            message.push_str(&format!(") for {scope}"));
+            if let Some(reason) = reason {
                 message.push_str(&format!(": {reason}"));
+            }
+            if upgrade && level == Remediation::Required {
+                message.push_str(
+                    "; UpdateClusterVersion refuses the upgrade (InvalidStateException) unless it is forced",
+                );
             }
             if let Some(rec) = &i.recommendation {
                 message.push_str(&format!(" — {rec}"));
             }
-            Some(finding(
+            let (kind, namespace, name) = match (&r.kubernetes_resource_uri, &r.arn) {
+                (Some(uri), _) => ("KubernetesResource", uri_namespace(uri), uri.as_str()),
+                (None, Some(arn)) => ("AwsResource", "", arn.as_str()),
+                (None, None) => ("Insight", "", i.name.as_str()),
+            };
+            out.push(finding(
                 check,
                 level,
-                ("Insight", "", &i.name),
+                (kind, namespace, name),
                 message,
-                json!({"id": i.id, "status": i.status, "kubernetes_version": i.kubernetes_version, "recommendation": i.recommendation}),
-            ))
-        })
-        .collect()
+                json!({
+                    "id": i.id,
+                    "insight": i.name,
+                    "category": i.category,
+                    "status": status,
+                    "kubernetes_version": i.kubernetes_version,
+                    "hops": on,
+                    "kubernetes_resource_uri": r.kubernetes_resource_uri,
+                    "arn": r.arn,
+                    "recommendation": i.recommendation,
+                }),
+            ));
+        }
+    }
+    out
 }
 
-/// EKS009: upgrade-readiness insights.
+/// EKS009: upgrade-readiness insights, and every category but MISCONFIGURATION (the API's
+/// category is an open string; ROLLBACK_READINESS already exists).
 pub fn upgrade_insights(ctx: &Context) -> Vec<Finding> {
-    insight_findings(ctx, "EKS009", "UPGRADE_READINESS")
+    insight_findings(ctx, "EKS009", true)
 }
 
 /// EKS010: misconfiguration insights.
 pub fn misconfiguration_insights(ctx: &Context) -> Vec<Finding> {
-    insight_findings(ctx, "EKS010", "MISCONFIGURATION")
+    insight_findings(ctx, "EKS010", false)
+}
+
+/// Precondition data of EKS105: a snapshot from before the update history was read has none.
+pub fn updates_missing(ctx: &Context) -> Option<String> {
+    aws(ctx)?.updates.is_none().then(|| {
+        "the snapshot holds no update history (ListUpdates); collect the cluster again".into()
+    })
+}
+
+/// EKS105: EKS accepts no version update while the cluster is not ACTIVE or while any
+/// update (of any type) is in progress.
+pub fn not_ready_to_upgrade(ctx: &Context) -> Vec<Finding> {
+    let Some(aws) = aws(ctx) else {
+        return Vec::new();
+    };
+    let check = check("EKS105");
+    let name = &ctx.snapshot.cluster.name;
+    let mut out = Vec::new();
+    if let Some(status) = aws.cluster_status.as_deref().filter(|s| *s != "ACTIVE") {
+        out.push(finding(
+            check,
+            Remediation::Required,
+            ("Cluster", "", name),
+            format!(
+                "the cluster is {status}, not ACTIVE: EKS accepts no version update until it completes"
+            ),
+            json!({"status": status}),
+        ));
+    }
+    let history = aws.updates.as_ref();
+    for u in history
+        .iter()
+        .flat_map(|h| &h.updates)
+        .filter(|u| u.status == "InProgress")
+    {
+        let since = u.created_at.map_or_else(
+            || "an unknown time".to_string(),
+            |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        );
+        out.push(finding(
+            check,
+            Remediation::Required,
+            ("Update", "", &u.id),
+            format!(
+                "a {} update is in progress since {since}: EKS accepts no version update until it completes",
+                u.update_type
+            ),
+            json!({"id": u.id, "type": u.update_type, "status": u.status, "created_at": u.created_at}),
+        ));
+    }
+    out
 }
 
 /// EKS101: a cluster in extended support is required to move; one whose standard support

@@ -338,6 +338,8 @@ mod tests {
             }],
             // EKS106 needs the certificate authorities read, or it could not look.
             certificate_authorities: Some(Vec::new()),
+            // EKS105 needs the update history, or it could not look.
+            updates: Some(Default::default()),
             ..Default::default()
         })
     }

@@ -66,6 +66,8 @@ pub struct ClusterRecord {
     pub readiness: Option<String>,
     pub checks_run: Option<i64>,
     pub checks_skipped: Option<i64>,
+    /// Until when the control plane can be rolled back one minor; null when not on record.
+    pub rollback_window_ends: Option<DateTime<Utc>>,
 }
 
 impl From<&ClusterRow> for ClusterRecord {
@@ -90,6 +92,7 @@ impl From<&ClusterRow> for ClusterRecord {
             readiness: Some(r.readiness.clone()),
             checks_run: r.checks_run.map(i64::from),
             checks_skipped: r.checks_skipped.map(i64::from),
+            rollback_window_ends: r.rollback_window_ends,
         }
     }
 }

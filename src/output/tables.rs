@@ -280,6 +280,12 @@ pub static CLUSTERS: Table = Table {
             true,
             "validity.notAfter of the signing CA during a rotation",
         ),
+        col(
+            "rollback_window_ends",
+            Timestamp,
+            true,
+            "until when EKS can roll the control plane back one minor: the latest successful version update's createdAt + 7 days (past once closed); null when no version update to the current version is on record",
+        ),
     ],
 };
 
@@ -366,6 +372,7 @@ pub struct ClusterRow {
     pub ca_successor_distribution: Option<String>,
     pub ca_next_auto_activation: Option<NaiveDate>,
     pub ca_signing_expires: Option<NaiveDate>,
+    pub rollback_window_ends: Option<DateTime<Utc>>,
 }
 
 fn count(n: usize) -> i32 {
@@ -466,6 +473,7 @@ pub fn cluster_row(
         ca_successor_distribution: rotation.and_then(|r| r.successor.distribution_status.clone()),
         ca_next_auto_activation: rotation.and_then(|r| r.next_auto_activation(as_of)),
         ca_signing_expires: rotation.and_then(|r| r.signing_expires()),
+        rollback_window_ends: m.rollback.as_ref().map(|r| r.available_until),
     }
 }
 

@@ -3,9 +3,11 @@
 It forwards every request to moto unchanged, except:
 - operations moto does not implement are answered here from registered fixtures, in the
   published API shapes: EKS `ListAddons`, `DescribeAddon`, `DescribeAddonVersions`,
-  `ListInsights`, `DescribeInsight`, `DescribeClusterVersions`, `ListCertificateAuthorities`,
-  `DescribeCertificateAuthority` (a cluster registered without certificate authorities has
-  its initial one, signing until 2033), and Service Quotas `GetServiceQuota`;
+  `ListInsights`, `DescribeInsight`, `DescribeClusterVersions`, `ListUpdates`,
+  `DescribeUpdate` (cluster updates, paged by `maxResults`/`nextToken`),
+  `ListCertificateAuthorities`, `DescribeCertificateAuthority` (a cluster registered without
+  certificate authorities has its initial one, signing until 2033), and Service Quotas
+  `GetServiceQuota`;
 - EKS `DescribeCluster` answers are patched with the endpoint and certificate authority of
   the fake Kubernetes API server registered for that cluster (moto invents an endpoint that
   leads nowhere) and with fields moto cannot set (health, outpostConfig, upgradePolicy,
@@ -99,6 +101,8 @@ EKS_ROUTES = [
     ("GET", r"^/cluster-versions$", "eks:DescribeClusterVersions"),
     ("GET", r"^/clusters/[^/]+/certificate-authorities$", "eks:ListCertificateAuthorities"),
     ("GET", r"^/clusters/[^/]+/certificate-authorities/[^/]+$", "eks:DescribeCertificateAuthority"),
+    ("GET", r"^/clusters/[^/]+/updates$", "eks:ListUpdates"),
+    ("GET", r"^/clusters/[^/]+/updates/[^/]+$", "eks:DescribeUpdate"),
     ("GET", r"^/clusters/[^/]+/fargate-profiles$", "eks:ListFargateProfiles"),
     ("GET", r"^/clusters/[^/]+/fargate-profiles/[^/]+$", "eks:DescribeFargateProfile"),
     ("GET", r"^/clusters/[^/]+$", "eks:DescribeCluster"),
@@ -194,6 +198,18 @@ def answer_locally(op, method, path, query, body):
                 return 200, {"certificateAuthorities": [{k: ca[k] for k in CA_SUMMARY_KEYS if k in ca} for ca in cas]}
             ca = next((a for a in cas if a["id"] == parts[3]), None)
             return (200, {"certificateAuthority": ca}) if ca else not_found("certificate authority", parts[3])
+        if op == "eks:ListUpdates":
+            ids = [u["id"] for u in STATE["clusters"].get(parts[1], {}).get("updates", [])]
+            start = int(query.get("nextToken", ["0"])[0])
+            size = int(query.get("maxResults", ["100"])[0])
+            page = {"updateIds": ids[start:start + size]}
+            if start + size < len(ids):
+                page["nextToken"] = str(start + size)
+            return 200, page
+        if op == "eks:DescribeUpdate":
+            c = STATE["clusters"].get(parts[1], {})
+            found = next((u for u in c.get("updates", []) if u["id"] == parts[3]), None)
+            return (200, {"update": found}) if found else not_found("update", parts[3])
         if op == "eks:DescribeClusterVersions":
             versions = STATE["cluster_versions"]
             return 200, {"clusterVersions": versions if versions is not None else default_cluster_versions()}

@@ -12,6 +12,7 @@ spec keys (all optional but `version`):
   addon_versions   {"1.35": [{"addonName", "addonVersions": [{"addonVersion", "compatibilities": […]}]}]}
   insights         [{id, name, category, kubernetesVersion, insightStatus: {status, reason}, recommendation,
                     categorySpecificSummary: {deprecationDetails: [{usage, …, clientStats: […]}]}}]
+  updates          [{id, type, status, createdAt, params: [{type, value}], errors}] (ListUpdates/DescribeUpdate)
   cluster          fields merged into DescribeCluster (health, outpostConfig, upgradePolicy,
                    computeConfig, remoteNetworkConfig)
   quotas           {"ec2/L-1216C47A": limit, …}
@@ -129,6 +130,7 @@ def build(moto_url, standin_url, name, spec):
         "addons": spec.get("addons", []),
         "insights": spec.get("insights", []),
         "certificate_authorities": spec.get("certificate_authorities", []),
+        "updates": spec.get("updates", []),
     }
     http_json(f"{standin_url}/_standin/clusters/{name}", "POST", registration)
     if spec.get("addon_versions"):

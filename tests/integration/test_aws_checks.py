@@ -1,4 +1,4 @@
-"""AWS001–AWS005, EKS001–EKS010, EKS101 and EKS106 on the real binary: moto + the stand-in for the AWS side,
+"""AWS001–AWS005, EKS001–EKS010, EKS101, EKS105 and EKS106 on the real binary: moto + the stand-in for the AWS side,
 the fake API server for Kubernetes. Each check fires as required, as recommended (where
 both exist), and stays silent on a healthy cluster."""
 
@@ -58,6 +58,9 @@ TRIPS_AWS = {
         insight(3, "UPGRADE_READINESS", "PASSING"), insight(4, "MISCONFIGURATION", "ERROR"),
         insight(5, "MISCONFIGURATION", "UNKNOWN"), insight(6, "UPGRADE_READINESS", "ERROR", version="1.30"),
     ],
+    # A finished update: described (DescribeUpdate), and no finding.
+    "updates": [{"id": "5b1e0c7a-0000-4000-8000-000000000001", "type": "LoggingUpdate", "status": "Successful",
+                 "createdAt": 1767225600, "params": [], "errors": []}],
     "quotas": {"ec2/L-1216C47A": 10, "ebs/L-D18FCD1D": 10, "ebs/L-7A658B76": 50},
     "instances": 9,
     "volumes": [("gp2", 8400), ("gp3", 100)],
@@ -210,7 +213,7 @@ def test_aws_call_counts_for_3_node_groups_5_addons_2_fargate_profiles(eks_clust
         "eks:ListNodegroups": 1, "eks:DescribeNodegroup": 3,
         "eks:ListFargateProfiles": 1, "eks:DescribeFargateProfile": 2,
         "eks:ListAddons": 1, "eks:DescribeAddon": 5, "eks:DescribeAddonVersions": 1,
-        "eks:ListInsights": 1, "eks:DescribeInsight": 2,
+        "eks:ListInsights": 1, "eks:DescribeInsight": 2, "eks:ListUpdates": 1,
         "autoscaling:DescribeAutoScalingGroups": 1,
         "servicequotas:GetServiceQuota": 3, "ec2:DescribeInstances": 1, "ec2:DescribeVolumes": 1,
         "ec2:DescribeSubnets": 1, "ec2:DescribeLaunchTemplates": 1,
@@ -219,7 +222,7 @@ def test_aws_call_counts_for_3_node_groups_5_addons_2_fargate_profiles(eks_clust
     })
     total = sum(calls.values())
     print(f"AWS calls for 3 node groups, 5 addons, 2 Fargate profiles, 10 insights (2 not passing): {total}")
-    assert total == 28
+    assert total == 29
 
 
 def test_quota_levels_the_other_way_round(eks_cluster, tmp_path, standin):

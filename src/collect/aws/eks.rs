@@ -13,8 +13,9 @@ use futures::{StreamExt, TryStreamExt};
 use crate::collect::CollectError;
 use crate::error::aws_message as message;
 use crate::snapshot::{
-    Addon, AddonCatalog, AddonVersion, AutoMode, CertificateAuthority, ClientStat, Deprecation,
-    FargateProfile, HealthIssue, Insight, NodeGroup, OutpostConfig, RemoteNetwork, TemplateRef,
+    Addon, AddonCatalog, AddonVersion, AutoMode, CertificateAuthority, ClientStat, ClusterUpdate,
+    Deprecation, FargateProfile, HealthIssue, Insight, InsightResource, NodeGroup, OutpostConfig,
+    RemoteNetwork, TemplateRef, UpdateHistory,
 };
 use crate::version::{KubeVersion, SupportWindow};
 
@@ -41,6 +42,8 @@ pub struct EksCluster {
     pub tags: BTreeMap<String, String>,
     pub auto_mode: Option<AutoMode>,
     pub remote_network: Option<RemoteNetwork>,
+    /// `ACTIVE`, `UPDATING`, … (EKS105).
+    pub status: Option<String>,
 }
 
 /// Loads the standard AWS configuration chain with the optional profile and region.
@@ -169,6 +172,7 @@ pub async fn describe_cluster(
             .collect(),
     });
     Ok(EksCluster {
+        status: cluster.status().map(|s| s.as_str().to_string()),
         auto_mode,
         remote_network,
         name: cluster.name().unwrap_or(name).to_string(),
@@ -450,6 +454,7 @@ pub async fn insights(client: &Client, cluster: &str) -> Result<Vec<Insight>, St
                 recommendation: None,
                 deprecations: Vec::new(),
                 last_refresh: timestamp(s.last_refresh_time()),
+                resources: Vec::new(),
             };
             let passing = status.and_then(|st| st.status()) == Some(&InsightStatusValue::Passing);
             if !passing {
@@ -462,6 +467,7 @@ pub async fn insights(client: &Client, cluster: &str) -> Result<Vec<Insight>, St
                     .map_err(|e| message("DescribeInsight", "eks:DescribeInsight", &e))?;
                 if let Some(full) = out.insight {
                     insight.recommendation = full.recommendation().map(str::to_string);
+                    insight.resources = full.resources().iter().map(insight_resource).collect();
                     insight.deprecations = full
                         .category_specific_summary()
                         .map(|c| c.deprecation_details().iter().map(deprecation).collect())
@@ -473,6 +479,91 @@ pub async fn insights(client: &Client, cluster: &str) -> Result<Vec<Insight>, St
         |x| &x.name,
     )
     .await
+}
+
+fn insight_resource(r: &aws_sdk_eks::types::InsightResourceDetail) -> InsightResource {
+    let status = r.insight_status();
+    InsightResource {
+        kubernetes_resource_uri: r.kubernetes_resource_uri().map(str::to_string),
+        arn: r.arn().map(str::to_string),
+        status: status
+            .and_then(|s| s.status())
+            .map(|v| v.as_str().to_string()),
+        reason: status.and_then(|s| s.reason()).map(str::to_string),
+    }
+}
+
+/// The most update ids eksup describes per cluster. `ListUpdates` documents no order (ids
+/// come back in no time order, containers-roadmap#1439), so "the newest" can only be told
+/// after describing: eksup reads pages of 100 until it has this many ids and describes
+/// them all. A cluster with a longer history is read as far as that and marked truncated.
+const MAX_UPDATES: usize = 100;
+
+/// The cluster's own updates (not its node groups' or addons'), described: what is in
+/// progress (EKS105) and the latest version update (the rollback window).
+pub async fn updates(client: &Client, cluster: &str) -> Result<UpdateHistory, String> {
+    let mut ids: Vec<String> = Vec::new();
+    let mut token: Option<String> = None;
+    let truncated = loop {
+        let page = client
+            .list_updates()
+            .name(cluster)
+            .max_results(100)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| message("ListUpdates", "eks:ListUpdates", &e))?;
+        ids.extend(page.update_ids().iter().cloned());
+        token = page.next_token().map(str::to_string);
+        match token {
+            None => break false,
+            Some(_) if ids.len() >= MAX_UPDATES => break true,
+            Some(_) => {}
+        }
+    };
+    ids.truncate(MAX_UPDATES);
+    let mut updates = describe_each(
+        ids,
+        |id| async move {
+            let out = client
+                .describe_update()
+                .name(cluster)
+                .update_id(&id)
+                .send()
+                .await
+                .map_err(|e| message("DescribeUpdate", "eks:DescribeUpdate", &e))?;
+            let u = out
+                .update
+                .ok_or("DescribeUpdate: the answer has no update")?;
+            Ok(ClusterUpdate {
+                update_type: u
+                    .r#type()
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_default(),
+                status: u
+                    .status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+                created_at: timestamp(u.created_at()),
+                version: u
+                    .params()
+                    .iter()
+                    .find(|p| p.r#type().is_some_and(|t| t.as_str() == "Version"))
+                    .and_then(|p| p.value())
+                    .map(str::to_string),
+                id,
+            })
+        },
+        |u| &u.id,
+    )
+    .await?;
+    // Newest first: the order a reader of the snapshot expects.
+    updates.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    Ok(UpdateHistory { updates, truncated })
 }
 
 fn timestamp(d: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<chrono::Utc>> {

@@ -147,7 +147,7 @@ pub async fn collect(
     let name = cluster.name.as_str();
     let local = cluster.outpost.is_some();
     // A local Outposts cluster has no node groups, Fargate, addons or insights to read.
-    let (node_groups, fargate, addons, catalogues, insights, readings, cas) = tokio::join!(
+    let (node_groups, fargate, addons, catalogues, insights, updates, readings, cas) = tokio::join!(
         deadline.within(async {
             if local {
                 Ok(Vec::new())
@@ -186,6 +186,7 @@ pub async fn collect(
                 eks::insights(&clients.eks, name).await
             }
         }),
+        deadline.within(async { eks::updates(&clients.eks, name).await.map(Some) }),
         deadline.within(async { Ok(scope.shared.quotas(clients).await) }),
         deadline.within(eks::certificate_authorities(&clients.eks, name)),
     );
@@ -247,6 +248,8 @@ pub async fn collect(
         remote_network: cluster.remote_network.clone(),
         // `None` when the read failed: EKS106 is then skipped, never clean.
         certificate_authorities: settle(errors, source::CERTIFICATE_AUTHORITIES, cas.map(Some)),
+        cluster_status: cluster.status.clone(),
+        updates: settle(errors, source::UPDATES, updates),
     }
 }
 

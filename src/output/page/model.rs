@@ -64,6 +64,8 @@ pub struct ClusterView {
     pub last_run: String,
     pub last_dt: NaiveDate,
     pub stale: bool,
+    /// The end of the rollback window, when the cluster is inside it on the page's day.
+    pub rollback_until: Option<String>,
     #[serde(skip)]
     pub run_id: String,
     pub findings: Vec<FindingRecord>,
@@ -124,6 +126,10 @@ fn view(c: ClusterState, anchor: String, as_of: NaiveDate, window: Window) -> Cl
         last_run: r.run_time.format("%Y-%m-%d %H:%M UTC").to_string(),
         last_dt: r.dt,
         stale: fleet::stopped(r.dt, window.last),
+        rollback_until: r
+            .rollback_window_ends
+            .filter(|end| *end > r.run_time && end.date_naive() >= as_of)
+            .map(|end| end.format("%Y-%m-%d %H:%M UTC").to_string()),
         run_id: r.run_id.clone(),
         findings: Vec::new(),
     }

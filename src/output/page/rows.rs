@@ -116,6 +116,7 @@ const CLUSTER_COLUMNS: &[&str] = &[
     "readiness",
     "checks_run",
     "checks_skipped",
+    "rollback_window_ends",
 ];
 
 /// The rows of one `clusters` file of partition `dt`.
@@ -148,6 +149,7 @@ pub fn clusters(
         let readiness = c.get("readiness", &UTF8)?;
         let checks_run = c.get("checks_run", &I64)?;
         let checks_skipped = c.get("checks_skipped", &I64)?;
+        let rollback = c.get("rollback_window_ends", &timestamp())?;
         let times = run_time.as_primitive::<TimestampMillisecondType>();
         for i in 0..batch.num_rows() {
             let (Some(run_time), Some(cluster_name)) = (
@@ -178,6 +180,12 @@ pub fn clusters(
                 readiness: strings(&readiness, i),
                 checks_run: int(&checks_run, i),
                 checks_skipped: int(&checks_skipped, i),
+                rollback_window_ends: rollback.as_ref().and_then(|a| {
+                    let a = a.as_primitive::<TimestampMillisecondType>();
+                    (!a.is_null(i))
+                        .then(|| DateTime::from_timestamp_millis(a.value(i)))
+                        .flatten()
+                }),
             });
         }
     }

@@ -28,6 +28,8 @@ pub struct Playbook {
     pub readiness: String,
     pub verdict: String,
     pub support: Option<SupportLine>,
+    /// The rollback window of the latest version update, when one is on record.
+    pub rollback: Option<RollbackLine>,
     pub counts: Counts,
     pub has_aws: bool,
     pub before: Before,
@@ -46,6 +48,15 @@ pub struct SupportLine {
     pub end_of_extended_support: String,
     pub days_to_end_of_standard_support: i64,
     pub source: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RollbackLine {
+    pub open: bool,
+    pub to_version: String,
+    pub available_until: String,
+    /// Rolling back puts the cluster into extended support, billed at its price.
+    pub resumes_extended_support: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -477,6 +488,12 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
             end_of_extended_support: s.end_of_extended_support.to_string(),
             days_to_end_of_standard_support: s.days_to_end_of_standard_support,
             source: s.source.as_str().into(),
+        }),
+        rollback: m.rollback.as_ref().map(|r| RollbackLine {
+            open: r.open,
+            to_version: r.to_version.to_string(),
+            available_until: r.available_until.format("%Y-%m-%d %H:%M UTC").to_string(),
+            resumes_extended_support: r.resumes_extended_support(),
         }),
         counts: Counts {
             node_groups: aws.node_groups.len(),

@@ -45,6 +45,9 @@ pub fn cluster(row: &ClusterRow, stdout: bool) {
     if !stdout {
         return;
     }
+    let rollback_window_ends = row
+        .rollback_window_ends
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     tracing::info!(
         target: TARGET,
         event = "cluster",
@@ -61,6 +64,7 @@ pub fn cluster(row: &ClusterRow, stdout: bool) {
         readiness = %row.readiness,
         checks_run = row.checks_run,
         checks_skipped = row.checks_skipped,
+        rollback_window_ends = rollback_window_ends.as_deref(),
         error = row.error.as_deref().unwrap_or_default(),
         "{} {} {}: {} required, {} recommended",
         row.cluster_name,
