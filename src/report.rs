@@ -142,7 +142,12 @@ impl Report {
                 deployment: Deployment::of(snapshot),
                 readiness: evaluation.readiness,
                 checks_run: evaluation.checks_run,
-                checks_skipped: evaluation.skipped.len(),
+                // Whole checks: a resource a running check skipped is listed, not counted.
+                checks_skipped: evaluation
+                    .skipped
+                    .iter()
+                    .filter(|s| s.resource.is_none())
+                    .count(),
             },
             summary: Summary {
                 required: count(Remediation::Required),
@@ -186,12 +191,13 @@ impl Report {
                 )
             }
             Readiness::Unknown => {
-                let blind: Vec<&str> = self
+                let mut blind: Vec<&str> = self
                     .skipped_checks
                     .iter()
                     .filter(|s| s.cause == crate::checks::SkipCause::NotCollected)
                     .map(|s| s.code.as_str())
                     .collect();
+                blind.dedup();
                 format!(
                     "no required finding, but {} could not run for lack of data",
                     blind.join(", ")

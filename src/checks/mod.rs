@@ -33,12 +33,36 @@ pub struct Context<'a> {
     pub calendar: &'a SupportCalendar,
     /// The day support windows are measured from.
     pub today: chrono::NaiveDate,
+    /// Resources the running check could not judge ([`Context::skip_resource`]).
+    skipped_resources: std::cell::RefCell<Vec<SkippedCheck>>,
 }
 
 impl Context<'_> {
     /// The minors the cluster passes through on the way to the target.
     pub fn hops(&self) -> Vec<KubeVersion> {
         hops(self.current, self.target)
+    }
+
+    /// Lists one resource that `check` could not judge as skipped, with the reason, so it
+    /// never reads as passed (e.g. a webhook addressed by a URL eksup cannot check).
+    pub fn skip_resource(
+        &self,
+        check: &Check,
+        resource: (&str, &str, &str),
+        cause: SkipCause,
+        reason: String,
+    ) {
+        let (kind, namespace, name) = resource;
+        self.skipped_resources.borrow_mut().push(SkippedCheck {
+            code: check.code.to_string(),
+            reason,
+            cause,
+            resource: Some(SkippedResource {
+                kind: kind.to_string(),
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+            }),
+        });
     }
 }
 
@@ -51,6 +75,19 @@ pub struct SkippedCheck {
     /// Older reports lack it; reading them as "not collected" never makes them look ready.
     #[serde(default)]
     pub cause: SkipCause,
+    /// The one resource a check that ran could not judge; absent when the whole check was
+    /// skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<SkippedResource>,
+}
+
+/// A resource a check skipped, named as a finding names its resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkippedResource {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
 }
 
 /// Why a check was skipped: it does not apply, or eksup could not look.
@@ -124,6 +161,7 @@ pub fn evaluate(
         settings,
         calendar,
         today,
+        skipped_resources: Default::default(),
     };
     let mut out = Evaluation::default();
     let mut blind = false;
@@ -135,11 +173,16 @@ pub fn evaluate(
                     code: check.code.to_string(),
                     reason,
                     cause,
+                    resource: None,
                 });
             }
             None => {
                 out.checks_run += 1;
                 out.findings.extend((check.run)(&ctx));
+                for skip in ctx.skipped_resources.take() {
+                    blind |= skip.cause == SkipCause::NotCollected && can_require(check, target);
+                    out.skipped.push(skip);
+                }
             }
         }
     }

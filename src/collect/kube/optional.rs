@@ -19,6 +19,8 @@ pub struct Reads {
     pub api_metrics: bool,
     /// LIST CRDs (K8S105; off unless `checks.K8S105.enabled: true`).
     pub crds: bool,
+    /// The API extensions and the Services they name (K8S106; off when it is disabled).
+    pub extensions: bool,
 }
 
 impl Default for Reads {
@@ -26,6 +28,7 @@ impl Default for Reads {
         Self {
             api_metrics: true,
             crds: false,
+            extensions: true,
         }
     }
 }
@@ -35,6 +38,7 @@ impl From<&CheckSettings> for Reads {
         Self {
             api_metrics: !s.is_disabled("K8S104") && s.k8s104.api_server_metrics,
             crds: s.k8s105.enabled && !s.is_disabled("K8S105"),
+            extensions: !s.is_disabled("K8S106"),
         }
     }
 }
@@ -95,6 +99,9 @@ pub fn record_unread(snapshot: &mut Snapshot, reads: Reads, message: &str) {
     }
     if reads.crds {
         snapshot.record_error(source::CRDS, message);
+    }
+    if reads.extensions {
+        super::extensions::record_unread(snapshot, message);
     }
 }
 

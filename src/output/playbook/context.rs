@@ -111,6 +111,8 @@ pub struct Before {
     pub deprecated_apis: Vec<Item>,
     /// EKS103 about the Karpenter controller itself.
     pub karpenter: Vec<Item>,
+    /// K8S106: webhooks and aggregated APIs whose backend cannot answer.
+    pub api_extensions: Vec<Item>,
 }
 
 #[derive(Debug, Serialize)]
@@ -487,6 +489,7 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
                 .filter(|f| f.code == "EKS103" && f.resource_kind == "Deployment")
                 .map(Item::from)
                 .collect(),
+            api_extensions: items(report, &["K8S106"]),
         },
         hops,
         skipped: skipped_with(report, SkipCause::NotCollected),
