@@ -58,6 +58,13 @@ pub mod source {
     pub const CERTIFICATE_AUTHORITIES: &str = "eks/certificate-authorities";
     /// The cluster's update history (`ListUpdates` + `DescribeUpdate`).
     pub const UPDATES: &str = "eks/updates";
+    /// K8S106's cluster-scoped lists of API extensions.
+    pub const VALIDATING_WEBHOOKS: &str = "kubernetes/validatingwebhookconfigurations";
+    pub const MUTATING_WEBHOOKS: &str = "kubernetes/mutatingwebhookconfigurations";
+    pub const API_SERVICES: &str = "kubernetes/apiservices";
+    /// The Services (and their EndpointSlices) that the webhooks name, read one by one; a
+    /// failure skips only the webhooks behind that Service.
+    pub const EXTENSION_SERVICES: &str = "kubernetes/webhook-services";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,6 +135,9 @@ pub struct KubernetesData {
     /// The Services that set `spec.externalIPs` (K8S016). `None` when Services were not
     /// listed: only a run whose upgrade path reaches 1.36 lists them.
     pub services_with_external_ips: Option<Vec<ExternalIpService>>,
+    /// Admission webhooks, APIServices and the backends of the Services they name (K8S106).
+    /// `None` in a snapshot saved before eksup read them.
+    pub api_extensions: Option<ApiExtensions>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -628,6 +638,93 @@ pub struct CustomResourceDefinition {
     /// `spec.versions[]` with `served: true`.
     pub served: Vec<String>,
     pub stored: Vec<String>,
+    /// Where `spec.conversion.strategy: Webhook` sends conversions; `None` for `None`.
+    pub conversion: Option<WebhookTarget>,
+}
+
+/// A Service an API extension calls (`clientConfig.service`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceRef {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for ServiceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+/// Where the API server calls a webhook: a Service of the cluster, or a URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookTarget {
+    Service(ServiceRef),
+    Url(String),
+}
+
+/// One webhook of a Validating- or MutatingWebhookConfiguration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionWebhook {
+    /// `ValidatingWebhookConfiguration` or `MutatingWebhookConfiguration`.
+    pub kind: String,
+    /// The configuration's name.
+    pub configuration: String,
+    /// The webhook's name within it.
+    pub name: String,
+    /// `failurePolicy: Fail`, the v1 default when unset: a call that fails rejects the request.
+    pub fails_closed: bool,
+    pub target: WebhookTarget,
+}
+
+/// An aggregated API (`apiregistration.k8s.io/v1` APIService) served by a Service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiService {
+    /// e.g. `v1beta1.metrics.k8s.io`.
+    pub name: String,
+    pub group: String,
+    /// The `Available` condition's status (`True`, `False`, `Unknown`); `None` without one.
+    pub available: Option<String>,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// What stands behind a Service that an API extension names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    /// The Service does not exist.
+    Missing,
+    /// An `ExternalName` Service: its backend is outside the cluster's EndpointSlices.
+    ExternalName(String),
+    /// Endpoints of the Service's EndpointSlices, and how many of them are ready.
+    Endpoints { ready: u32, total: u32 },
+    /// The Service or its EndpointSlices could not be read.
+    Unread(String),
+}
+
+/// A Service named by an API extension, with what eksup found behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionService {
+    pub service: ServiceRef,
+    pub backend: Backend,
+}
+
+/// The API extensions that answer on the API server's behalf (K8S106).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiExtensions {
+    pub webhooks: Vec<AdmissionWebhook>,
+    /// APIServices served by a Service (the API server's local ones are left out).
+    pub api_services: Vec<ApiService>,
+    /// Every Service the webhooks and the CRD conversion webhooks name, read by name.
+    pub services: Vec<ExtensionService>,
 }
 
 /// A Service that sets `spec.externalIPs`.

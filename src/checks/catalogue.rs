@@ -735,6 +735,27 @@ static CATALOGUE: &[Check] = &[
         precondition: Some(|ctx| kubernetes::crds::not_listed(ctx).map(Unmet::Check)),
         run: kubernetes::crds::unserved_stored_versions,
     },
+    Check {
+        code: "K8S106",
+        title: "API extensions that cannot answer",
+        category: Category::Kubernetes,
+        levels: &[Required, Recommended],
+        min_target: None,
+        needs: &[
+            source::VALIDATING_WEBHOOKS,
+            source::MUTATING_WEBHOOKS,
+            source::API_SERVICES,
+        ],
+        advice: "Before the upgrade, scale each webhook's backend to ready replicas on more than one node (or set failurePolicy: Ignore for the upgrade window), delete configurations whose Service is gone, and bring unavailable APIServices (metrics-server first) back: drained pods are re-created through the admission chain.",
+        doc_url: "https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/",
+        not_on_local_outposts: None,
+        covers: Resources(
+            "admission webhooks, APIServices and (when the CRD list is read) CRD conversion webhooks, by the ready endpoints of their Services",
+        ),
+        collected: None,
+        precondition: Some(|ctx| kubernetes::extensions::not_read(ctx).map(Unmet::Check)),
+        run: kubernetes::extensions::unanswerable,
+    },
 ];
 
 /// Every check, in code order.

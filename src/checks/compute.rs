@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::checks::image::ImageRef;
-use crate::checks::{Check, Context, Unmet, finding, lookup};
+use crate::checks::{Check, Context, SkippedResource, Unmet, finding, lookup};
 use crate::finding::{Finding, Remediation};
 use crate::snapshot::{AutoMode, Ec2NodeClass, NodePool, Workload, WorkloadKind};
 use crate::version::KubeVersion;
@@ -33,8 +33,6 @@ pub fn auto_mode<'a>(ctx: &'a Context) -> Option<&'a AutoMode> {
 
 /// Why a component Auto Mode runs itself is left out on a cluster of Auto Mode nodes only.
 pub const AUTO_ONLY_REASON: &str = "managed by Auto Mode; no node runs it";
-/// How a skipped kube-proxy DaemonSet is named.
-const KUBE_PROXY_DAEMONSET: &str = "DaemonSet kube-system/kube-proxy";
 
 /// The compute an Auto Mode cluster has besides its own nodes: what the add-ons and
 /// kube-proxy still serve.
@@ -125,10 +123,10 @@ pub fn addon_managed(ctx: &Context, addon: &str) -> bool {
 /// the skips are `not_applicable` and never make the verdict unknown.
 pub fn addons_managed(ctx: &Context) -> Option<Unmet> {
     let addons = &ctx.snapshot.aws.as_ref()?.addons;
-    let names: Vec<String> = addons
+    let names: Vec<SkippedResource> = addons
         .iter()
         .filter(|a| addon_managed(ctx, &a.name))
-        .map(|a| format!("Addon {}", a.name))
+        .map(|a| SkippedResource::new("Addon", "", &a.name))
         .collect();
     (!names.is_empty()).then(|| Unmet::Resources {
         rest: names.len() < addons.len(),
@@ -145,7 +143,11 @@ pub fn kube_proxy_managed(ctx: &Context) -> Option<Unmet> {
     }
     Some(match ctx.snapshot.kubernetes.kube_proxy {
         Some(_) => Unmet::Resources {
-            names: vec![KUBE_PROXY_DAEMONSET.into()],
+            names: vec![SkippedResource::new(
+                "DaemonSet",
+                "kube-system",
+                "kube-proxy",
+            )],
             reason: AUTO_ONLY_REASON.into(),
             rest: false,
         },
@@ -584,11 +586,16 @@ mod tests {
     fn skips<'a>(
         eval: &'a crate::checks::Evaluation,
         code: &str,
-    ) -> Vec<(Option<&'a str>, &'a str)> {
+    ) -> Vec<(Option<String>, &'a str)> {
         eval.skipped
             .iter()
             .filter(|k| k.code == code)
-            .map(|k| (k.resource.as_deref(), k.reason.as_str()))
+            .map(|k| {
+                (
+                    k.resource.as_ref().map(|r| r.to_string()),
+                    k.reason.as_str(),
+                )
+            })
             .collect()
     }
 
@@ -605,14 +612,17 @@ mod tests {
         for code in ["EKS004", "EKS005"] {
             assert_eq!(
                 skips(&eval, code),
-                [(Some("Addon coredns"), AUTO_ONLY_REASON)]
+                [(Some("Addon coredns".to_string()), AUTO_ONLY_REASON)]
             );
             assert_eq!(resources(&eval, code), ["metrics-server"], "{code}");
         }
         for code in ["K8S011", "K8S012"] {
             assert_eq!(
                 skips(&eval, code),
-                [(Some("DaemonSet kube-system/kube-proxy"), AUTO_ONLY_REASON)]
+                [(
+                    Some("DaemonSet kube-system/kube-proxy".to_string()),
+                    AUTO_ONLY_REASON
+                )]
             );
             assert!(resources(&eval, code).is_empty(), "{code} silent");
         }
@@ -637,7 +647,7 @@ mod tests {
         let eval = run(&s, "1.35");
         assert_eq!(
             skips(&eval, "EKS005"),
-            [(Some("Addon coredns"), AUTO_ONLY_REASON)]
+            [(Some("Addon coredns".to_string()), AUTO_ONLY_REASON)]
         );
         assert!(codes_for(&eval.findings, "EKS005").is_empty());
         // Without a kube-proxy DaemonSet there is nothing to name.

@@ -33,12 +33,32 @@ pub struct Context<'a> {
     pub calendar: &'a SupportCalendar,
     /// The day support windows are measured from.
     pub today: chrono::NaiveDate,
+    /// Resources the running check could not judge ([`Context::skip_resource`]).
+    skipped_resources: std::cell::RefCell<Vec<SkippedCheck>>,
 }
 
 impl Context<'_> {
     /// The minors the cluster passes through on the way to the target.
     pub fn hops(&self) -> Vec<KubeVersion> {
         hops(self.current, self.target)
+    }
+
+    /// Lists one resource that `check` could not judge as skipped, with the reason, so it
+    /// never reads as passed (e.g. a webhook addressed by a URL eksup cannot check).
+    pub fn skip_resource(
+        &self,
+        check: &Check,
+        resource: (&str, &str, &str),
+        cause: SkipCause,
+        reason: String,
+    ) {
+        let (kind, namespace, name) = resource;
+        self.skipped_resources.borrow_mut().push(SkippedCheck {
+            code: check.code.to_string(),
+            reason,
+            cause,
+            resource: Some(SkippedResource::new(kind, namespace, name)),
+        });
     }
 }
 
@@ -47,14 +67,43 @@ impl Context<'_> {
 #[serde(deny_unknown_fields)]
 pub struct SkippedCheck {
     pub code: String,
-    /// The one resource the check left out (e.g. `Addon coredns`); absent when the whole
-    /// check was skipped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<String>,
     pub reason: String,
     /// Older reports lack it; reading them as "not collected" never makes them look ready.
     #[serde(default)]
     pub cause: SkipCause,
+    /// The one resource the check left out or could not judge (e.g. `Addon coredns`); absent
+    /// when the whole check was skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<SkippedResource>,
+}
+
+/// A resource a check skipped, named as a finding names its resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkippedResource {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl SkippedResource {
+    pub fn new(kind: &str, namespace: &str, name: &str) -> Self {
+        Self {
+            kind: kind.to_string(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for SkippedResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.namespace.is_empty() {
+            write!(f, "{} {}", self.kind, self.name)
+        } else {
+            write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
+        }
+    }
 }
 
 impl SkippedCheck {
@@ -75,7 +124,7 @@ pub enum Unmet {
     /// It does not apply to these resources, each listed as skipped with the reason; it
     /// still runs for the rest when `rest` is true.
     Resources {
-        names: Vec<String>,
+        names: Vec<SkippedResource>,
         reason: String,
         rest: bool,
     },
@@ -154,6 +203,7 @@ pub fn evaluate(
         settings,
         calendar,
         today,
+        skipped_resources: Default::default(),
     };
     let mut out = Evaluation::default();
     let mut blind = false;
@@ -166,15 +216,19 @@ pub fn evaluate(
                 out.checks_skipped += 1;
                 out.skipped.push(SkippedCheck {
                     code: check.code.to_string(),
-                    resource: None,
                     reason,
                     cause,
+                    resource: None,
                 });
             }
             Skip::Resources => out.checks_skipped += 1,
             Skip::None => {
                 out.checks_run += 1;
                 out.findings.extend((check.run)(&ctx));
+                for skip in ctx.skipped_resources.take() {
+                    blind |= skip.cause == SkipCause::NotCollected && can_require(check, target);
+                    out.skipped.push(skip);
+                }
             }
         }
     }

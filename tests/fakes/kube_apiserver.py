@@ -45,6 +45,9 @@ BUILTIN_COLLECTIONS = {
     ("policy/v1", "poddisruptionbudgets"), ("autoscaling/v2", "horizontalpodautoscalers"),
     ("autoscaling/v1", "horizontalpodautoscalers"),
     ("apiextensions.k8s.io/v1", "customresourcedefinitions"),
+    ("admissionregistration.k8s.io/v1", "validatingwebhookconfigurations"),
+    ("admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations"),
+    ("apiregistration.k8s.io/v1", "apiservices"), ("discovery.k8s.io/v1", "endpointslices"),
 }
 
 # Group/versions kube-apiserver (and Karpenter's CRDs) mark deprecated, with the release

@@ -14,6 +14,10 @@ LISTED = {
     "/api/v1/replicationcontrollers", "/apis/policy/v1/poddisruptionbudgets",
     "/apis/autoscaling/v2/horizontalpodautoscalers", "/apis/crd.k8s.amazonaws.com/v1alpha1/eniconfigs",
     "/apis/karpenter.sh/v1/nodepools", "/apis/karpenter.k8s.aws/v1/ec2nodeclasses",
+    # K8S106's API extensions (small, cluster-scoped).
+    "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+    "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
+    "/apis/apiregistration.k8s.io/v1/apiservices",
 }
 # K8S105's CRD list: only with `checks: {K8S105: {enabled: true}}` (see the CRD cost test).
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
@@ -36,7 +40,13 @@ def test_small_cluster_costs_one_list_per_kind(eks_cluster, tmp_path, standin):
     # K8S104's runtime evidence: one GET of the API server's metrics.
     assert by_path["/metrics"] == 1
     assert by_path[CRDS] == 0, "the CRD list is off by default"
-    assert len(reqs) == len(LISTED) + 4, sorted(by_path.items())
+    # K8S106: the one webhook's Service by name, and its EndpointSlices by label in its
+    # namespace; never a Service or EndpointSlice list cluster-wide.
+    assert by_path["/api/v1/namespaces/policy/services/image-policy"] == 1
+    slices = [r for r in reqs if r["path"] == "/apis/discovery.k8s.io/v1/namespaces/policy/endpointslices"]
+    assert [r["query"].get("labelSelector") for r in slices] == ["kubernetes.io/service-name=image-policy"]
+    assert by_path["/api/v1/services"] == by_path["/apis/discovery.k8s.io/v1/endpointslices"] == 0
+    assert len(reqs) == len(LISTED) + 6, sorted(by_path.items())
     for r in reqs:
         assert r["method"] == "GET"
         assert "secrets" not in r["path"]

@@ -59,6 +59,7 @@ mod tests {
             name: name.into(),
             served: served.iter().map(|v| v.to_string()).collect(),
             stored: stored.iter().map(|v| v.to_string()).collect(),
+            conversion: None,
         }
     }
 

@@ -1,8 +1,9 @@
-//! Checks over the Kubernetes API objects (K8S001–K8S105).
+//! Checks over the Kubernetes API objects (K8S001–K8S106).
 
 pub mod crds;
 pub mod deprecated_apis;
 pub mod disruption;
+pub mod extensions;
 pub mod external_ips;
 pub mod git_repo;
 pub mod ingress;

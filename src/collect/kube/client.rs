@@ -299,6 +299,34 @@ impl ApiClient {
         &self,
         collection: &str,
         shape: Shape,
+        project: impl FnMut(T) -> Option<P>,
+    ) -> Result<Option<Listed<P>>, ApiError>
+    where
+        T: DeserializeOwned,
+    {
+        self.list_selected(collection, shape, None, project).await
+    }
+
+    /// Lists the objects at `collection` that carry the labels of `selector`, page by page
+    /// as [`ApiClient::list`] does; the API server filters before it serializes.
+    pub async fn list_labelled<T, P>(
+        &self,
+        collection: &str,
+        selector: &str,
+        project: impl FnMut(T) -> Option<P>,
+    ) -> Result<Option<Listed<P>>, ApiError>
+    where
+        T: DeserializeOwned,
+    {
+        self.list_selected(collection, Shape::Full, Some(selector), project)
+            .await
+    }
+
+    async fn list_selected<T, P>(
+        &self,
+        collection: &str,
+        shape: Shape,
+        selector: Option<&str>,
         mut project: impl FnMut(T) -> Option<P>,
     ) -> Result<Option<Listed<P>>, ApiError>
     where
@@ -314,6 +342,9 @@ impl ApiClient {
             let mut continue_token: Option<String> = None;
             loop {
                 let mut params = ListParams::default().limit(PAGE_SIZE);
+                if let Some(selector) = selector {
+                    params = params.labels(selector);
+                }
                 if let Some(token) = &continue_token {
                     params = params.continue_token(token);
                 }

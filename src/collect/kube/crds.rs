@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use super::extensions::ClientConfig;
 use crate::snapshot::CustomResourceDefinition;
 
 #[derive(Deserialize)]
@@ -24,6 +25,24 @@ struct Meta {
 struct Spec {
     #[serde(default)]
     versions: Vec<Version>,
+    #[serde(default)]
+    conversion: Option<Conversion>,
+}
+
+/// `spec.conversion`: K8S106 judges the webhook's Service.
+#[derive(Deserialize)]
+struct Conversion {
+    #[serde(default)]
+    strategy: String,
+    #[serde(default)]
+    webhook: Option<ConversionWebhook>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConversionWebhook {
+    #[serde(default)]
+    client_config: ClientConfig,
 }
 
 #[derive(Deserialize)]
@@ -41,6 +60,12 @@ struct Status {
 }
 
 pub fn crd(c: RawCrd) -> Option<CustomResourceDefinition> {
+    let conversion = c
+        .spec
+        .conversion
+        .filter(|c| c.strategy == "Webhook")
+        .and_then(|c| c.webhook)
+        .and_then(|w| w.client_config.target());
     Some(CustomResourceDefinition {
         name: c.metadata.name,
         served: c
@@ -51,5 +76,6 @@ pub fn crd(c: RawCrd) -> Option<CustomResourceDefinition> {
             .map(|v| v.name)
             .collect(),
         stored: c.status.stored_versions,
+        conversion,
     })
 }

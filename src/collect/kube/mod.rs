@@ -6,6 +6,7 @@
 
 pub mod client;
 mod crds;
+mod extensions;
 mod karpenter;
 pub mod metrics;
 pub mod optional;
@@ -271,6 +272,7 @@ pub async fn collect(
         proxy_config,
         eniconfigs,
         optional_answers,
+        extension_lists,
     ) = tokio::join!(
         api.list(rbac::NODES.collection, Shape::Full, project::node),
         api.list(
@@ -316,8 +318,19 @@ pub async fn collect(
             project::eni_config
         ),
         optional::read(api, reads),
+        async {
+            if reads.extensions {
+                Some(extensions::list(api).await)
+            } else {
+                None
+            }
+        },
     );
     optional_answers.store(snapshot);
+    // After the CRDs are stored: their conversion webhooks name Services too.
+    if let Some(lists) = extension_lists {
+        lists.store(api, snapshot).await;
+    }
 
     let nodes = settle(snapshot, source::NODES, nodes);
     let mut workloads = Vec::new();

@@ -28,6 +28,8 @@ pub struct Reads {
     /// The target of the run, when known before the API server is asked; `None`: the next
     /// minor of the server's version (decides the Service list).
     pub target: Option<KubeVersion>,
+    /// The API extensions and the Services they name (K8S106; off when it is disabled).
+    pub extensions: bool,
 }
 
 impl Default for Reads {
@@ -37,6 +39,7 @@ impl Default for Reads {
             crds: false,
             services: true,
             target: None,
+            extensions: true,
         }
     }
 }
@@ -46,6 +49,7 @@ impl From<&CheckSettings> for Reads {
         Self {
             api_metrics: !s.is_disabled("K8S104") && s.k8s104.api_server_metrics,
             crds: s.k8s105.enabled && !s.is_disabled("K8S105"),
+            extensions: !s.is_disabled("K8S106"),
             services: !s.is_disabled("K8S016"),
             target: None,
         }
@@ -149,6 +153,9 @@ pub fn record_unread(snapshot: &mut Snapshot, reads: Reads, message: &str) {
     }
     if reads.services {
         snapshot.record_error(source::SERVICES, message);
+    }
+    if reads.extensions {
+        super::extensions::record_unread(snapshot, message);
     }
 }
 

@@ -149,6 +149,21 @@ pub const CRDS: Resource = resource!(
 
 /// Services, for `externalIPs` (K8S016); listed only when a hop reaches 1.36.
 pub const SERVICES: Resource = resource!("", "v1", "services", &[List]);
+/// K8S106's API extensions: admission webhooks and aggregated APIs (small, cluster-scoped).
+pub const VALIDATING_WEBHOOKS: Resource = resource!(
+    "admissionregistration.k8s.io",
+    "v1",
+    "validatingwebhookconfigurations",
+    &[List]
+);
+pub const MUTATING_WEBHOOKS: Resource = resource!(
+    "admissionregistration.k8s.io",
+    "v1",
+    "mutatingwebhookconfigurations",
+    &[List]
+);
+pub const API_SERVICES: Resource =
+    resource!("apiregistration.k8s.io", "v1", "apiservices", &[List]);
 
 /// Every kind read cluster-wide, in the order the ClusterRole lists them.
 pub const CLUSTER_WIDE: &[Resource] = &[
@@ -167,7 +182,22 @@ pub const CLUSTER_WIDE: &[Resource] = &[
     EC2NODECLASSES,
     CRDS,
     SERVICES,
+    VALIDATING_WEBHOOKS,
+    MUTATING_WEBHOOKS,
+    API_SERVICES,
 ];
+
+// K8S106 reads only the Services that the webhooks name, and only their EndpointSlices: a
+// GET by name, and a LIST by the `kubernetes.io/service-name` label in one namespace. Never
+// cluster-wide; the namespaces are the webhooks' own, so the grant is cluster-wide.
+/// Services named by an admission or conversion webhook, fetched one by one (`get` only).
+pub const SERVICES_BY_NAME: Resource = resource!("", "v1", "services", &[Get]);
+/// The EndpointSlices of one of those Services, by label in its namespace.
+pub const ENDPOINTSLICES_BY_SERVICE: Resource =
+    resource!("discovery.k8s.io", "v1", "endpointslices", &[List]);
+
+/// Kinds read only for the objects the API extensions name, in ClusterRole order.
+pub const NAMED_BY_EXTENSIONS: &[Resource] = &[SERVICES_BY_NAME, ENDPOINTSLICES_BY_SERVICE];
 
 /// kube-proxy's configuration, for the IPVS check (K8S012).
 pub const KUBE_PROXY_CONFIG: NamedObject =
@@ -224,7 +254,7 @@ fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Vec<String> {
 /// The ClusterRole: one rule per (group, verbs), in table order, then the non-resource URLs.
 pub fn cluster_role() -> ClusterRole {
     let mut rules: Vec<(&str, Vec<Verb>, Vec<&str>)> = Vec::new();
-    for r in CLUSTER_WIDE {
+    for r in CLUSTER_WIDE.iter().chain(NAMED_BY_EXTENSIONS) {
         let mut verbs = r.verbs.to_vec();
         verbs.sort();
         verbs.dedup();
@@ -358,6 +388,9 @@ mod tests {
         for o in NAMED {
             assert_ne!(o.plural, "secrets");
         }
+        for r in NAMED_BY_EXTENSIONS {
+            assert!(seen.insert((r.group, r.plural)), "{r:?} listed twice");
+        }
     }
 
     #[test]
@@ -381,7 +414,12 @@ mod tests {
             .iter()
             .map(|r| r.resources.as_ref().map_or(0, Vec::len))
             .sum();
-        assert_eq!(granted, CLUSTER_WIDE.len());
+        assert_eq!(granted, CLUSTER_WIDE.len() + NAMED_BY_EXTENSIONS.len());
+        let services = rules
+            .iter()
+            .find(|r| r.resources.as_ref().is_some_and(|x| x == &["services"]))
+            .unwrap();
+        assert_eq!(services.verbs, ["get"], "Services are only fetched by name");
         let last = rules.last().unwrap();
         assert_eq!(
             last.non_resource_urls.as_deref().unwrap(),

@@ -122,6 +122,8 @@ pub struct Before {
     pub deprecated_apis: Vec<Item>,
     /// EKS103 about the Karpenter controller itself.
     pub karpenter: Vec<Item>,
+    /// K8S106: webhooks and aggregated APIs whose backend cannot answer.
+    pub api_extensions: Vec<Item>,
     /// EKS106: a certificate-authority rotation to distribute before EKS activates it.
     pub ca_rotation: Option<CaRotationStep>,
 }
@@ -529,6 +531,7 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
                 .map(Item::from)
                 .collect(),
             ca_rotation: ca_rotation(report),
+            api_extensions: items(report, &["K8S106"]),
         },
         hops,
         skipped: skipped_with(report, SkipCause::NotCollected),
