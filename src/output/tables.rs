@@ -256,6 +256,24 @@ pub static CLUSTERS: Table = Table {
             true,
             "checks skipped (disabled, out of range, or data not collected); null when the cluster could not be analyzed",
         ),
+        col(
+            "extended_support_extra_cents_per_month",
+            Int64,
+            true,
+            "what extended support adds to this cluster's EKS bill per month, in US cents, at the list prices of data/eks-prices.csv ($0.60 - $0.10 per cluster-hour x 730 hours = 36500 past the end of standard support; 0 before); null when the version's dates are unknown",
+        ),
+        col(
+            "target_support_status",
+            Str,
+            true,
+            "standard, extended or ended for target_version as of run_time; unknown when EKS has not published its dates (never guessed)",
+        ),
+        col(
+            "target_end_of_standard_support",
+            Date,
+            true,
+            "end of standard support of target_version; null when unknown",
+        ),
     ],
 };
 
@@ -338,6 +356,9 @@ pub struct ClusterRow {
     pub readiness: String,
     pub checks_run: Option<i32>,
     pub checks_skipped: Option<i32>,
+    pub extended_support_extra_cents_per_month: Option<i64>,
+    pub target_support_status: Option<String>,
+    pub target_end_of_standard_support: Option<NaiveDate>,
 }
 
 fn count(n: usize) -> i32 {
@@ -429,6 +450,19 @@ pub fn cluster_row(
         readiness: m.readiness.as_str().into(),
         checks_run: Some(count(m.checks_run)),
         checks_skipped: Some(count(m.checks_skipped)),
+        extended_support_extra_cents_per_month: m.support.as_ref().map(|s| {
+            crate::price::Prices::embedded().extra_cents_per_month(s.status.bills_extended())
+        }),
+        target_support_status: Some(
+            m.target_support
+                .as_ref()
+                .map_or("unknown", |s| s.status.as_str())
+                .into(),
+        ),
+        target_end_of_standard_support: m
+            .target_support
+            .as_ref()
+            .map(|s| s.end_of_standard_support),
     }
 }
 

@@ -28,6 +28,8 @@ pub struct Playbook {
     pub readiness: String,
     pub verdict: String,
     pub support: Option<SupportLine>,
+    /// The target's support; `None` when its dates are unknown.
+    pub target_support: Option<SupportLine>,
     pub counts: Counts,
     pub has_aws: bool,
     pub before: Before,
@@ -46,6 +48,18 @@ pub struct SupportLine {
     pub end_of_extended_support: String,
     pub days_to_end_of_standard_support: i64,
     pub source: String,
+}
+
+impl SupportLine {
+    fn of(s: &crate::version::Support) -> Self {
+        Self {
+            status: s.status.as_str().into(),
+            end_of_standard_support: s.end_of_standard_support.to_string(),
+            end_of_extended_support: s.end_of_extended_support.to_string(),
+            days_to_end_of_standard_support: s.days_to_end_of_standard_support,
+            source: s.source.as_str().into(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -447,13 +461,8 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
         tool_version: m.tool_version.clone(),
         readiness: m.readiness.as_str().into(),
         verdict: report.verdict_reason(),
-        support: m.support.as_ref().map(|s| SupportLine {
-            status: s.status.as_str().into(),
-            end_of_standard_support: s.end_of_standard_support.to_string(),
-            end_of_extended_support: s.end_of_extended_support.to_string(),
-            days_to_end_of_standard_support: s.days_to_end_of_standard_support,
-            source: s.source.as_str().into(),
-        }),
+        support: m.support.as_ref().map(SupportLine::of),
+        target_support: m.target_support.as_ref().map(SupportLine::of),
         counts: Counts {
             node_groups: aws.node_groups.len(),
             self_managed: aws.self_managed_groups.len(),
