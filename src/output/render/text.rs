@@ -98,22 +98,6 @@ pub fn render(report: &Report, width: u16) -> String {
         ])
     );
     let path: Vec<String> = m.upgrade_path.iter().map(ToString::to_string).collect();
-    if m.support.is_none() {
-        let _ = writeln!(out, "Support for {}: {UNKNOWN_DATES}", m.current_version);
-    }
-    if m.target_version != m.current_version {
-        let _ = writeln!(
-            out,
-            "Support for {} (target): {}",
-            m.target_version,
-            m.target_support
-                .as_ref()
-                .map_or(UNKNOWN_DATES.to_string(), |s| format!(
-                    "standard support ends {}, extended support ends {}",
-                    s.end_of_standard_support, s.end_of_extended_support
-                ))
-        );
-    }
     if let Some(support) = &m.support {
         let _ = writeln!(
             out,
@@ -136,6 +120,22 @@ pub fn render(report: &Report, width: u16) -> String {
                 ),
                 &format!("calendar: {}", support.source.as_str()),
             ])
+        );
+    }
+    if m.support.is_none() {
+        let _ = writeln!(out, "Support for {}: {UNKNOWN_DATES}", m.current_version);
+    }
+    if m.target_version != m.current_version {
+        let _ = writeln!(
+            out,
+            "Support for {} (target): {}",
+            m.target_version,
+            m.target_support
+                .as_ref()
+                .map_or(UNKNOWN_DATES.to_string(), |s| format!(
+                    "standard support ends {}, extended support ends {}",
+                    s.end_of_standard_support, s.end_of_extended_support
+                ))
         );
     }
     let _ = writeln!(
