@@ -20,6 +20,7 @@
 //! | [`checks`] | the catalogue and one module per area; pure functions over a snapshot; the readiness verdict |
 //! | [`snapshot`] | what the checks read, as owned serde data; saved and loaded as JSON |
 //! | [`version`] | Kubernetes versions, upgrade hops, the EKS support calendar (API over embedded table) |
+//! | [`price`] | EKS prices per cluster-hour as data, and what extended support adds per cluster-month (computed once) |
 //! | [`finding`] | the one flat finding row every output is built from |
 //! | [`arn`] | ARNs for the partition of a region (`aws`, `aws-cn`, `aws-us-gov`, …) |
 //! | [`error`] | leaf helpers: an error's causes on one line, AWS SDK errors as actionable messages, exit codes |
@@ -37,6 +38,7 @@ pub mod error;
 pub mod finding;
 pub mod output;
 pub mod plan;
+pub mod price;
 pub mod report;
 pub mod rollback;
 pub mod run;

@@ -48,6 +48,10 @@ pub struct RunMetadata {
     /// Support status and dates of the current version; `null` for a version the calendar
     /// does not know.
     pub support: Option<Support>,
+    /// Support status and dates of the target version; `null` when EKS has not published its
+    /// dates yet (1.37 without the EKS API): unknown, never guessed. Absent in older reports.
+    #[serde(default)]
+    pub target_support: Option<Support>,
     /// `cloud`, `outposts-local` (control plane on an Outpost) or `outposts-extended`
     /// (control plane in the Region, nodes on an Outpost); `null` without AWS data.
     pub deployment: Option<Deployment>,
@@ -143,6 +147,7 @@ impl Report {
                 target_version: target,
                 upgrade_path: hops(cluster.version, target),
                 support: calendar.support(cluster.version, today),
+                target_support: calendar.support(target, today),
                 deployment: Deployment::of(snapshot),
                 readiness: evaluation.readiness,
                 checks_run: evaluation.checks_run,

@@ -235,6 +235,12 @@ pub enum SupportStatus {
 }
 
 impl SupportStatus {
+    /// Billed at the extended price: in extended support, or past its end until EKS has
+    /// upgraded the cluster.
+    pub fn bills_extended(self) -> bool {
+        matches!(self, Self::Extended | Self::Ended)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Standard => "standard",
@@ -261,6 +267,9 @@ pub struct Support {
 #[derive(Debug, Clone)]
 pub struct SupportCalendar {
     windows: Vec<SupportWindow>,
+    /// Versions EKS ships whose dates were not published yet (a row with empty dates): valid
+    /// targets whose support is unknown until `DescribeClusterVersions` gives it.
+    announced: Vec<KubeVersion>,
     source: CalendarSource,
 }
 
@@ -275,6 +284,7 @@ impl SupportCalendar {
     /// Parses `version,eks_release,end_of_standard_support,end_of_extended_support,…`.
     pub fn from_csv(text: &str) -> Result<Self, String> {
         let mut windows = Vec::new();
+        let mut announced = Vec::new();
         for (i, line) in text.lines().enumerate().skip(1) {
             if line.trim().is_empty() {
                 continue;
@@ -286,6 +296,11 @@ impl SupportCalendar {
             // A version EKS has announced without published dates: DescribeClusterVersions
             // gives them at run time, and nothing here guesses them.
             if cols[1..4].iter().all(|c| c.trim().is_empty()) {
+                announced.push(
+                    cols[0]
+                        .parse()
+                        .map_err(|e| format!("line {}: {e}", i + 1))?,
+                );
                 continue;
             }
             let date = |s: &str| {
@@ -305,8 +320,11 @@ impl SupportCalendar {
             return Err("calendar has no versions".into());
         }
         windows.sort_by_key(|w| w.version);
+        announced.retain(|v| !windows.iter().any(|w| w.version == *v));
+        announced.sort();
         Ok(Self {
             windows,
+            announced,
             source: CalendarSource::Embedded,
         })
     }
@@ -319,6 +337,7 @@ impl SupportCalendar {
         }
         for window in api {
             self.windows.retain(|w| w.version != window.version);
+            self.announced.retain(|v| *v != window.version);
             self.windows.push(window.clone());
         }
         self.windows.sort_by_key(|w| w.version);
@@ -358,11 +377,20 @@ impl SupportCalendar {
             .expect("calendar is never empty")
     }
 
+    /// The newest version EKS ships, dated or not.
     pub fn newest(&self) -> KubeVersion {
-        self.windows
+        let dated = self
+            .windows
             .last()
             .map(|w| w.version)
-            .expect("calendar is never empty")
+            .expect("calendar is never empty");
+        self.announced.last().map_or(dated, |v| dated.max(*v))
+    }
+
+    /// A version EKS ships whose support dates are not known yet: shown as unknown, never
+    /// guessed.
+    pub fn dates_unknown(&self, version: KubeVersion) -> bool {
+        self.announced.contains(&version)
     }
 
     pub fn window(&self, version: KubeVersion) -> Option<&SupportWindow> {
@@ -449,7 +477,8 @@ mod tests {
         let release = NaiveDate::from_ymd_opt(2026, 5, 20).unwrap();
         let api = vec![SupportWindow::from_release(v("1.36"), release)];
         let cal = SupportCalendar::embedded().with_api(&api);
-        assert_eq!(cal.newest(), v("1.36"));
+        assert_eq!(cal.window(v("1.36")).unwrap().release, release);
+        assert_eq!(cal.newest(), v("1.37"), "1.37 stays known, undated");
         assert_eq!(cal.source(), CalendarSource::EksApi);
         assert!(cal.window(v("1.31")).is_some(), "embedded rows stay");
         assert_eq!(
@@ -507,5 +536,75 @@ mod tests {
         assert_eq!(w.end_of_standard_support.to_string(), "2025-11-26");
         assert_eq!(w.end_of_extended_support.to_string(), "2026-11-26");
         assert!(cal.newest() >= v("1.35"));
+    }
+
+    /// 1.37 ships on EKS without published dates: a valid target whose support is unknown
+    /// (never derived from the 14 + 12 month rule), until the API gives its dates.
+    #[test]
+    fn a_version_without_dates_is_a_valid_target_with_unknown_support() {
+        let cal = SupportCalendar::embedded();
+        let day = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        assert_eq!(cal.newest(), v("1.37"));
+        assert!(cal.dates_unknown(v("1.37")) && !cal.dates_unknown(v("1.36")));
+        assert_eq!(
+            resolve_target(v("1.35"), Some(v("1.37")), &cal),
+            Ok(v("1.37"))
+        );
+        assert_eq!(
+            resolve_target(v("1.36"), Some(v("1.36")), &cal),
+            Ok(v("1.36"))
+        );
+        assert_eq!(resolve_target(v("1.36"), None, &cal), Ok(v("1.37")));
+        assert_eq!(
+            resolve_target(v("1.35"), Some(v("1.38")), &cal),
+            Err(TargetError::Unknown {
+                target: v("1.38"),
+                newest: v("1.37")
+            })
+        );
+        assert!(cal.window(v("1.37")).is_none(), "no dates are invented");
+        assert!(cal.support(v("1.37"), day).is_none());
+        let w136 = cal.window(v("1.36")).unwrap();
+        assert_eq!(w136.end_of_standard_support.to_string(), "2027-08-02");
+        // The API's dates replace the unknown ones.
+        let api = [SupportWindow::from_release(
+            v("1.37"),
+            NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+        )];
+        let cal = SupportCalendar::embedded().with_api(&api);
+        assert!(!cal.dates_unknown(v("1.37")));
+        assert_eq!(
+            cal.support(v("1.37"), day).unwrap().end_of_standard_support,
+            NaiveDate::from_ymd_opt(2027, 12, 1).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_row_with_some_dates_only_is_refused() {
+        let text = "version,eks_release,end_of_standard_support,end_of_extended_support,source\n\
+                    1.36,2026-06-02,2027-08-02,2028-08-02,x\n1.37,2026-10-01,,,x\n";
+        assert!(
+            SupportCalendar::from_csv(text)
+                .unwrap_err()
+                .contains("line 3")
+        );
+    }
+
+    /// 1.34 leaves standard support on 2026-12-02: that day is its last day of standard
+    /// support (0 days left), the next one is extended.
+    #[test]
+    fn the_last_day_of_standard_support_has_zero_days_left() {
+        let cal = SupportCalendar::embedded();
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        let s = cal.support(v("1.34"), day(2)).unwrap();
+        assert_eq!(
+            (s.status, s.days_to_end_of_standard_support),
+            (SupportStatus::Standard, 0)
+        );
+        let s = cal.support(v("1.34"), day(3)).unwrap();
+        assert_eq!(
+            (s.status, s.days_to_end_of_standard_support),
+            (SupportStatus::Extended, -1)
+        );
     }
 }

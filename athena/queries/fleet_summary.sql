@@ -10,7 +10,8 @@
 -- Reads: clusters: account_id, region, cluster_name, run_id, run_time, status,
 --   current_version, end_of_standard_support, required_findings, readiness, dt
 -- Parameters: window_days (the days read, ending today, default 14 as `eksup report`),
---   stale_after_days (2) and the prices in the params CTE; the dt filter is the window.
+--   stale_after_days (2) and the prices in the params CTE (data/eks-prices.csv, in cents; a test
+--   keeps them equal); the dt filter is the window.
 WITH params AS (
   SELECT
     14 AS window_days,
@@ -109,6 +110,8 @@ SELECT
   c.extended,
   c.extended * p.extended_cents_per_hour * p.hours_per_month AS extended_monthly_cents,
   c.extended * p.standard_cents_per_hour * p.hours_per_month AS standard_monthly_cents,
+  c.extended * (p.extended_cents_per_hour - p.standard_cents_per_hour) * p.hours_per_month
+    AS extended_extra_monthly_cents,
   c.within_30,
   c.within_90,
   c.stopped,

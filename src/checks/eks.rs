@@ -562,6 +562,25 @@ pub fn not_ready_to_upgrade(ctx: &Context) -> Vec<Finding> {
     out
 }
 
+/// EKS101's message while standard support lasts. The end date is the last day of standard
+/// support (the calendar counts it as standard), so 0 days left means "today".
+fn standard_ends(version: KubeVersion, support: &crate::version::Support) -> String {
+    let end = support.end_of_standard_support;
+    let extended = "extended support (extra cost)";
+    match support.days_to_end_of_standard_support {
+        0 => format!(
+            "standard support for {version} ends today ({end}); from tomorrow the cluster is in {extended} unless it is upgraded"
+        ),
+        1 => format!(
+            "standard support for {version} ends tomorrow ({end}); from the day after the cluster is in {extended}: upgrade before then"
+        ),
+        days => format!(
+            "standard support for {version} ends on {end} ({}); upgrade before then",
+            counted(days, "day", "days")
+        ),
+    }
+}
+
 /// EKS101: a cluster in extended support is required to move; one whose standard support
 /// ends within the notice period (default 90 days) is recommended to plan now.
 pub fn end_of_support(ctx: &Context) -> Vec<Finding> {
@@ -590,12 +609,7 @@ pub fn end_of_support(ctx: &Context) -> Vec<Finding> {
         ),
         SupportStatus::Standard if support.days_to_end_of_standard_support <= notice => (
             Remediation::Recommended,
-            format!(
-                "standard support for {} ends on {} ({}); upgrade before then",
-                ctx.current,
-                support.end_of_standard_support,
-                counted(support.days_to_end_of_standard_support, "day", "days")
-            ),
+            standard_ends(ctx.current, &support),
         ),
         SupportStatus::Standard => return Vec::new(),
     };
@@ -1161,5 +1175,59 @@ mod tests {
             Some(d("2026-12-05"))
         );
         assert_eq!(r.signing_expires(), Some(d("2027-01-15")));
+    }
+
+    fn eks101_on(version: &str, target: &str, day: &str) -> Vec<crate::finding::Finding> {
+        let mut s = snapshot(version);
+        s.aws = Some(AwsData::default());
+        let ev = crate::checks::evaluate(
+            &s,
+            target.parse().unwrap(),
+            &crate::checks::CheckSettings::default(),
+            &crate::version::SupportCalendar::embedded(),
+            day.parse().unwrap(),
+        );
+        ev.findings
+            .into_iter()
+            .filter(|f| f.code == "EKS101")
+            .collect()
+    }
+
+    /// 1.34's standard support ends on 2026-12-02: that day says "today" (0 days left), the
+    /// day before "tomorrow", the day after is extended support (required).
+    #[test]
+    fn eks101_counts_the_last_day_of_standard_support_as_today() {
+        let today = eks101_on("1.34", "1.35", "2026-12-02");
+        assert_eq!(today.len(), 1);
+        assert_eq!(
+            today[0].remediation,
+            crate::finding::Remediation::Recommended
+        );
+        assert_eq!(
+            today[0].message,
+            "standard support for 1.34 ends today (2026-12-02); from tomorrow the cluster is in extended support (extra cost) unless it is upgraded"
+        );
+        assert_eq!(today[0].details["days_to_end_of_standard_support"], 0);
+        let eve = eks101_on("1.34", "1.35", "2026-12-01");
+        assert!(eve[0].message.contains("ends tomorrow (2026-12-02)"));
+        let ten = eks101_on("1.34", "1.35", "2026-11-22");
+        assert!(
+            ten[0]
+                .message
+                .ends_with("ends on 2026-12-02 (10 days); upgrade before then")
+        );
+        let after = eks101_on("1.34", "1.35", "2026-12-03");
+        assert_eq!(after[0].remediation, crate::finding::Remediation::Required);
+        assert!(
+            after[0]
+                .message
+                .starts_with("1.34 is in extended support (extra cost) since 2026-12-02")
+        );
+    }
+
+    /// A cluster on a version whose dates EKS has not published: nothing is invented.
+    #[test]
+    fn eks101_says_nothing_for_a_version_without_dates() {
+        assert!(eks101_on("1.37", "1.37", "2026-12-02").is_empty());
     }
 }

@@ -30,17 +30,13 @@ use serde::Serialize;
 
 use crate::checks::Readiness;
 use crate::output::tables::ClusterRow;
+use crate::price::Prices;
 
 /// The `cluster_name` of a row about an account or region that could not be read at all.
 pub const WHOLE_SCOPE: &str = "*";
 /// A cluster with no row on the window's last day or the day before has stopped reporting
 /// (the runner is daily; one missed day is tolerated, e.g. a report made before the run).
 pub const STALE_AFTER_DAYS: u64 = 2;
-/// EKS list prices per cluster-hour (US regions): standard support and extended support.
-pub const STANDARD_PER_HOUR_CENTS: i64 = 10;
-pub const EXTENDED_PER_HOUR_CENTS: i64 = 60;
-/// AWS prices a month as 730 hours.
-pub const HOURS_PER_MONTH: i64 = 730;
 
 /// One `clusters` row as the fleet facts read it: read back from Parquet, or made from the
 /// rows a run has just written ([`ClusterRecord::from`]).
@@ -262,6 +258,7 @@ impl<'a> Fleet<'a> {
         let verdict = |v: Readiness| count(&|c| c.latest.verdict().0 == v);
         let extended = count(&|c| c.versioned.in_extended_support(as_of));
         let n = extended as i64;
+        let prices = Prices::embedded();
         Totals {
             clusters: self.clusters.len(),
             accounts: distinct(&|r| r.account_id.as_deref()),
@@ -273,8 +270,9 @@ impl<'a> Fleet<'a> {
             ready: verdict(Readiness::Ready),
             verdicts_derived: count(&|c| !c.latest.verdict().1),
             extended,
-            extended_monthly_cents: n * EXTENDED_PER_HOUR_CENTS * HOURS_PER_MONTH,
-            standard_monthly_cents: n * STANDARD_PER_HOUR_CENTS * HOURS_PER_MONTH,
+            extended_monthly_cents: n * prices.extended_cents_per_month(),
+            standard_monthly_cents: n * prices.standard_cents_per_month(),
+            extended_extra_monthly_cents: n * prices.extended_extra_cents_per_month(),
             within_30: self.within(as_of, 30),
             within_90: self.within(as_of, 90),
             stopped: window_last.map_or(0, |last| count(&|c| stopped(c.latest.dt, last))),
@@ -313,6 +311,10 @@ pub struct Totals {
     /// price, in cents.
     pub extended_monthly_cents: i64,
     pub standard_monthly_cents: i64,
+    /// What extended support adds per month for those clusters (extended − standard), from
+    /// [`Prices::extended_extra_cents_per_month`]: the page's headline and the EMF
+    /// `ExtendedSupportExtraCostPerMonth`.
+    pub extended_extra_monthly_cents: i64,
     pub within_30: usize,
     pub within_90: usize,
     pub stopped: usize,

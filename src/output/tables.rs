@@ -286,6 +286,24 @@ pub static CLUSTERS: Table = Table {
             true,
             "until when EKS can roll the control plane back one minor: the latest successful version update's createdAt + 7 days (past once closed); null when no version update to the current version is on record",
         ),
+        col(
+            "extended_support_extra_cents_per_month",
+            Int64,
+            true,
+            "what extended support adds to this cluster's EKS bill per month, in US cents, at the list prices of data/eks-prices.csv ($0.60 - $0.10 per cluster-hour x 730 hours = 36500 past the end of standard support; 0 before); null when the version's dates are unknown",
+        ),
+        col(
+            "target_support_status",
+            Str,
+            true,
+            "standard, extended or ended for target_version as of run_time; unknown when EKS has not published its dates (never guessed)",
+        ),
+        col(
+            "target_end_of_standard_support",
+            Date,
+            true,
+            "end of standard support of target_version; null when unknown",
+        ),
     ],
 };
 
@@ -373,6 +391,9 @@ pub struct ClusterRow {
     pub ca_next_auto_activation: Option<NaiveDate>,
     pub ca_signing_expires: Option<NaiveDate>,
     pub rollback_window_ends: Option<DateTime<Utc>>,
+    pub extended_support_extra_cents_per_month: Option<i64>,
+    pub target_support_status: Option<String>,
+    pub target_end_of_standard_support: Option<NaiveDate>,
 }
 
 fn count(n: usize) -> i32 {
@@ -474,6 +495,19 @@ pub fn cluster_row(
         ca_next_auto_activation: rotation.and_then(|r| r.next_auto_activation(as_of)),
         ca_signing_expires: rotation.and_then(|r| r.signing_expires()),
         rollback_window_ends: m.rollback.as_ref().map(|r| r.available_until),
+        extended_support_extra_cents_per_month: m.support.as_ref().map(|s| {
+            crate::price::Prices::embedded().extra_cents_per_month(s.status.bills_extended())
+        }),
+        target_support_status: Some(
+            m.target_support
+                .as_ref()
+                .map_or("unknown", |s| s.status.as_str())
+                .into(),
+        ),
+        target_end_of_standard_support: m
+            .target_support
+            .as_ref()
+            .map(|s| s.end_of_standard_support),
     }
 }
 

@@ -177,6 +177,40 @@ def test_extended_support_cost(fleet_rows, answer):
     print("extended_support_cost:", json.dumps(answer["results"]["extended_support_cost"]))
 
 
+def test_extended_support_extra_cost_by_account(fleet_rows, answer):
+    """The per-cluster figure the binary wrote, summed by account: every latest row past the
+    end of standard support at its run is priced $365.00 a month, the others $0.00."""
+    clusters, _ = fleet_rows
+    newest = [r for r in latest(clusters).values() if r["dt"] >= since(7) and r["cluster_name"] != "*"]
+    for r in newest:
+        if r["status"] != "error" and r["support_status"]:
+            billed = r["support_status"] in ("extended", "ended")
+            assert r["extended_support_extra_cents_per_month"] == (36500 if billed else 0), r
+    by_account = defaultdict(int)
+    for r in newest:
+        by_account[r["account_id"]] += r["extended_support_extra_cents_per_month"] or 0
+    got = rows(answer, "extended_support_extra_cost_by_account")
+    assert {g[0]: g[2] for g in got} == {a: f"{c / 100:.2f}" for a, c in by_account.items()}
+    total = sum(by_account.values())
+    assert total >= 2 * 36500, "the fleet has clusters in extended support"
+    assert {g[3] for g in got} == {f"{total / 100:.2f}"}
+    assert sum(g[1] or 0 for g in got) == total // 36500
+    print("extended_support_extra_cost_by_account:",
+          json.dumps(answer["results"]["extended_support_extra_cost_by_account"]))
+
+
+def test_the_sql_prices_are_the_data_files(tmp_path):
+    """fleet_summary restates the prices; they must be data/eks-prices.csv's, in cents."""
+    import csv
+    with open(af.ATHENA.parent / "data" / "eks-prices.csv") as f:
+        data = {r["item"]: r["value"] for r in csv.DictReader(f)}
+    sql = (af.QUERIES / "fleet_summary.sql").read_text()
+    cents = lambda usd: str(round(float(usd) * 100))
+    assert f"{cents(data['extended_support'])} AS extended_cents_per_hour" in sql
+    assert f"{cents(data['standard_support'])} AS standard_cents_per_hour" in sql
+    assert f"{data['hours_per_month']} AS hours_per_month" in sql
+
+
 def _latest_findings(clusters, findings, lookback=7):
     now = {k: r for k, r in latest(clusters).items() if r["dt"] >= since(lookback)}
     return now, [f for f in findings if key(f) in now and f["run_id"] == now[key(f)]["run_id"]]

@@ -148,6 +148,10 @@ def test_metric_values_are_the_rows_of_the_same_run(fleet_data):
                 0 <= (r["days_to_end_of_standard_support"] or -1) <= doc["notice_days"] for r in ok)
             # Past the end of standard support, whether extended support has ended too or not.
             assert doc["ClustersInExtendedSupport"] == sum(r["support_status"] in ("extended", "ended") for r in ok)
+            # ($0.60 - $0.10) x 730 hours per cluster, as the rows' own column says.
+            assert doc["ExtendedSupportExtraCostPerMonth"] == doc["ClustersInExtendedSupport"] * 365.0
+            assert doc["ExtendedSupportExtraCostPerMonth"] == sum(
+                r["extended_support_extra_cents_per_month"] or 0 for r in ok) / 100
         else:
             assert directive["Dimensions"] == [["AccountId", "Region", "ClusterName"]]
             row = next(r for r in rows if (r["account_id"], r["region"], r["cluster_name"]) ==
@@ -168,6 +172,7 @@ def test_todays_central_run_counts_the_fleet_conditions(fleet_data):
     assert {k: fleet[k] for k in ("ClustersAnalyzed", "ClustersErrored", "ClustersWithinNotice",
                                   "ClustersInExtendedSupport")} == {
         "ClustersAnalyzed": 4, "ClustersErrored": 1, "ClustersWithinNotice": 1, "ClustersInExtendedSupport": 2}
+    assert fleet["ExtendedSupportExtraCostPerMonth"] == 730.0, "two clusters at $365.00 a month each"
     print("three EMF lines the binary wrote:")
     for line in run.stdout.splitlines()[:2] + [json.dumps(fleet, separators=(",", ":"))]:
         print(line)

@@ -38,13 +38,23 @@ import pytest
 
 import fleet as fl
 from browser import Browser
-from harness import REGION, http_json, run_eksup
+from harness import REGION, ROOT, http_json, run_eksup
 
 A, B = fl.A, fl.B
 TODAY, DAYS = fl.TODAY, fl.DAYS
 XSS = "<script>alert(1)</script>"
 TABLE_BREAK = "</table>"
-EXTENDED_PER_HOUR, STANDARD_PER_HOUR, HOURS_PER_MONTH = 0.60, 0.10, 730
+def prices():
+    """data/eks-prices.csv as {item: value}: the page's money must follow the data."""
+    import csv
+    with open(ROOT / "data" / "eks-prices.csv") as f:
+        return {r["item"]: float(r["value"]) for r in csv.DictReader(f)}
+
+
+PRICES = prices()
+EXTENDED_PER_HOUR, STANDARD_PER_HOUR = PRICES["extended_support"], PRICES["standard_support"]
+HOURS_PER_MONTH = PRICES["hours_per_month"]
+assert (EXTENDED_PER_HOUR, STANDARD_PER_HOUR, HOURS_PER_MONTH) == (0.60, 0.10, 730), "the published prices"
 
 CLUSTERS = [
     fl.Cluster("payments", A, "us-east-1", fl.DEMO, ("1.33",) * 4),
@@ -171,6 +181,7 @@ def expected(root: Path, as_of: datetime.date, days: int = 14):
         "ready": sum(verdict(r) == "ready" for r in cs),
         "extended": extended,
         "extended-cost": f"${extended * EXTENDED_PER_HOUR * HOURS_PER_MONTH:,.2f}",
+        "extra-cost": f"${extended * (EXTENDED_PER_HOUR - STANDARD_PER_HOUR) * HOURS_PER_MONTH:,.2f}",
         "within-30": sum(0 <= d <= 30 for d in days_left.values()),
         "within-90": sum(0 <= d <= 90 for d in days_left.values()),
         "errored": sum(r["status"] == "error" for r in cs),

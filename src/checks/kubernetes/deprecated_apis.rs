@@ -324,4 +324,16 @@ mod tests {
         ));
         assert_eq!(k, Some(("1.25".into(), "policy/v1".into())));
     }
+
+    /// 1.37 stops serving the beta VolumeAttributesClass (GA in 1.34), which EKS 1.31–1.33
+    /// served: a 1.37 target that still calls it is required to move.
+    #[test]
+    fn volume_attributes_class_beta_is_removed_in_137() {
+        let k = known(&(
+            "storage.k8s.io".into(),
+            "v1beta1".into(),
+            "volumeattributesclasses".into(),
+        ));
+        assert_eq!(k, Some(("1.37".into(), "storage.k8s.io/v1".into())));
+    }
 }

@@ -204,9 +204,9 @@ pub fn render(view: &FleetView, source: &str) -> Result<String, String> {
         view,
         extended_month: dollars(f.extended_monthly_cents),
         standard_month: dollars(f.standard_monthly_cents),
-        extra_month: dollars(f.extended_monthly_cents - f.standard_monthly_cents),
-        extended_per_hour: dollars(crate::output::fleet::EXTENDED_PER_HOUR_CENTS),
-        standard_per_hour: dollars(crate::output::fleet::STANDARD_PER_HOUR_CENTS),
+        extra_month: dollars(f.extended_extra_monthly_cents),
+        extended_per_hour: dollars(crate::price::Prices::embedded().extended_cents_per_hour),
+        standard_per_hour: dollars(crate::price::Prices::embedded().standard_cents_per_hour),
         charts: charts(view)?,
         advice,
     };

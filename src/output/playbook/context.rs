@@ -30,6 +30,8 @@ pub struct Playbook {
     pub support: Option<SupportLine>,
     /// The rollback window of the latest version update, when one is on record.
     pub rollback: Option<RollbackLine>,
+    /// The target's support; `None` when its dates are unknown.
+    pub target_support: Option<SupportLine>,
     pub counts: Counts,
     pub has_aws: bool,
     pub before: Before,
@@ -48,6 +50,18 @@ pub struct SupportLine {
     pub end_of_extended_support: String,
     pub days_to_end_of_standard_support: i64,
     pub source: String,
+}
+
+impl SupportLine {
+    fn of(s: &crate::version::Support) -> Self {
+        Self {
+            status: s.status.as_str().into(),
+            end_of_standard_support: s.end_of_standard_support.to_string(),
+            end_of_extended_support: s.end_of_extended_support.to_string(),
+            days_to_end_of_standard_support: s.days_to_end_of_standard_support,
+            source: s.source.as_str().into(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -484,13 +498,8 @@ pub fn build(snapshot: &Snapshot, report: &Report, as_of: chrono::NaiveDate) -> 
         tool_version: m.tool_version.clone(),
         readiness: m.readiness.as_str().into(),
         verdict: report.verdict_reason(),
-        support: m.support.as_ref().map(|s| SupportLine {
-            status: s.status.as_str().into(),
-            end_of_standard_support: s.end_of_standard_support.to_string(),
-            end_of_extended_support: s.end_of_extended_support.to_string(),
-            days_to_end_of_standard_support: s.days_to_end_of_standard_support,
-            source: s.source.as_str().into(),
-        }),
+        support: m.support.as_ref().map(SupportLine::of),
+        target_support: m.target_support.as_ref().map(SupportLine::of),
         rollback: m.rollback.as_ref().map(|r| RollbackLine {
             open: r.open,
             to_version: r.to_version.to_string(),

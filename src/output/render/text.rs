@@ -8,6 +8,10 @@ use crate::checks::lookup;
 use crate::finding::{Finding, counted};
 use crate::report::Report;
 
+/// What the report says of a version whose support dates EKS has not published.
+const UNKNOWN_DATES: &str =
+    "unknown (EKS has not published its dates; DescribeClusterVersions gives them at run time)";
+
 /// Columns a check's table shows between the resource and the message: `(header, details key)`.
 fn extra_columns(code: &str) -> &'static [(&'static str, &'static str)] {
     match code {
@@ -122,6 +126,22 @@ pub fn render(report: &Report, width: u16) -> String {
                 ),
                 &format!("calendar: {}", support.source.as_str()),
             ])
+        );
+    }
+    if m.support.is_none() {
+        let _ = writeln!(out, "Support for {}: {UNKNOWN_DATES}", m.current_version);
+    }
+    if m.target_version != m.current_version {
+        let _ = writeln!(
+            out,
+            "Support for {} (target): {}",
+            m.target_version,
+            m.target_support
+                .as_ref()
+                .map_or(UNKNOWN_DATES.to_string(), |s| format!(
+                    "standard support ends {}, extended support ends {}",
+                    s.end_of_standard_support, s.end_of_extended_support
+                ))
         );
     }
     let _ = writeln!(

@@ -53,6 +53,10 @@ pub const FLEET_METRICS: [&str; 5] = [
     "ScopesUnreadable",
 ];
 
+/// The fleet-total money metric on the same line: what extended support adds to the fleet's
+/// EKS bill per month, in US dollars (unit `None`; CloudWatch has no currency unit).
+pub const FLEET_COST_METRIC: &str = "ExtendedSupportExtraCostPerMonth";
+
 /// `outputs.emf`: print CloudWatch Embedded Metric Format lines on stdout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -106,6 +110,9 @@ pub struct FleetTotals {
     pub in_extended_support: u32,
     /// Accounts or regions that could not be read at all (`cluster_name = *` rows).
     pub unreadable_scopes: u32,
+    /// What extended support adds per month for the clusters in it, in cents
+    /// ([`crate::output::fleet::Totals::extended_extra_monthly_cents`]).
+    pub extended_extra_monthly_cents: i64,
 }
 
 impl FleetTotals {
@@ -120,6 +127,7 @@ impl FleetTotals {
             within_notice: n(fleet.within(as_of, i64::from(notice_days))),
             in_extended_support: n(totals.extended),
             unreadable_scopes: n(totals.unreadable_scopes),
+            extended_extra_monthly_cents: totals.extended_extra_monthly_cents,
         }
     }
 
@@ -212,8 +220,15 @@ fn fleet_line(
     for (name, value) in FLEET_METRICS.iter().zip(totals.values()) {
         m.insert((*name).into(), value.into());
     }
+    // Dollars with cents, e.g. 730.0 for two clusters at $365.00.
+    let dollars = totals.extended_extra_monthly_cents as f64 / 100.0;
+    m.insert(FLEET_COST_METRIC.into(), dollars.into());
     m.insert("notice_days".into(), notice_days.into());
-    let metrics: Vec<(&str, &str)> = FLEET_METRICS.iter().map(|n| (*n, "Count")).collect();
+    let metrics: Vec<(&str, &str)> = FLEET_METRICS
+        .iter()
+        .map(|n| (*n, "Count"))
+        .chain([(FLEET_COST_METRIC, "None")])
+        .collect();
     document(timestamp, directive(namespace, &[], &metrics), m)
 }
 
@@ -343,6 +358,8 @@ mod tests {
                 within_notice: 2,
                 in_extended_support: 1,
                 unreadable_scopes: 0,
+                // One cluster past standard support: ($0.60 − $0.10) × 730 hours.
+                extended_extra_monthly_cents: 36_500,
             }
         );
         assert_eq!(FleetTotals::of(&rows, day(), 91).within_notice, 3);
@@ -398,7 +415,13 @@ mod tests {
             .iter()
             .map(|m| m["Name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, FLEET_METRICS);
+        assert_eq!(names[..5], FLEET_METRICS);
+        assert_eq!(names[5], FLEET_COST_METRIC);
+        assert_eq!(d["Metrics"][5]["Unit"], "None");
+        assert_eq!(
+            fleet[FLEET_COST_METRIC], 0.0,
+            "no cluster in extended support"
+        );
         assert_eq!(
             [
                 &fleet["ClustersAnalyzed"],
@@ -487,5 +510,20 @@ mod tests {
             e.contains("outputs.emf.namespace") && e.contains("reserved"),
             "{e}"
         );
+    }
+
+    /// Two clusters past standard support (one of them past extended support too, still
+    /// billed until EKS upgrades it) add 2 × $365.00 per month.
+    #[test]
+    fn the_fleet_line_carries_the_extra_cost_in_dollars() {
+        let rows = [
+            row("old", "ok", Some(-10), Some("extended")),
+            row("older", "ok", Some(-400), Some("ended")),
+            row("fine", "ok", Some(200), Some("standard")),
+        ];
+        let out = lines(&EmfSettings::default(), "r", at(), day(), &rows);
+        let fleet = parse(out.last().unwrap());
+        assert_eq!(fleet[FLEET_COST_METRIC], 730.0);
+        assert_eq!(fleet["ClustersInExtendedSupport"], 2);
     }
 }

@@ -29,6 +29,15 @@ locals {
       missing     = "notBreaching"
       description = "Clusters are in extended support ($0.60 instead of $0.10 per cluster-hour). Athena: extended_support_cost"
     }
+    extended-support-cost = {
+      metric      = "ExtendedSupportExtraCostPerMonth"
+      statistic   = "Maximum"
+      operator    = "GreaterThanThreshold"
+      threshold   = var.extended_support_monthly_budget_usd
+      periods     = 1
+      missing     = "notBreaching"
+      description = "Extended support adds more than ${var.extended_support_monthly_budget_usd} US dollars per month to the fleet's EKS bill (data/eks-prices.csv: $365.00 per cluster-month). Athena: extended_support_cost"
+    }
     errored = {
       metric      = "ClustersErrored"
       statistic   = "Maximum"

@@ -55,3 +55,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "extended_support_monthly_budget_usd" {
+  description = "US dollars per month that extended support may add to the fleet's EKS bill before the extended-support-cost alarm fires (ExtendedSupportExtraCostPerMonth; 0: any extra cost)"
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.extended_support_monthly_budget_usd >= 0
+    error_message = "The budget is a non-negative number of US dollars per month."
+  }
+}
