@@ -565,6 +565,9 @@ mod tests {
                 kubernetes_version: KubeVersion::new(1, 35),
                 addons: Default::default(),
             }],
+            // Read, and nothing to report: EKS105 and EKS106 are not what this is about.
+            updates: Some(Default::default()),
+            certificate_authorities: Some(Vec::new()),
             ..Default::default()
         });
         s.kubernetes.nodes = vec![crate::snapshot::Node {

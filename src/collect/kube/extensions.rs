@@ -289,7 +289,7 @@ async fn read_backends(api: &ApiClient, named: BTreeSet<ServiceRef>) -> Vec<Exte
 }
 
 async fn backend(api: &ApiClient, s: &ServiceRef) -> Backend {
-    let collection = rbac::SERVICES_BY_NAME.namespaced(&s.namespace);
+    let collection = rbac::SERVICES.namespaced(&s.namespace);
     let service = match api.get::<RawService>(&collection, &s.name).await {
         Ok(None) => return Backend::Missing,
         Ok(Some(service)) => service,

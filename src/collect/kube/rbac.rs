@@ -147,8 +147,9 @@ pub const CRDS: Resource = resource!(
     &[List]
 );
 
-/// Services, for `externalIPs` (K8S016); listed only when a hop reaches 1.36.
-pub const SERVICES: Resource = resource!("", "v1", "services", &[List]);
+/// Services: listed for `externalIPs` (K8S016) only when a hop reaches 1.36, and fetched one
+/// by one when an admission or conversion webhook names them (K8S106).
+pub const SERVICES: Resource = resource!("", "v1", "services", &[Get, List]);
 /// K8S106's API extensions: admission webhooks and aggregated APIs (small, cluster-scoped).
 pub const VALIDATING_WEBHOOKS: Resource = resource!(
     "admissionregistration.k8s.io",
@@ -187,17 +188,16 @@ pub const CLUSTER_WIDE: &[Resource] = &[
     API_SERVICES,
 ];
 
-// K8S106 reads only the Services that the webhooks name, and only their EndpointSlices: a
-// GET by name, and a LIST by the `kubernetes.io/service-name` label in one namespace. Never
-// cluster-wide; the namespaces are the webhooks' own, so the grant is cluster-wide.
-/// Services named by an admission or conversion webhook, fetched one by one (`get` only).
-pub const SERVICES_BY_NAME: Resource = resource!("", "v1", "services", &[Get]);
+// K8S106 reads only the Services that the webhooks name (a GET of `SERVICES` by name), and
+// only their EndpointSlices: a LIST by the `kubernetes.io/service-name` label in one
+// namespace. Never cluster-wide; the namespaces are the webhooks' own, so the grant is
+// cluster-wide.
 /// The EndpointSlices of one of those Services, by label in its namespace.
 pub const ENDPOINTSLICES_BY_SERVICE: Resource =
     resource!("discovery.k8s.io", "v1", "endpointslices", &[List]);
 
 /// Kinds read only for the objects the API extensions name, in ClusterRole order.
-pub const NAMED_BY_EXTENSIONS: &[Resource] = &[SERVICES_BY_NAME, ENDPOINTSLICES_BY_SERVICE];
+pub const NAMED_BY_EXTENSIONS: &[Resource] = &[ENDPOINTSLICES_BY_SERVICE];
 
 /// kube-proxy's configuration, for the IPVS check (K8S012).
 pub const KUBE_PROXY_CONFIG: NamedObject =
@@ -419,7 +419,8 @@ mod tests {
             .iter()
             .find(|r| r.resources.as_ref().is_some_and(|x| x == &["services"]))
             .unwrap();
-        assert_eq!(services.verbs, ["get"], "Services are only fetched by name");
+        // Fetched by name for K8S106, listed for K8S016: one rule for both.
+        assert_eq!(services.verbs, ["get", "list"]);
         let last = rules.last().unwrap();
         assert_eq!(
             last.non_resource_urls.as_deref().unwrap(),
