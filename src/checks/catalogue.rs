@@ -592,7 +592,7 @@ static CATALOGUE: &[Check] = &[
         levels: &[Required, Recommended],
         min_target: Some(KubeVersion::new(1, 35)),
         needs: &[source::DAEMONSETS, source::KUBE_PROXY_CONFIG],
-        advice: "Move kube-proxy from IPVS to nftables (or iptables) mode: IPVS mode is deprecated from Kubernetes 1.35 (KEP-5495); the finding becomes required once a release that removes it is recorded in data/behaviour-changes.csv.",
+        advice: "Move kube-proxy from IPVS to nftables (or iptables) mode: IPVS mode is deprecated from Kubernetes 1.35 (KEP-5495); each finding names what the project has announced for later releases (data/behaviour-changes.csv), and becomes required once a removal release is recorded there.",
         not_on_local_outposts: None,
         covers: Resources("the kube-proxy configuration"),
         collected: None,

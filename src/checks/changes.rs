@@ -17,6 +17,9 @@ pub struct Change {
     pub recommended_from: Option<KubeVersion>,
     /// Targets from this release on get a required finding; `None`: no removal recorded yet.
     pub required_from: Option<KubeVersion>,
+    /// What the project has announced for later releases but not yet done (e.g. IPVS off by
+    /// default in 1.40, removed in 1.43): named in the findings, never a level by itself.
+    pub planned: Vec<(KubeVersion, String)>,
     /// Where the release facts come from.
     pub source: String,
 }
@@ -33,6 +36,17 @@ impl Change {
         }
     }
 
+    /// The announced plan in words, e.g. `off by default in 1.40, removed in 1.43`.
+    pub fn planned_text(&self) -> Option<String> {
+        (!self.planned.is_empty()).then(|| {
+            self.planned
+                .iter()
+                .map(|(v, what)| format!("{what} in {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    }
+
     /// The first release at which the change reports anything.
     pub fn first_release(&self) -> Option<KubeVersion> {
         match (self.recommended_from, self.required_from) {
@@ -42,7 +56,8 @@ impl Change {
     }
 }
 
-/// Parses `change,check,recommended_from,required_from,source`.
+/// Parses `change,check,recommended_from,required_from,planned,source`; `planned` is a list
+/// of `<release> <what>` separated by `;` (empty when nothing is announced).
 pub fn parse(text: &str) -> Result<Vec<Change>, String> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {
@@ -50,8 +65,8 @@ pub fn parse(text: &str) -> Result<Vec<Change>, String> {
             continue;
         }
         let cols: Vec<&str> = line.split(',').map(str::trim).collect();
-        let [change, check, recommended, required, source] = cols[..] else {
-            return Err(format!("line {}: expected 5 columns", i + 1));
+        let [change, check, recommended, required, planned, source] = cols[..] else {
+            return Err(format!("line {}: expected 6 columns", i + 1));
         };
         let version = |s: &str| -> Result<Option<KubeVersion>, String> {
             if s.is_empty() {
@@ -64,11 +79,27 @@ pub fn parse(text: &str) -> Result<Vec<Change>, String> {
         if !source.starts_with("https://") {
             return Err(format!("line {}: the source must be an https URL", i + 1));
         }
+        let planned = planned
+            .split(';')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (release, what) = p.split_once(' ').unwrap_or((p, ""));
+                match version(release)? {
+                    Some(v) if !what.trim().is_empty() => Ok((v, what.trim().to_string())),
+                    _ => Err(format!(
+                        "line {}: planned `{p}` is not `<release> <what>`",
+                        i + 1
+                    )),
+                }
+            })
+            .collect::<Result<Vec<_>, String>>()?;
         let row = Change {
             change: change.to_string(),
             check: check.to_string(),
             recommended_from: version(recommended)?,
             required_from: version(required)?,
+            planned,
             source: source.to_string(),
         };
         if row.first_release().is_none() {
@@ -127,6 +158,12 @@ mod tests {
             (Some(v("1.35")), None),
             "IPVS is deprecated from 1.35 with no removal release recorded"
         );
+        assert_eq!(
+            ipvs.planned_text().as_deref(),
+            Some("off by default in 1.40, removed in 1.43")
+        );
+        let bad = "change,check,recommended_from,required_from,planned,source\nx,K8S012,1.35,,1.40,https://example.com\n";
+        assert!(parse(bad).unwrap_err().contains("planned `1.40`"));
     }
 
     /// Each check's `min_target` is where its change first reports, unless that release is
@@ -171,8 +208,8 @@ mod tests {
 
     #[test]
     fn a_removal_release_is_a_data_change() {
-        let text = "change,check,recommended_from,required_from,source\n\
-                    kube-proxy-ipvs,K8S012,1.35,1.38,https://example.org/kep\n";
+        let text = "change,check,recommended_from,required_from,planned,source\n\
+                    kube-proxy-ipvs,K8S012,1.35,1.38,,https://example.org/kep\n";
         let row = &parse(text).unwrap()[0];
         assert_eq!(row.level(v("1.37")), Some(Remediation::Recommended));
         assert_eq!(row.level(v("1.38")), Some(Remediation::Required));
@@ -180,11 +217,11 @@ mod tests {
 
     #[test]
     fn bad_rows_are_errors() {
-        let head = "change,check,recommended_from,required_from,source\n";
+        let head = "change,check,recommended_from,required_from,planned,source\n";
         for bad in [
-            "x,K8S012,1.35,,http://insecure",
-            "x,K8S012,,,https://example.org",
-            "x,K8S012,one,,https://example.org",
+            "x,K8S012,1.35,,,http://insecure",
+            "x,K8S012,,,,https://example.org",
+            "x,K8S012,one,,,https://example.org",
             "x,K8S012,1.35",
         ] {
             assert!(parse(&format!("{head}{bad}\n")).is_err(), "{bad}");

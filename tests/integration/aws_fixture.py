@@ -17,6 +17,7 @@ spec keys (all optional but `version`):
                    computeConfig, remoteNetworkConfig)
   quotas           {"ec2/L-1216C47A": limit, …}
   instances        number of running m5.large instances (1 vCPU each under moto)
+  instance_types   {instance type: count} of further running instances (e.g. inf2.xlarge)
   volumes          [(type, GiB)]
   cluster_versions DescribeClusterVersions entries (default: data/eks-versions.csv)
   certificate_authorities  DescribeCertificateAuthority shapes (certificate_authority()); default:
@@ -121,6 +122,8 @@ def build(moto_url, standin_url, name, spec):
             Tags=[{"Key": f"kubernetes.io/cluster/{name}", "Value": "owned", "PropagateAtLaunch": True}], **kw)
     if spec.get("instances"):
         ec2.run_instances(ImageId=ami, InstanceType="m5.large", MinCount=spec["instances"], MaxCount=spec["instances"])
+    for itype, count in spec.get("instance_types", {}).items():
+        ec2.run_instances(ImageId=ami, InstanceType=itype, MinCount=count, MaxCount=count)
     for vtype, size in spec.get("volumes", []):
         ec2.create_volume(Size=size, VolumeType=vtype, AvailabilityZone="us-east-1a")
 

@@ -37,7 +37,7 @@ FINDING_FIELDS = {"code", "title", "remediation", "category", "resource_kind", "
 METADATA_FIELDS = {"run_id", "generated_at", "collected_at", "tool_version", "cluster_name", "cluster_source",
                    "cluster_arn", "region", "account_id", "platform_version", "server_version",
                    "current_version", "target_version", "upgrade_path", "support", "target_support", "deployment",
-                   "readiness", "checks_run", "checks_skipped"}
+                   "readiness", "checks_run", "checks_skipped", "rollback"}
 
 
 def rows(report):

@@ -238,6 +238,23 @@ def test_quota_levels_the_other_way_round(eks_cluster, tmp_path, standin):
     assert levels == {"AWS003": ("recommended", 80.0), "AWS004": ("required", 103.9), "AWS005": ("required", 92.8)}
 
 
+def test_the_standard_quota_counts_only_its_families(eks_cluster, tmp_path, standin):
+    """L-1216C47A covers the A, C, D, H, I, M, R, T and Z families: Inferentia, Trainium and
+    DL instances (their own quotas) are not counted, though their names start with those
+    letters' neighbours — or with one of them (d for dl1)."""
+    name, _ = eks_cluster("healthy.yaml", version="1.34", aws={
+        "quotas": {"ec2/L-1216C47A": 10},
+        "instances": 7,
+        "instance_types": {"inf2.xlarge": 4, "trn1.2xlarge": 3, "dl1.24xlarge": 2, "c7g.large": 1, "i4i.large": 1},
+    })
+    run = run_eksup(["analyze", "--cluster", name, "--format", "json"], tmp_path, aws_url=standin)
+    assert run.code == 0, run.stderr
+    aws003 = [f for f in run.json()["findings"] if f["code"] == "AWS003"]
+    # 7 m5 + 1 c7g + 1 i4i = 9 of 10 vCPUs (moto gives each instance 1): required at 90 %.
+    # Counting inf/trn/dl too would be 18 of 10.
+    assert [(f["remediation"], f["details"]["percent"]) for f in aws003] == [("required", 90.0)], aws003
+
+
 def test_addon_compatibility_across_two_hops(eks_cluster, tmp_path, standin):
     """1.33 → 1.35: an addon version supported on 1.35 but not on the 1.34 hop is still required."""
     name, _ = eks_cluster("healthy.yaml", version="1.33", aws={

@@ -19,9 +19,13 @@ pub fn services_not_listed(ctx: &Context) -> Option<String> {
 
 pub fn external_ips(ctx: &Context) -> Vec<Finding> {
     let check = lookup("K8S016").expect("catalogued");
-    let Some(level) = changes::for_check(check.code).level(ctx.target) else {
+    let change = changes::for_check(check.code);
+    let Some(level) = change.level(ctx.target) else {
         return Vec::new();
     };
+    let plan = change
+        .planned_text()
+        .map_or(String::new(), |p| format!(" (planned: {p})"));
     ctx.snapshot
         .kubernetes
         .services_with_external_ips
@@ -33,7 +37,7 @@ pub fn external_ips(ctx: &Context) -> Vec<Finding> {
                 level,
                 ("Service", &s.namespace, &s.name),
                 format!(
-                    "spec.externalIPs {} is deprecated from Kubernetes 1.36 and kube-proxy is to stop serving it (removal planned for 1.43); expose the Service as type LoadBalancer (AWS Load Balancer Controller) or through Gateway API instead",
+                    "spec.externalIPs {} is deprecated from Kubernetes 1.36 and kube-proxy is to stop serving it{plan}; expose the Service as type LoadBalancer (AWS Load Balancer Controller) or through Gateway API instead",
                     s.external_ips.join(", ")
                 ),
                 json!({"external_ips": s.external_ips}),
@@ -77,7 +81,11 @@ mod tests {
             "{}",
             f[0].message
         );
-        assert!(f[0].message.contains("1.43"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("(planned: removed in 1.43)"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]

@@ -94,9 +94,10 @@ pub fn ipvs_mode(ctx: &Context) -> Vec<Finding> {
     if !mode.eq_ignore_ascii_case("ipvs") {
         return Vec::new();
     }
-    let removal = match change.required_from {
-        Some(v) => format!("removed in {v}"),
-        None => "no removal release is recorded yet".to_string(),
+    let removal = match (change.required_from, change.planned_text()) {
+        (Some(v), _) => format!("removed in {v}"),
+        (None, Some(plan)) => format!("planned: {plan}; no removal release is recorded yet"),
+        (None, None) => "no removal release is recorded yet".to_string(),
     };
     vec![finding(
         check,
@@ -105,7 +106,7 @@ pub fn ipvs_mode(ctx: &Context) -> Vec<Finding> {
         format!(
             "kube-proxy runs in IPVS mode, deprecated from 1.35 ({removal}); plan the move to nftables (or iptables) mode"
         ),
-        json!({"mode": mode, "deprecated_from": change.recommended_from, "removed_in": change.required_from}),
+        json!({"mode": mode, "deprecated_from": change.recommended_from, "removed_in": change.required_from, "planned": change.planned_text()}),
     )]
 }
 
@@ -166,7 +167,9 @@ mod tests {
         let f = codes_for(&f, "K8S012");
         assert_eq!(f[0].remediation, Remediation::Recommended);
         assert!(
-            f[0].message.contains("no removal release is recorded yet"),
+            f[0].message.contains(
+                "(planned: off by default in 1.40, removed in 1.43; no removal release is recorded yet)"
+            ),
             "{}",
             f[0].message
         );

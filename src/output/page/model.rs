@@ -307,6 +307,34 @@ mod tests {
         assert!(gone.stale && gone.days_to_end_of_standard_support == Some(23));
     }
 
+    /// A cluster whose latest run saw a version update 2 days before is marked until the
+    /// window's end; one whose update was 9 days before (window closed) is not.
+    #[test]
+    fn clusters_inside_their_rollback_window_are_marked() {
+        use crate::output::fleet::fixtures::at;
+        let mut open = rec("open", 6, 6);
+        open.rollback_window_ends = Some(at(4, 6) + chrono::Duration::days(7));
+        let mut closed = rec("closed", 6, 6);
+        closed.rollback_window_ends = Some(at(6, 6) - chrono::Duration::days(2));
+        let v = build(
+            &[open, closed, rec("never", 6, 6)],
+            vec![],
+            day(6),
+            Window::ending(day(6), 14),
+        );
+        let mark = |name: &str| {
+            v.clusters
+                .iter()
+                .find(|c| c.name == name)
+                .unwrap()
+                .rollback_until
+                .clone()
+        };
+        assert_eq!(mark("open").as_deref(), Some("2026-07-11 06:00 UTC"));
+        assert_eq!(mark("closed"), None);
+        assert_eq!(mark("never"), None);
+    }
+
     #[test]
     fn an_errored_latest_row_keeps_the_version_of_the_newest_earlier_row() {
         // On 1.30 two days ago, upgraded to 1.31 yesterday (both past standard support on
