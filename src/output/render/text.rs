@@ -129,20 +129,22 @@ pub fn render(report: &Report, width: u16) -> String {
         );
     }
     if m.support.is_none() {
-        let _ = writeln!(out, "Support for {}: {UNKNOWN_DATES}", m.current_version);
+        let text = line(&[&format!(
+            "Support for {}: {UNKNOWN_DATES}",
+            m.current_version
+        )]);
+        let _ = writeln!(out, "{text}");
     }
     if m.target_version != m.current_version {
-        let _ = writeln!(
-            out,
-            "Support for {} (target): {}",
-            m.target_version,
-            m.target_support
-                .as_ref()
-                .map_or(UNKNOWN_DATES.to_string(), |s| format!(
-                    "standard support ends {}, extended support ends {}",
-                    s.end_of_standard_support, s.end_of_extended_support
-                ))
-        );
+        let head = format!("Support for {} (target):", m.target_version);
+        let text = match &m.target_support {
+            Some(s) => line(&[
+                &format!("{head} standard support ends {}", s.end_of_standard_support),
+                &format!("extended support ends {}", s.end_of_extended_support),
+            ]),
+            None => line(&[&format!("{head} {UNKNOWN_DATES}")]),
+        };
+        let _ = writeln!(out, "{text}");
     }
     let _ = writeln!(
         out,
