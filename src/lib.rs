@@ -17,6 +17,7 @@
 //! | [`collect`] | the only I/O towards AWS ([`collect::aws`]), the EKS token ([`collect::auth`]) and Kubernetes ([`collect::kube`], whose [`collect::kube::rbac`] is the RBAC generated from what it reads) |
 //! | [`output`] | everything that reads a report or its rows: render, playbook, tables, fleet facts, sinks (local, S3, EMF, stdout events), the HTML page |
 //! | [`report`] | run metadata + findings + skipped checks + collection errors: the one result every output reads |
+//! | [`rollback`] | the 7-day rollback window after a version update, from the update history (report metadata, not a finding) |
 //! | [`checks`] | the catalogue and one module per area; pure functions over a snapshot; the readiness verdict |
 //! | [`snapshot`] | what the checks read, as owned serde data; saved and loaded as JSON |
 //! | [`version`] | Kubernetes versions, upgrade hops, the EKS support calendar (API over embedded table) |

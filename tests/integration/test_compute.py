@@ -87,7 +87,9 @@ def test_auto_mode(eks_cluster, tmp_path, standin):
         ("EKS102", "required", "NodePool", "", "batch"),
     ]
     # Each add-on and the kube-proxy DaemonSet is accounted for by name, none judged.
-    skipped = sorted((s["code"], s.get("resource"), s["reason"], s["cause"]) for s in report["skipped_checks"]
+    def named(r):
+        return r and (f"{r['kind']} {r['namespace']}/{r['name']}" if r["namespace"] else f"{r['kind']} {r['name']}")
+    skipped = sorted((s["code"], named(s.get("resource")), s["reason"], s["cause"]) for s in report["skipped_checks"]
                      if s["code"] in ("EKS004", "EKS005", "K8S011", "K8S012"))
     assert skipped == sorted(
         [(code, f"Addon {a['addonName']}", AUTO_ONLY, "not_applicable")
