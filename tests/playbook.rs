@@ -23,6 +23,56 @@ fn playbook_for(file: &str, target: Option<&str>, as_of: &str) -> String {
     playbook::render(&playbook::build(&a.snapshot, &a.report, a.as_of)).expect("renders")
 }
 
+/// The playbook of `healthy.json` (1.34, collected 2026-06-01) after a version update to
+/// 1.34 `days_ago` days before it was collected.
+fn playbook_after_update(days_ago: i64) -> String {
+    use eksup::snapshot::{ClusterUpdate, UpdateHistory};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/snapshots/healthy.json");
+    let mut snapshot = Snapshot::load(&path).expect("fixture snapshot loads");
+    let collected = snapshot.collected_at;
+    snapshot.aws.as_mut().unwrap().updates = Some(UpdateHistory {
+        updates: vec![ClusterUpdate {
+            id: "update-1".into(),
+            update_type: "VersionUpdate".into(),
+            status: "Successful".into(),
+            created_at: Some(collected - chrono::Duration::days(days_ago)),
+            version: Some("1.34".into()),
+        }],
+        truncated: false,
+    });
+    let how = Evaluation {
+        as_of: Some(collected.date_naive()),
+        ..Evaluation::default()
+    };
+    let a = evaluate_snapshot(snapshot, None, &how).unwrap();
+    playbook::render(&playbook::build(&a.snapshot, &a.report, a.as_of)).expect("renders")
+}
+
+/// The header says how to roll back while the 7-day window is open, and when it closed.
+#[test]
+fn the_header_gives_the_rollback_window() {
+    let open = playbook_after_update(2);
+    assert_well_formed(&open);
+    let row = open
+        .lines()
+        .find(|l| l.starts_with("| Rollback |"))
+        .expect("a rollback row");
+    assert!(
+        row.contains("EKS can roll the control plane back to 1.33"),
+        "{row}"
+    );
+    assert!(row.contains("--kubernetes-version 1.33"), "{row}");
+    let closed = playbook_after_update(9);
+    let row = closed
+        .lines()
+        .find(|l| l.starts_with("| Rollback |"))
+        .expect("a rollback row");
+    assert!(
+        row.contains("the window to roll back to 1.33 closed on"),
+        "{row}"
+    );
+}
+
 /// GitHub's anchor for a heading, written independently of the crate's own.
 fn github_anchor(text: &str) -> String {
     text.to_lowercase()
