@@ -14,7 +14,11 @@ pub fn services_not_listed(ctx: &Context) -> Option<String> {
         .kubernetes
         .services_with_external_ips
         .is_none()
-        .then(|| "the Services were not listed (they are read when a hop reaches 1.36)".into())
+        .then(|| {
+            let from = changes::for_check("K8S016").first_release();
+            let from = from.map_or("the deprecating release".to_string(), |v| v.to_string());
+            format!("the Services were not listed (they are read when a hop reaches {from})")
+        })
 }
 
 pub fn external_ips(ctx: &Context) -> Vec<Finding> {
@@ -26,6 +30,9 @@ pub fn external_ips(ctx: &Context) -> Vec<Finding> {
     let plan = change
         .planned_text()
         .map_or(String::new(), |p| format!(" (planned: {p})"));
+    let from = change
+        .recommended_from
+        .map_or(String::new(), |v| format!(" from Kubernetes {v}"));
     ctx.snapshot
         .kubernetes
         .services_with_external_ips
@@ -37,7 +44,7 @@ pub fn external_ips(ctx: &Context) -> Vec<Finding> {
                 level,
                 ("Service", &s.namespace, &s.name),
                 format!(
-                    "spec.externalIPs {} is deprecated from Kubernetes 1.36 and kube-proxy is to stop serving it{plan}; expose the Service as type LoadBalancer (AWS Load Balancer Controller) or through Gateway API instead",
+                    "spec.externalIPs {} is deprecated{from} and kube-proxy is to stop serving it{plan}; expose the Service as type LoadBalancer (AWS Load Balancer Controller) or through Gateway API instead",
                     s.external_ips.join(", ")
                 ),
                 json!({"external_ips": s.external_ips}),

@@ -94,7 +94,8 @@ pub fn ipvs_mode(ctx: &Context) -> Vec<Finding> {
     if !mode.eq_ignore_ascii_case("ipvs") {
         return Vec::new();
     }
-    let removal = match (change.required_from, change.planned_text()) {
+    let planned = change.planned_text();
+    let removal = match (change.required_from, &planned) {
         (Some(v), _) => format!("removed in {v}"),
         (None, Some(plan)) => format!("planned: {plan}; no removal release is recorded yet"),
         (None, None) => "no removal release is recorded yet".to_string(),
@@ -106,7 +107,7 @@ pub fn ipvs_mode(ctx: &Context) -> Vec<Finding> {
         format!(
             "kube-proxy runs in IPVS mode, deprecated from 1.35 ({removal}); plan the move to nftables (or iptables) mode"
         ),
-        json!({"mode": mode, "deprecated_from": change.recommended_from, "removed_in": change.required_from, "planned": change.planned_text()}),
+        json!({"mode": mode, "deprecated_from": change.recommended_from, "removed_in": change.required_from, "planned": planned}),
     )]
 }
 
