@@ -12,11 +12,18 @@ use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 /// The playbook of a committed snapshot, with support windows measured as of `as_of`.
 fn playbook_for(file: &str, target: Option<&str>, as_of: &str) -> String {
+    playbook_of(load(file), target, as_of.parse().unwrap())
+}
+
+fn load(file: &str) -> Snapshot {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
-    let snapshot = Snapshot::load(&path).expect("fixture snapshot loads");
+    Snapshot::load(&path).expect("fixture snapshot loads")
+}
+
+fn playbook_of(snapshot: Snapshot, target: Option<&str>, as_of: chrono::NaiveDate) -> String {
     let requested = target.map(|t| t.parse::<KubeVersion>().unwrap());
     let how = Evaluation {
-        as_of: Some(as_of.parse().unwrap()),
+        as_of: Some(as_of),
         ..Evaluation::default()
     };
     let a = evaluate_snapshot(snapshot, requested, &how).unwrap();
@@ -27,8 +34,7 @@ fn playbook_for(file: &str, target: Option<&str>, as_of: &str) -> String {
 /// 1.34 `days_ago` days before it was collected.
 fn playbook_after_update(days_ago: i64) -> String {
     use eksup::snapshot::{ClusterUpdate, UpdateHistory};
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/snapshots/healthy.json");
-    let mut snapshot = Snapshot::load(&path).expect("fixture snapshot loads");
+    let mut snapshot = load("tests/fixtures/snapshots/healthy.json");
     let collected = snapshot.collected_at;
     snapshot.aws.as_mut().unwrap().updates = Some(UpdateHistory {
         updates: vec![ClusterUpdate {
@@ -40,12 +46,7 @@ fn playbook_after_update(days_ago: i64) -> String {
         }],
         truncated: false,
     });
-    let how = Evaluation {
-        as_of: Some(collected.date_naive()),
-        ..Evaluation::default()
-    };
-    let a = evaluate_snapshot(snapshot, None, &how).unwrap();
-    playbook::render(&playbook::build(&a.snapshot, &a.report, a.as_of)).expect("renders")
+    playbook_of(snapshot, None, collected.date_naive())
 }
 
 /// The header says how to roll back while the 7-day window is open, and when it closed.
