@@ -153,11 +153,12 @@ def kube(args):
             key = getattr(self, "cache_key", None) if record and code == 200 and not extra_headers else None
             if key is None:
                 return super().send_json(code, body, extra_headers, record)
-            wire = encoded.get(key)
-            if wire is None:
+            hit = encoded.get(key)
+            if hit is None:
                 raw = json.dumps(body, separators=(",", ":")).encode()
-                wire = encoded[key] = gzip.compress(raw, compresslevel=5) if key[3] else raw
-            self.send_wire(code, wire, key[3], "application/json")
+                hit = encoded[key] = (gzip.compress(raw, compresslevel=5) if key[3] else raw, len(raw))
+            wire, decoded = hit
+            self.send_wire(code, wire, key[3], "application/json", decoded=decoded)
 
     serve(Tenants, args.certdir)
 

@@ -19,6 +19,7 @@ pub fn one_job(args: &ClusterArgs, cwd: &Path) -> Result<(Job, Evaluation, Setti
     let job = plan::single_job(&settings, args.snapshot.as_deref())?;
     let how = Evaluation {
         checks: settings.checks.clone(),
+        collect: settings.collect,
         as_of: args.as_of,
         ignore_recommended: settings.ignore_recommended,
     };

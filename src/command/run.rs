@@ -112,6 +112,7 @@ pub async fn run(args: RunArgs, cwd: &Path) -> Result<u8, Error> {
         ),
         how: Evaluation {
             checks: settings.checks.clone(),
+            collect: settings.collect,
             as_of: args.cluster.as_of,
             ignore_recommended: false,
         },

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{CheckSettings, lookup, renumbered};
+use crate::collect::kube::settings::CollectSettings;
 use crate::output::OutputSettings;
 use crate::output::render::Format;
 use crate::report::FailOn;
@@ -63,6 +64,8 @@ pub struct Settings {
     pub in_cluster: bool,
     /// Per-check settings, keyed by check code.
     pub checks: CheckSettings,
+    /// How much of the Kubernetes API is read.
+    pub collect: CollectSettings,
     /// Clusters `eksup run` analyzes; empty: the one named by `cluster` (or the flags).
     /// `targets` is its old name, still read.
     #[serde(alias = "targets")]

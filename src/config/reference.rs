@@ -16,7 +16,7 @@ use super::{ENV_PREFIX, LIST_KEYS, Settings};
 pub fn read_by(top_level_key: &str) -> Option<&'static str> {
     Some(match top_level_key {
         "cluster" | "region" | "profile" | "target_version" | "kubeconfig" | "context"
-        | "no_aws" | "in_cluster" | "checks" => "analyze, playbook, run",
+        | "no_aws" | "in_cluster" | "checks" | "collect" => "analyze, playbook, run",
         "format" | "fail_on" | "ignore_recommended" => "analyze",
         "clusters" | "fleet" | "outputs" | "writer" | "shutdown_grace_seconds" => "run",
         _ => return None,
@@ -270,6 +270,7 @@ mod tests {
             "`outputs.s3.bucket` |",
             "| `outputs.emf.notice_days` | integer | `90` |",
             "`EKSUP_CHECKS__DISABLED` (comma-separated)",
+            "| `collect.replicasets` | `by_label` or `all` | `by_label` | `EKSUP_COLLECT__REPLICASETS` | analyze, playbook, run |",
         ] {
             assert!(page.contains(needle), "missing {needle}\n{page}");
         }

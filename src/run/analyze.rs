@@ -5,15 +5,19 @@ use std::path::Path;
 
 use crate::checks::{CheckSettings, evaluate};
 use crate::collect;
+use crate::collect::kube::Reads;
+use crate::collect::kube::settings::CollectSettings;
 use crate::report::Report;
 use crate::run::{Error, Job, Source};
 use crate::snapshot::Snapshot;
 use crate::version::{KubeVersion, SupportCalendar, resolve_target};
 
-/// How a snapshot is evaluated: the same for every cluster of a run.
+/// How a cluster is read and its snapshot evaluated: the same for every cluster of a run.
 #[derive(Debug, Clone, Default)]
 pub struct Evaluation {
     pub checks: CheckSettings,
+    /// How much of the Kubernetes API is read (`collect:`).
+    pub collect: CollectSettings,
     /// The day support windows are measured from (default: today).
     pub as_of: Option<chrono::NaiveDate>,
     pub ignore_recommended: bool,
@@ -27,6 +31,13 @@ pub struct Analysis {
     pub as_of: chrono::NaiveDate,
 }
 
+impl Evaluation {
+    /// What each cluster's collection reads.
+    pub fn reads(&self) -> Reads {
+        Reads::new(&self.checks, &self.collect)
+    }
+}
+
 /// Reads (or loads) the job's cluster, saves the snapshot if asked, and evaluates it.
 pub async fn analyze(
     job: &Job,
@@ -36,7 +47,7 @@ pub async fn analyze(
     let snapshot = match &job.source {
         Source::Snapshot(path) => Snapshot::load(path)?,
         Source::Cluster(cluster) => {
-            collect::collect(cluster, job.target_version, (&how.checks).into()).await?
+            collect::collect(cluster, job.target_version, how.reads()).await?
         }
     };
     // Saved before anything else can fail, so what was read is never lost.

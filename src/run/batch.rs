@@ -279,7 +279,7 @@ impl RunContext {
                 target_version,
                 None,
                 Deadline::after(timeout),
-                (&self.how.checks).into(),
+                self.how.reads(),
             ),
         )
         .await;

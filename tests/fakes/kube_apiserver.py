@@ -321,10 +321,11 @@ class Handler(BaseHTTPRequestHandler):
         """An answer, gzipped when the client asks for it."""
         gz = "gzip" in self.headers.get("Accept-Encoding", "")
         wire = gzip.compress(raw, compresslevel=5) if gz else raw
-        self.send_wire(code, wire, gz, content_type, extra_headers, record)
+        self.send_wire(code, wire, gz, content_type, extra_headers, record, decoded=len(raw))
 
-    def send_wire(self, code, wire, gz, content_type, extra_headers=None, record=True):
-        """Writes an answer already encoded for the wire, and records it unless told not to."""
+    def send_wire(self, code, wire, gz, content_type, extra_headers=None, record=True, decoded=None):
+        """Writes an answer already encoded for the wire, and records it unless told not to:
+        `bytes` on the wire, `decoded` once the client has gunzipped it."""
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(wire)))
@@ -343,6 +344,9 @@ class Handler(BaseHTTPRequestHandler):
                     "query": dict(urllib.parse.parse_qsl(url.query)),
                     "status": code,
                     "bytes": len(wire),
+                    "decoded": len(wire) if decoded is None else decoded,
+                    # A LIST's count of stored objects, as APF's work estimator sees it.
+                    "stored": self.__dict__.pop("stored", None),
                     "gzip": gz,
                     "accept": self.headers.get("Accept", ""),
                     "user_agent": self.headers.get("User-Agent", ""),
@@ -482,6 +486,7 @@ class Handler(BaseHTTPRequestHandler):
             "metadata": meta,
             "items": [self.shape(o, metadata_only) for o in page],
         }
+        self.stored = len(items)
         self.send_json(200, body)
 
 

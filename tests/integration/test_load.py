@@ -75,7 +75,8 @@ def test_large_cluster_load(eks_cluster, tmp_path, standin):
     by_path = Counter(r["path"] for r in reqs)
     counts = {
         "/apis/apps/v1/deployments": spec["deployments"],
-        "/apis/apps/v1/replicasets": spec["deployments"] * spec["replicasets_per_deployment"] + spec["unowned_replicasets"],
+        # By label: the server sends only the ReplicaSets no Deployment made.
+        "/apis/apps/v1/replicasets": spec["unowned_replicasets"],
         "/apis/batch/v1/jobs": spec["cronjobs"] * spec["jobs_per_cronjob"] + spec["unowned_jobs"],
         "/apis/policy/v1/poddisruptionbudgets": spec["deployments"],
         "/apis/batch/v1/cronjobs": spec["cronjobs"],
@@ -83,6 +84,9 @@ def test_large_cluster_load(eks_cluster, tmp_path, standin):
     }
     for path, objects in counts.items():
         assert by_path[path] == max(1, math.ceil(objects / 500)), f"{path}: {by_path[path]} pages for {objects}"
+    rs_list = [r for r in reqs if r["path"] == "/apis/apps/v1/replicasets"]
+    assert [r["query"].get("labelSelector") for r in rs_list] == ["!pod-template-hash"]
+    assert "labelSelector" not in next(r for r in reqs if r["path"] == "/apis/batch/v1/jobs")["query"]
     gets = [r for r in reqs if "/namespaces/" in r["path"] and "configmaps" not in r["path"]]
     assert len(gets) == spec["unowned_replicasets"] + spec["unowned_jobs"]
     assert all(r["path"].rsplit("/", 1)[1].startswith(("orphan-", "oneoff-")) for r in gets)
@@ -104,6 +108,46 @@ def test_large_cluster_load(eks_cluster, tmp_path, standin):
     print("large cluster:", json.dumps(figures))
     assert run.max_rss_kib < 200 * 1024, "projection per page keeps memory small"
 
+
+def test_replicasets_by_label_against_the_whole_list(eks_cluster, tmp_path, standin):
+    """By default the ReplicaSet list asks for `!pod-template-hash`: the server leaves out the
+    10,000 a Deployment made. The one trade-off: ReplicaSets orphaned with `--cascade=orphan`
+    keep the label and are not seen; `collect.replicasets: all` lists every ReplicaSet's
+    metadata and sees them. Every other finding is the same both ways."""
+    spec = ("deployments=2000,replicasets_per_deployment=5,unowned_replicasets=10,cascade_orphans=3,"
+            "cronjobs=100,jobs_per_cronjob=3,unowned_jobs=5,nodes=50,version=v1.30.4-eks-1")
+    name, kube = eks_cluster(generate=spec, version="1.30")
+    runs = {}
+    for mode in ("by_label", "all"):
+        kube.reset()
+        (tmp_path / ".eksup.yaml").write_text(f"collect:\n  replicasets: {mode}\n" if mode == "all" else "")
+        run = run_eksup(["analyze", "--cluster", name, "--format", "json"], tmp_path, aws_url=standin)
+        assert run.code == 0, run.stderr
+        reqs = kube.stats()
+        rs = [r for r in reqs if r["path"] == "/apis/apps/v1/replicasets"]
+        assert all(r["accept"].startswith(METADATA_LIST) for r in rs)
+        runs[mode] = dict(report=run.json(), reqs=reqs, rs=rs)
+    by_label, everything = runs["by_label"], runs["all"]
+    assert [r["query"].get("labelSelector") for r in by_label["rs"]] == ["!pod-template-hash"]
+    # 10,013 ReplicaSets in pages of 500 without the selector.
+    assert len(everything["rs"]) == 21 and all("labelSelector" not in r["query"] for r in everything["rs"])
+
+    def replicaset_findings(report):
+        return {f["resource_name"] for f in report["findings"] if f["resource_kind"] == "ReplicaSet"}
+
+    orphans = {f"orphan-{i:03d}" for i in range(10)}
+    assert replicaset_findings(by_label["report"]) == orphans
+    leftovers = replicaset_findings(everything["report"]) - orphans
+    assert len(leftovers) == 3 and all(n.startswith("leftover-") for n in leftovers), leftovers
+
+    def other_findings(report):
+        return Counter((f["code"], f["resource_kind"]) for f in report["findings"] if f["resource_kind"] != "ReplicaSet")
+
+    assert other_findings(by_label["report"]) == other_findings(everything["report"])
+    wire = {m: sum(r["bytes"] for r in runs[m]["reqs"]) for m in runs}
+    print("ReplicaSets by label:", {m: (len(runs[m]["reqs"]), wire[m]) for m in runs})
+    assert len(by_label["reqs"]) == len(everything["reqs"]) - 20 - 3
+    assert wire["by_label"] < wire["all"] / 2
 
 
 def test_crd_list_cost_on_the_load_cluster(eks_cluster, tmp_path, standin):

@@ -81,12 +81,14 @@ pub struct Listed<P> {
     pub invalid: Vec<String>,
 }
 
+/// A LIST page whose items are left undecoded (borrowed from the body): read when the
+/// one-pass decode fails, to name the objects that do not decode and keep the others.
 #[derive(Deserialize)]
-struct Page {
+struct RawPage<'a> {
     #[serde(default)]
     metadata: PageMeta,
-    #[serde(default)]
-    items: Vec<Box<RawValue>>,
+    #[serde(borrow, default)]
+    items: Vec<&'a RawValue>,
 }
 
 #[derive(Deserialize, Default)]
@@ -322,7 +324,9 @@ impl ApiClient {
             .await
     }
 
-    async fn list_selected<T, P>(
+    /// Lists the objects at `collection` in `shape` that match the label `selector` (all
+    /// of them without one), page by page as [`ApiClient::list`] does.
+    pub async fn list_selected<T, P>(
         &self,
         collection: &str,
         shape: Shape,
@@ -376,25 +380,147 @@ impl ApiClient {
                     }
                     code => return Err(status_error(code, &body, collection)),
                 }
-                let page: Page = serde_json::from_slice(&body).map_err(|e| ApiError::Decode {
-                    path: collection.to_string(),
-                    message: e.to_string(),
-                })?;
+                let next = decode_page(&body, collection, &mut listed, &mut project)?;
                 drop(body);
-                for raw in page.items {
-                    match serde_json::from_str::<T>(raw.get()) {
-                        Ok(object) => listed.items.extend(project(object)),
-                        Err(e) => listed
-                            .invalid
-                            .push(format!("{}: {e}", object_name(raw.get()))),
-                    }
-                }
-                match page.metadata.continue_token {
+                match next {
                     Some(token) if !token.is_empty() => continue_token = Some(token),
                     _ => return Ok(Some(listed)),
                 }
             }
         }
+    }
+}
+
+/// Decodes one LIST page into `listed` through `project` and returns its continue token.
+/// The page is decoded in one pass, each object projected as soon as it is parsed, so no
+/// page of decoded objects is ever held. Only when that fails is the page read again object
+/// by object, so that one object that does not decode is reported by name and the others
+/// are kept.
+pub fn decode_page<T: DeserializeOwned, P>(
+    body: &[u8],
+    collection: &str,
+    listed: &mut Listed<P>,
+    project: &mut impl FnMut(T) -> Option<P>,
+) -> Result<Option<String>, ApiError> {
+    let before = listed.items.len();
+    let one_pass = ProjectedPage {
+        project: &mut *project,
+        kept: &mut listed.items,
+        _object: std::marker::PhantomData,
+    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    if let Ok(token) = serde::de::DeserializeSeed::deserialize(one_pass, &mut de)
+        && de.end().is_ok()
+    {
+        return Ok(token);
+    }
+    // What the failed pass kept is read again below.
+    listed.items.truncate(before);
+    let page: RawPage = serde_json::from_slice(body).map_err(|e| ApiError::Decode {
+        path: collection.to_string(),
+        message: e.to_string(),
+    })?;
+    for raw in page.items {
+        match serde_json::from_str::<T>(raw.get()) {
+            Ok(object) => listed.items.extend(project(object)),
+            Err(e) => listed
+                .invalid
+                .push(format!("{}: {e}", object_name(raw.get()))),
+        }
+    }
+    Ok(page.metadata.continue_token)
+}
+
+/// A LIST page read as a map: `items` projected one object at a time into `kept`,
+/// `metadata` for the continue token, everything else skipped.
+struct ProjectedPage<'a, T, P, F> {
+    project: &'a mut F,
+    kept: &'a mut Vec<P>,
+    _object: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<'de, T, P, F> serde::de::DeserializeSeed<'de> for ProjectedPage<'_, T, P, F>
+where
+    T: DeserializeOwned,
+    F: FnMut(T) -> Option<P>,
+{
+    type Value = Option<String>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T, P, F> serde::de::Visitor<'de> for ProjectedPage<'_, T, P, F>
+where
+    T: DeserializeOwned,
+    F: FnMut(T) -> Option<P>,
+{
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut token = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "metadata" => token = map.next_value::<PageMeta>()?.continue_token,
+                "items" => map.next_value_seed(ProjectedItems {
+                    project: &mut *self.project,
+                    kept: &mut *self.kept,
+                    _object: std::marker::PhantomData,
+                })?,
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(token)
+    }
+}
+
+/// The `items` of a page: each object decoded, projected and dropped before the next.
+struct ProjectedItems<'a, T, P, F> {
+    project: &'a mut F,
+    kept: &'a mut Vec<P>,
+    _object: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<'de, T, P, F> serde::de::DeserializeSeed<'de> for ProjectedItems<'_, T, P, F>
+where
+    T: DeserializeOwned,
+    F: FnMut(T) -> Option<P>,
+{
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, T, P, F> serde::de::Visitor<'de> for ProjectedItems<'_, T, P, F>
+where
+    T: DeserializeOwned,
+    F: FnMut(T) -> Option<P>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of objects")
+    }
+
+    // Go writes an empty list as `null`.
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(object) = seq.next_element::<T>()? {
+            self.kept.extend((self.project)(object));
+        }
+        Ok(())
     }
 }
 
@@ -439,5 +565,82 @@ fn status_error(code: u16, body: &[u8], path: &str) -> ApiError {
         code,
         reason,
         path: path.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::kube::{project, wire};
+
+    fn listed() -> Listed<crate::snapshot::Workload> {
+        Listed {
+            items: Vec::new(),
+            invalid: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_page_decodes_in_one_pass_and_keeps_its_continue_token() {
+        let body = br#"{"kind":"DeploymentList","metadata":{"continue":"t1","resourceVersion":"9"},
+            "items":[{"metadata":{"name":"a","namespace":"n","managedFields":[{"fieldsV1":{"f:spec":{}}}]},
+                      "spec":{"replicas":2,"template":{"spec":{"containers":[{"name":"c","image":"i"}]}}},
+                      "status":{"replicas":2}},
+                     {"metadata":{"name":"b","namespace":"n"}}]}"#;
+        let mut out = listed();
+        let next = decode_page::<wire::Workload, _>(
+            body,
+            "deployments",
+            &mut out,
+            &mut project::deployment,
+        )
+        .unwrap();
+        assert_eq!(next.as_deref(), Some("t1"));
+        assert!(out.invalid.is_empty());
+        let got: Vec<_> = out
+            .items
+            .iter()
+            .map(|w| (w.name.as_str(), w.replicas))
+            .collect();
+        assert_eq!(got, [("a", Some(2)), ("b", Some(1))]);
+        assert_eq!(out.items[0].pod.containers[0].image, "i");
+    }
+
+    #[test]
+    fn an_object_that_does_not_decode_is_named_and_the_others_are_kept() {
+        let body = br#"{"metadata":{},"items":[
+            {"metadata":{"name":"good","namespace":"n"},"spec":{"replicas":3}},
+            {"metadata":{"name":"bad","namespace":"n"},"spec":{"replicas":"three"}},
+            {"metadata":{"name":"also-good","namespace":"n"}}]}"#;
+        let mut out = listed();
+        let next = decode_page::<wire::Workload, _>(
+            body,
+            "deployments",
+            &mut out,
+            &mut project::deployment,
+        )
+        .unwrap();
+        assert_eq!(next, None);
+        let names: Vec<_> = out.items.iter().map(|w| w.name.as_str()).collect();
+        assert_eq!(names, ["good", "also-good"]);
+        assert_eq!(out.invalid.len(), 1);
+        assert!(out.invalid[0].starts_with("n/bad: "), "{}", out.invalid[0]);
+    }
+
+    #[test]
+    fn a_page_that_is_not_a_list_fails_with_its_path() {
+        let mut out = listed();
+        let err = decode_page::<wire::Workload, _>(
+            b"<html>",
+            "deployments",
+            &mut out,
+            &mut project::deployment,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("cannot decode the answer of deployments"),
+            "{err}"
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! Reading the Kubernetes API with the least load (see DESIGN.md, "Reading the cluster").
 //!
 //! One paginated LIST per kind, cluster-wide; ReplicaSets and Jobs as metadata first, with
-//! full GETs only for the few that no controller owns; kube-proxy taken from the DaemonSet
+//! full GETs only for the few that no controller owns (ReplicaSets by label: the server
+//! leaves out those a Deployment made, see [`settings`]); kube-proxy taken from the DaemonSet
 //! list rather than fetched again; Secrets never read.
 
 pub mod client;
@@ -13,6 +14,8 @@ pub mod optional;
 pub mod project;
 pub mod rbac;
 mod services;
+pub mod settings;
+pub mod wire;
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -20,9 +23,6 @@ use std::time::Duration;
 
 use base64::Engine;
 use futures::StreamExt;
-use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::ConfigMap;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 pub use client::{ApiClient, ApiError, Listed, Shape};
@@ -168,20 +168,24 @@ fn settle<P>(
     }
 }
 
-/// Lists a kind whose objects are mostly owned (ReplicaSets, Jobs): metadata for all, then a
-/// full GET only for each unowned one.
+/// Lists a kind whose objects are mostly owned (ReplicaSets, Jobs): metadata for those
+/// that match `selector` (all without one), then a full GET only for each unowned one.
 async fn list_unowned<T>(
     api: &ApiClient,
     resource: &Resource,
+    selector: Option<&str>,
     project: fn(T) -> Option<Workload>,
 ) -> Result<Option<Listed<Workload>>, ApiError>
 where
     T: serde::de::DeserializeOwned,
 {
     let Some(meta) = api
-        .list(resource.collection, Shape::Metadata, |m: MetadataOnly| {
-            (!project::is_owned(&m.metadata)).then_some(m.metadata)
-        })
+        .list_selected(
+            resource.collection,
+            Shape::Metadata,
+            selector,
+            |m: MetadataOnly| (!project::is_owned(&m.metadata)).then_some(m.metadata),
+        )
         .await?
     else {
         return Ok(None);
@@ -291,8 +295,17 @@ pub async fn collect(
             project::daemon_set
         ),
         api.list(rbac::CRONJOBS.collection, Shape::Full, project::cron_job),
-        list_unowned::<ReplicaSet>(api, &rbac::REPLICASETS, project::replica_set),
-        list_unowned::<Job>(api, &rbac::JOBS, project::job),
+        // Deployments label every ReplicaSet they make: the server leaves those out.
+        list_unowned::<wire::Workload>(
+            api,
+            &rbac::REPLICASETS,
+            reads.replicasets.selector(),
+            project::replica_set
+        ),
+        // The CronJob controller sets no label on its Jobs (only an owner reference and the
+        // `batch.kubernetes.io/cronjob-scheduled-timestamp` annotation), so no selector can
+        // leave them out: every Job's metadata is listed.
+        list_unowned::<wire::Job>(api, &rbac::JOBS, None, project::job),
         api.list(
             rbac::REPLICATIONCONTROLLERS.collection,
             Shape::Full,
@@ -308,7 +321,7 @@ pub async fn collect(
             Shape::Full,
             project::autoscaler
         ),
-        api.get::<ConfigMap>(
+        api.get::<wire::ConfigMap>(
             rbac::KUBE_PROXY_CONFIG.collection,
             rbac::KUBE_PROXY_CONFIG.name
         ),

@@ -12,6 +12,7 @@ use crate::snapshot::{
 use crate::version::KubeVersion;
 
 use super::client::{ApiClient, ApiError, Listed, Shape};
+use super::settings::{CollectSettings, ReplicaSetScope};
 use super::{crds, karpenter, metrics, services, settle};
 
 /// Which optional sources a run reads; both follow the check settings, so a check that is
@@ -30,6 +31,8 @@ pub struct Reads {
     pub target: Option<KubeVersion>,
     /// The API extensions and the Services they name (K8S106; off when it is disabled).
     pub extensions: bool,
+    /// Which ReplicaSets are listed (`collect.replicasets`).
+    pub replicasets: ReplicaSetScope,
 }
 
 impl Default for Reads {
@@ -40,6 +43,7 @@ impl Default for Reads {
             services: true,
             target: None,
             extensions: true,
+            replicasets: ReplicaSetScope::default(),
         }
     }
 }
@@ -52,6 +56,17 @@ impl From<&CheckSettings> for Reads {
             extensions: !s.is_disabled("K8S106"),
             services: !s.is_disabled("K8S016"),
             target: None,
+            replicasets: ReplicaSetScope::default(),
+        }
+    }
+}
+
+impl Reads {
+    /// What a run reads: its check settings, then the `collect` settings.
+    pub fn new(checks: &CheckSettings, collect: &CollectSettings) -> Self {
+        Self {
+            replicasets: collect.replicasets,
+            ..Self::from(checks)
         }
     }
 }

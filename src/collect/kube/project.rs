@@ -1,279 +1,185 @@
-//! Projections from Kubernetes API objects to the snapshot's small owned types. Each page
-//! of a LIST is projected as it arrives, so raw objects never pile up in memory.
+//! Projections from the Kubernetes objects as read ([`super::wire`]) to the snapshot's
+//! small owned types. Each page of a LIST is projected as it arrives, so raw objects never
+//! pile up in memory.
 
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{self as core, PodTemplateSpec, ReplicationController};
-use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use serde::Deserialize;
-
+use super::wire::{self, Meta, PodTemplateSpec};
 use crate::snapshot::{self, Container, PodTemplate, Workload, WorkloadKind};
 
-/// Node labels worth keeping: they tie nodes to node groups, Fargate and zones.
-const KEPT_NODE_LABELS: [&str; 5] = [
-    "eks.amazonaws.com/nodegroup",
-    "eks.amazonaws.com/compute-type",
-    "alpha.eksctl.io/nodegroup-name",
-    "karpenter.sh/nodepool",
-    "topology.kubernetes.io/zone",
-];
-
-/// Karpenter (and EKS Auto Mode) never disrupts a node running a pod with this annotation.
-const DO_NOT_DISRUPT: &str = "karpenter.sh/do-not-disrupt";
-
 /// The metadata-only form of an object (`PartialObjectMetadata`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, serde::Deserialize)]
 pub struct MetadataOnly {
-    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub metadata: Meta,
 }
 
 /// An object with a controller owner is managed by that controller and checked through it.
-pub fn is_owned(meta: &ObjectMeta) -> bool {
-    meta.owner_references
-        .as_ref()
-        .is_some_and(|refs| refs.iter().any(|r| r.controller == Some(true)))
+pub fn is_owned(meta: &Meta) -> bool {
+    meta.owner_references.0
 }
 
-fn names(meta: &ObjectMeta) -> (String, String) {
+fn names(meta: Meta) -> (String, String) {
     (
-        meta.namespace.clone().unwrap_or_default(),
-        meta.name.clone().unwrap_or_default(),
+        meta.namespace.unwrap_or_default(),
+        meta.name.unwrap_or_default(),
     )
 }
 
-pub fn node(n: core::Node) -> Option<snapshot::Node> {
-    let labels = n.metadata.labels.unwrap_or_default();
-    let info = n.status.and_then(|s| s.node_info).unwrap_or_default();
+pub fn node(n: wire::Node) -> Option<snapshot::Node> {
+    let info = n.status.node_info;
     Some(snapshot::Node {
         name: n.metadata.name?,
         kubelet_version: info.kubelet_version,
-        labels: labels
-            .into_iter()
-            .filter(|(k, _)| KEPT_NODE_LABELS.contains(&k.as_str()))
-            .collect(),
+        labels: n.metadata.labels.0,
         os_image: info.os_image,
         container_runtime_version: info.container_runtime_version,
         operating_system: info.operating_system,
     })
 }
 
-fn pod_template(t: Option<&PodTemplateSpec>) -> PodTemplate {
+fn container(c: wire::Container) -> Container {
+    Container {
+        name: c.name,
+        image: c.image.unwrap_or_default(),
+        has_readiness_probe: c.readiness_probe.is_some(),
+        is_sidecar: c.restart_policy.as_deref() == Some("Always"),
+        mounts: c
+            .volume_mounts
+            .into_iter()
+            .map(|m| (m.mount_path, m.name))
+            .collect(),
+    }
+}
+
+fn pod_template(t: Option<PodTemplateSpec>) -> PodTemplate {
     let Some(t) = t else {
         return PodTemplate::default();
     };
-    let labels = t
+    let (labels, do_not_disrupt) = t
         .metadata
-        .as_ref()
-        .and_then(|m| m.labels.clone())
-        .unwrap_or_default();
-    let do_not_disrupt = t
-        .metadata
-        .as_ref()
-        .and_then(|m| m.annotations.as_ref())
-        .and_then(|a| a.get(DO_NOT_DISRUPT))
-        .is_some_and(|v| v == "true");
-    let Some(spec) = &t.spec else {
+        .map_or_else(Default::default, |m| (m.labels, m.annotations.0));
+    let Some(spec) = t.spec else {
         return PodTemplate {
             labels,
             do_not_disrupt,
             ..Default::default()
         };
     };
-    let container = |c: &core::Container| Container {
-        name: c.name.clone(),
-        image: c.image.clone().unwrap_or_default(),
-        has_readiness_probe: c.readiness_probe.is_some(),
-        is_sidecar: c.restart_policy.as_deref() == Some("Always"),
-        mounts: c
-            .volume_mounts
-            .iter()
-            .flatten()
-            .map(|m| (m.mount_path.clone(), m.name.clone()))
-            .collect(),
-    };
     let anti = spec
         .affinity
-        .as_ref()
-        .and_then(|a| a.pod_anti_affinity.as_ref())
-        .is_some_and(|p| {
-            p.required_during_scheduling_ignored_during_execution
-                .as_ref()
-                .is_some_and(|v| !v.is_empty())
-                || p.preferred_during_scheduling_ignored_during_execution
-                    .as_ref()
-                    .is_some_and(|v| !v.is_empty())
-        });
+        .and_then(|a| a.pod_anti_affinity)
+        .is_some_and(|p| p.required.0 > 0 || p.preferred.0 > 0);
+    let mut host_path_volumes = std::collections::BTreeMap::new();
+    let mut git_repo_volumes = Vec::new();
+    for v in spec.volumes {
+        if v.git_repo.is_some() {
+            git_repo_volumes.push(v.name.clone());
+        }
+        if let Some(h) = v.host_path {
+            host_path_volumes.insert(v.name, h.path);
+        }
+    }
     PodTemplate {
         labels,
-        containers: spec.containers.iter().map(container).collect(),
-        init_containers: spec
-            .init_containers
-            .iter()
-            .flatten()
-            .map(container)
-            .collect(),
-        host_path_volumes: spec
-            .volumes
-            .iter()
-            .flatten()
-            .filter_map(|v| Some((v.name.clone(), v.host_path.as_ref()?.path.clone())))
-            .collect(),
+        containers: spec.containers.into_iter().map(container).collect(),
+        init_containers: spec.init_containers.into_iter().map(container).collect(),
+        host_path_volumes,
         has_pod_anti_affinity: anti,
-        topology_spread_constraints: spec
-            .topology_spread_constraints
-            .as_ref()
-            .map_or(0, Vec::len),
+        topology_spread_constraints: spec.topology_spread_constraints.0,
         termination_grace_period_seconds: spec.termination_grace_period_seconds,
         do_not_disrupt,
-        git_repo_volumes: spec
-            .volumes
-            .iter()
-            .flatten()
-            .filter(|v| v.git_repo.is_some())
-            .map(|v| v.name.clone())
-            .collect(),
+        git_repo_volumes,
     }
 }
 
-fn workload(
-    kind: WorkloadKind,
-    meta: &ObjectMeta,
-    replicas: Option<i32>,
-    min_ready_seconds: Option<i32>,
-    template: Option<&PodTemplateSpec>,
-) -> Workload {
+/// A workload of `kind`; `replicas` defaults to 1 where the kind has replicas, as
+/// Kubernetes defaults it when unset.
+fn workload(kind: WorkloadKind, w: wire::Workload, replicated: bool) -> Workload {
+    let spec = w.spec.unwrap_or_default();
+    let (namespace, name) = names(w.metadata);
+    Workload {
+        kind,
+        namespace,
+        name,
+        replicas: replicated.then(|| spec.replicas.unwrap_or(1)),
+        min_ready_seconds: spec.min_ready_seconds,
+        pod: pod_template(spec.template),
+    }
+}
+
+pub fn deployment(d: wire::Workload) -> Option<Workload> {
+    Some(workload(WorkloadKind::Deployment, d, true))
+}
+
+pub fn stateful_set(s: wire::Workload) -> Option<Workload> {
+    Some(workload(WorkloadKind::StatefulSet, s, true))
+}
+
+pub fn daemon_set(d: wire::Workload) -> Option<Workload> {
+    Some(workload(WorkloadKind::DaemonSet, d, false))
+}
+
+pub fn replica_set(r: wire::Workload) -> Option<Workload> {
+    Some(workload(WorkloadKind::ReplicaSet, r, true))
+}
+
+/// Only unowned ReplicationControllers are workloads of their own (a controller owns the rest).
+pub fn replication_controller(r: wire::Workload) -> Option<Workload> {
+    if is_owned(&r.metadata) {
+        return None;
+    }
+    Some(workload(WorkloadKind::ReplicationController, r, true))
+}
+
+fn templated(kind: WorkloadKind, meta: Meta, template: Option<PodTemplateSpec>) -> Workload {
     let (namespace, name) = names(meta);
     Workload {
         kind,
         namespace,
         name,
-        replicas,
-        min_ready_seconds,
+        replicas: None,
+        min_ready_seconds: None,
         pod: pod_template(template),
     }
 }
 
-pub fn deployment(d: Deployment) -> Option<Workload> {
-    let spec = d.spec.as_ref();
-    Some(workload(
-        WorkloadKind::Deployment,
-        &d.metadata,
-        // Kubernetes defaults replicas to 1 when unset.
-        Some(spec.and_then(|s| s.replicas).unwrap_or(1)),
-        spec.and_then(|s| s.min_ready_seconds),
-        spec.map(|s| &s.template),
-    ))
-}
-
-pub fn stateful_set(s: StatefulSet) -> Option<Workload> {
-    let spec = s.spec.as_ref();
-    Some(workload(
-        WorkloadKind::StatefulSet,
-        &s.metadata,
-        Some(spec.and_then(|s| s.replicas).unwrap_or(1)),
-        spec.and_then(|s| s.min_ready_seconds),
-        spec.map(|s| &s.template),
-    ))
-}
-
-pub fn daemon_set(d: DaemonSet) -> Option<Workload> {
-    let spec = d.spec.as_ref();
-    Some(workload(
-        WorkloadKind::DaemonSet,
-        &d.metadata,
-        None,
-        spec.and_then(|s| s.min_ready_seconds),
-        spec.map(|s| &s.template),
-    ))
-}
-
-pub fn cron_job(c: CronJob) -> Option<Workload> {
+pub fn cron_job(c: wire::CronJob) -> Option<Workload> {
     let template = c
         .spec
-        .as_ref()
-        .and_then(|s| s.job_template.spec.as_ref())
-        .map(|j| &j.template);
-    Some(workload(
-        WorkloadKind::CronJob,
-        &c.metadata,
-        None,
-        None,
-        template,
-    ))
+        .and_then(|s| s.job_template.spec)
+        .and_then(|j| j.template);
+    Some(templated(WorkloadKind::CronJob, c.metadata, template))
 }
 
-pub fn replica_set(r: ReplicaSet) -> Option<Workload> {
-    let spec = r.spec.as_ref();
-    Some(workload(
-        WorkloadKind::ReplicaSet,
-        &r.metadata,
-        Some(spec.and_then(|s| s.replicas).unwrap_or(1)),
-        spec.and_then(|s| s.min_ready_seconds),
-        spec.and_then(|s| s.template.as_ref()),
-    ))
+pub fn job(j: wire::Job) -> Option<Workload> {
+    let template = j.spec.and_then(|s| s.template);
+    Some(templated(WorkloadKind::Job, j.metadata, template))
 }
 
-pub fn job(j: Job) -> Option<Workload> {
-    let template = j.spec.as_ref().map(|s| &s.template);
-    Some(workload(
-        WorkloadKind::Job,
-        &j.metadata,
-        None,
-        None,
-        template,
-    ))
-}
-
-/// Only unowned ReplicationControllers are workloads of their own (a controller owns the rest).
-pub fn replication_controller(r: ReplicationController) -> Option<Workload> {
-    if is_owned(&r.metadata) {
-        return None;
-    }
-    let spec = r.spec.as_ref();
-    Some(workload(
-        WorkloadKind::ReplicationController,
-        &r.metadata,
-        Some(spec.and_then(|s| s.replicas).unwrap_or(1)),
-        spec.and_then(|s| s.min_ready_seconds),
-        spec.and_then(|s| s.template.as_ref()),
-    ))
-}
-
-fn label_selector(s: LabelSelector) -> snapshot::LabelSelector {
+fn label_selector(s: wire::LabelSelector) -> snapshot::LabelSelector {
     snapshot::LabelSelector {
-        match_labels: s.match_labels.unwrap_or_default(),
+        match_labels: s.match_labels,
         match_expressions: s
             .match_expressions
-            .unwrap_or_default()
             .into_iter()
             .map(|e| snapshot::LabelSelectorRequirement {
                 key: e.key,
                 operator: e.operator,
-                values: e.values.unwrap_or_default(),
+                values: e.values,
             })
             .collect(),
     }
 }
 
-fn int_or_string(v: IntOrString) -> String {
-    match v {
-        IntOrString::Int(i) => i.to_string(),
-        IntOrString::String(s) => s,
-    }
-}
-
-pub fn pod_disruption_budget(p: PodDisruptionBudget) -> Option<snapshot::PodDisruptionBudget> {
-    let (namespace, name) = names(&p.metadata);
-    let spec = p.spec.unwrap_or_default();
+pub fn pod_disruption_budget(
+    p: wire::PodDisruptionBudget,
+) -> Option<snapshot::PodDisruptionBudget> {
+    let (namespace, name) = names(p.metadata);
     Some(snapshot::PodDisruptionBudget {
         namespace,
         name,
-        selector: spec.selector.map(label_selector),
-        min_available: spec.min_available.map(int_or_string),
-        max_unavailable: spec.max_unavailable.map(int_or_string),
+        selector: p.spec.selector.map(label_selector),
+        min_available: p.spec.min_available.map(|v| v.0),
+        max_unavailable: p.spec.max_unavailable.map(|v| v.0),
         status: p.status.map(|s| snapshot::PdbStatus {
             disruptions_allowed: s.disruptions_allowed,
             current_healthy: s.current_healthy,
@@ -283,8 +189,8 @@ pub fn pod_disruption_budget(p: PodDisruptionBudget) -> Option<snapshot::PodDisr
     })
 }
 
-pub fn autoscaler(h: HorizontalPodAutoscaler) -> Option<snapshot::Autoscaler> {
-    let (namespace, name) = names(&h.metadata);
+pub fn autoscaler(h: wire::HorizontalPodAutoscaler) -> Option<snapshot::Autoscaler> {
+    let (namespace, name) = names(h.metadata);
     let spec = h.spec?;
     Some(snapshot::Autoscaler {
         namespace,
@@ -296,14 +202,15 @@ pub fn autoscaler(h: HorizontalPodAutoscaler) -> Option<snapshot::Autoscaler> {
 }
 
 /// The `ENIConfig` custom resource of the VPC CNI (custom networking).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, serde::Deserialize)]
 pub struct EniConfigObject {
-    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub metadata: Meta,
     #[serde(default)]
     pub spec: EniConfigSpec,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, serde::Deserialize)]
 pub struct EniConfigSpec {
     #[serde(default)]
     pub subnet: Option<String>,
@@ -318,8 +225,8 @@ pub fn eni_config(e: EniConfigObject) -> Option<snapshot::EniConfig> {
 
 /// The `mode` in kube-proxy's configuration file (`data.config` of the ConfigMap), read
 /// with a YAML parser rather than by searching text.
-pub fn kube_proxy_mode(cm: &core::ConfigMap) -> Option<String> {
-    let config = cm.data.as_ref()?.get("config")?;
+pub fn kube_proxy_mode(cm: &wire::ConfigMap) -> Option<String> {
+    let config = cm.data.get("config")?;
     let parsed = config::Config::builder()
         .add_source(config::File::from_str(config, config::FileFormat::Yaml))
         .build()

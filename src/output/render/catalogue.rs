@@ -90,7 +90,12 @@ pub fn reference() -> String {
          versions it applies to, what it covers and the sources it reads. A check whose source \
          could not be read is listed as skipped (`not_collected`), never as clean; a check \
          that can report `required` and was skipped makes the verdict `unknown`. \
-         `eksup checks` prints the same catalogue in the terminal.\n\n",
+         `eksup checks` prints the same catalogue in the terminal.\n\n\
+         ReplicaSets are listed with `labelSelector=!pod-template-hash`, so the ReplicaSets a \
+         Deployment made (checked through the Deployment) are never read. A ReplicaSet \
+         orphaned from a Deployment deleted with `--cascade=orphan` keeps that label and is \
+         not checked either; `collect: {replicasets: all}` lists every ReplicaSet and checks \
+         those too ([ReplicaSets by label](../performance.md#replicasets-by-label)).\n\n",
     );
     out.push_str(&markdown());
     for c in catalogue() {
