@@ -35,3 +35,39 @@ def test_fleet_benchmark_runs_and_counts_agree(tmp_path):
             for line in p.read_text().splitlines()]
     assert sorted(r["cluster_name"] for r in rows) == [f"bench-{i:04d}" for i in range(12)]
     assert "| 4 | 12 (12 ok) |" in proc.stdout
+
+
+def test_large_cluster_benchmark_command_compares_binaries(tmp_path):
+    """bench/run.py on a small generated cluster: two labelled eksup runs, a run with
+    `collect.replicasets: all`, and a reference binary (here eksup behind the public tool's
+    command line: Kubernetes from $KUBECONFIG), all in one run; the figures are the fake API
+    server's own counts."""
+    ref = tmp_path / "reference"
+    ref.write_text("#!/bin/sh\n# The public tool's command line: analyze --cluster N --region R --format json …\n"
+                   f'exec "{eksup_bin()}" "$@" --kubeconfig "$KUBECONFIG" --as-of 2026-06-01\n')
+    ref.chmod(0o755)
+    out = tmp_path / "figures.json"
+    spec = ("nodes=20,deployments=200,replicasets_per_deployment=6,unowned_replicasets=4,cronjobs=4,"
+            "jobs_per_cronjob=2,unowned_jobs=1,namespaces=10,server_fields=1,cascade_orphans=2,version=v1.30.4-eks-1")
+    proc = subprocess.run(
+        [PY, str(ROOT / "bench" / "run.py"), "--binary", str(eksup_bin()), "--label", "before",
+         "--binary", str(eksup_bin()), "--label", "after", "--config", "collect: {replicasets: all}",
+         "--reference", str(ref), "--spec", spec, "--json", str(out)],
+        capture_output=True, text=True, timeout=600, env={**os.environ})
+    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout
+    runs = {r["label"]: r for r in json.loads(out.read_text())["runs"]}
+    assert list(runs) == ["before", "after", "after + collect: {replicasets: all}", "reference"]
+    by_label, everything = runs["after"], runs["after + collect: {replicasets: all}"]
+    # 1,206 ReplicaSets in pages of 500 without the selector, one page with it, and the two
+    # orphaned with --cascade=orphan fetched in full.
+    assert everything["requests"] == by_label["requests"] + 2 + 2
+    assert everything["decoded_bytes"] > 2 * by_label["decoded_bytes"] > by_label["wire_bytes"] > 0
+    assert everything["apf_seats"] > by_label["apf_seats"]
+    assert by_label["findings"]["K8S002"] == 4 and everything["findings"]["K8S002"] == 6
+    for r in runs.values():
+        assert r["exit_code"] in (0, 1) and r["pod_requests"] == 0, r
+        assert r["cpu_seconds"] > 0 and r["peak_rss_mib"] > 1 and r["wall_seconds"] > 0
+    assert runs["before"]["requests"] == runs["after"]["requests"] == runs["reference"]["requests"]
+    assert "| binary | requests | on the wire | decoded |" in proc.stdout
+    assert "Against the reference (binary ÷ reference):" in proc.stdout
+    assert "| after | 1.000× |" in proc.stdout

@@ -26,8 +26,10 @@ CONFIG_PATH = "/etc/eksup/config.yaml"
 GROUP = "eksup-readers"
 UID = 65532
 # The load test's cluster (tests/integration/test_load.py): 14,465 objects.
+# The load test's cluster, with the managedFields and status a real API server writes.
 LARGE_CLUSTER = dict(deployments=2000, replicasets_per_deployment=5, unowned_replicasets=10,
-                     cronjobs=100, jobs_per_cronjob=3, unowned_jobs=5, nodes=50, version="v1.30.4-eks-1")
+                     cronjobs=100, jobs_per_cronjob=3, unowned_jobs=5, nodes=50, server_fields=1,
+                     version="v1.30.4-eks-1")
 JOB_OVERLAYS = ("in-cluster", "central-runner", "central-runner-sharded")
 # What eksup does on SIGTERM (DESIGN.md, "Fleet mode"): stop starting clusters, let those in
 # flight run for `shutdown_grace_seconds` (default 25), then flush and exit 3.
@@ -380,8 +382,9 @@ def run_config(tmp_path, cluster, bucket, moto):
 
 def test_memory_is_sized_from_a_measured_run(rendered, eks_cluster, moto, standin, tmp_path):
     """`eksup run` as the CronJob runs it (S3 + stdout), on a small cluster and on the load
-    test's 14,465-object cluster. Real objects carry managedFields and status the fake
-    server's lack, so requests keep at least 1.5x and limits 3x over the measured need: the
+    test's 14,465-object cluster with real objects' managedFields and status. Requests keep
+    at least 1.5x and limits 3x over the measured need (peak RSS, the binary's mapped text
+    included, which is most of it in a debug build): the
     large cluster's peak for the in-cluster job, and for the fleet runner the process's own
     footprint plus `concurrency` large clusters at once."""
     peaks = {}
