@@ -157,6 +157,9 @@ def main():
     ap.add_argument("--target", default="1.31", help="target Kubernetes version")
     ap.add_argument("--timeout", type=int, default=900, help="seconds per binary")
     ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--perf", metavar="DIR",
+                    help="record a CPU profile of each run with `perf record` into DIR/<label>.data "
+                         "(linux-perf; the figures then include perf's own cost)")
     args = ap.parse_args()
 
     binaries = args.binary or [os.environ.get("EKSUP_BIN") or str(
@@ -198,6 +201,10 @@ def main():
                          {"KUBECONFIG": str(kc)}))
         for label, argv, extra in runs:
             env = clean_env(work, standin, extra)
+            if args.perf:
+                Path(args.perf).mkdir(parents=True, exist_ok=True)
+                data = Path(args.perf) / (label.replace("/", "_").replace(" ", "_") + ".data")
+                argv = ["perf", "record", "-q", "-F", "499", "-g", "-o", str(data), "--", *argv]
             print(f"running {label} …", file=sys.stderr)
             row = measure(label, argv, work, env, kube, args.timeout)
             if row["exit_code"] not in (0, 1):

@@ -14,7 +14,7 @@
 //! | [`plan`] | settings → validated work: one job, a list of jobs, or a fleet plan; `--dry-run`'s description |
 //! | [`config`] | the settings value: defaults < file < `EKSUP_*` environment < flags, validated at load; each section is owned by the module that reads it |
 //! | [`run`] | doing the work: one analysis, the scheduled batch job (batches, manifest, signals), fleet mode (accounts, AssumeRole, discovery, shards, progress) |
-//! | [`collect`] | the only I/O towards AWS ([`collect::aws`]), the EKS token ([`collect::auth`]) and Kubernetes ([`collect::kube`], whose [`collect::kube::rbac`] is the RBAC generated from what it reads) |
+//! | [`collect`] | the only I/O towards AWS ([`collect::aws`]), the EKS token ([`collect::auth`]) and Kubernetes ([`collect::kube`]: [`collect::kube::wire`] is each object as the checks read it, decoded in one pass per page; [`collect::kube::rbac`] is the RBAC generated from what it reads) |
 //! | [`output`] | everything that reads a report or its rows: render, playbook, tables, fleet facts, sinks (local, S3, EMF, stdout events), the HTML page |
 //! | [`report`] | run metadata + findings + skipped checks + collection errors: the one result every output reads |
 //! | [`rollback`] | the 7-day rollback window after a version update, from the update history (report metadata, not a finding) |

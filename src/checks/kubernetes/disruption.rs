@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use super::{resource, workloads};
+use super::{by_namespace, resource, workloads};
 use crate::checks::{Context, finding, lookup, selector};
 use crate::finding::{Finding, Remediation};
 use crate::snapshot::{PodDisruptionBudget, Workload};
@@ -62,9 +62,17 @@ fn why_blocking(pdb: &PodDisruptionBudget, pods: i64) -> Option<String> {
 pub fn blocking_budgets(ctx: &Context) -> Vec<Finding> {
     let check = lookup("K8S101").expect("catalogued");
     let mut out = Vec::new();
+    let running = by_namespace(
+        workloads(ctx, check).filter(|w| w.replicas.unwrap_or(0) > 0),
+        |w| &w.namespace,
+    );
     for pdb in &ctx.snapshot.kubernetes.pod_disruption_budgets {
-        let selected: Vec<&Workload> = workloads(ctx, check)
-            .filter(|w| w.replicas.unwrap_or(0) > 0 && selects(pdb, w))
+        let selected: Vec<&Workload> = running
+            .get(pdb.namespace.as_str())
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|w| selects(pdb, w))
             .collect();
         if selected.is_empty() {
             continue;
@@ -104,14 +112,16 @@ pub fn blocking_budgets(ctx: &Context) -> Vec<Finding> {
 /// 500 for such pods and never evicts them.
 pub fn overlapping_budgets(ctx: &Context) -> Vec<Finding> {
     let check = lookup("K8S102").expect("catalogued");
+    let by_ns = by_namespace(&ctx.snapshot.kubernetes.pod_disruption_budgets, |p| {
+        &p.namespace
+    });
     workloads(ctx, check)
         .filter(|w| w.replicas.unwrap_or(0) > 0)
         .filter_map(|w| {
-            let budgets: Vec<&str> = ctx
-                .snapshot
-                .kubernetes
-                .pod_disruption_budgets
-                .iter()
+            let budgets: Vec<&str> = by_ns
+                .get(w.namespace.as_str())
+                .into_iter()
+                .flatten()
                 .filter(|p| selects(p, w))
                 .map(|p| p.name.as_str())
                 .collect();

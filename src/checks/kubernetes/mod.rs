@@ -15,8 +15,24 @@ pub mod workloads;
 #[cfg(test)]
 pub(crate) mod fixtures;
 
+use std::collections::HashMap;
+
 use crate::checks::{Check, Context};
 use crate::snapshot::Workload;
+
+/// `items` grouped by namespace. Budgets and workloads only select each other within one
+/// namespace, so a check that pairs them looks up the namespace instead of comparing every
+/// budget with every workload (10,000 of each would be 10⁸ pairs).
+pub(crate) fn by_namespace<'a, T: 'a>(
+    items: impl IntoIterator<Item = &'a T>,
+    namespace: impl Fn(&T) -> &str,
+) -> HashMap<&'a str, Vec<&'a T>> {
+    let mut out: HashMap<&str, Vec<&T>> = HashMap::new();
+    for item in items {
+        out.entry(namespace(item)).or_default().push(item);
+    }
+    out
+}
 
 /// The workloads a check looks at: the kinds its catalogue entry covers, minus those the
 /// configuration ignores for it. One place, so CHECKS.md's applicability table is the code.

@@ -1,17 +1,28 @@
 //! Workload availability checks K8S002–K8S008: what keeps pods serving while nodes are
 //! drained and replaced during an upgrade.
 
+use std::collections::HashMap;
+
 use serde_json::json;
 
-use super::{resource, workloads};
+use super::{by_namespace, resource, workloads};
 use crate::checks::{Check, Context, finding, lookup, selector};
 use crate::finding::{Finding, Remediation};
-use crate::snapshot::{Autoscaler, Workload, WorkloadKind};
+use crate::snapshot::{Autoscaler, PodDisruptionBudget, WorkloadKind};
 
-fn autoscaler_of<'a>(ctx: &'a Context, w: &Workload) -> Option<&'a Autoscaler> {
-    ctx.snapshot.kubernetes.autoscalers.iter().find(|h| {
-        h.namespace == w.namespace && h.target_name == w.name && h.target_kind == w.kind.as_str()
-    })
+/// The autoscalers by their target (namespace, kind, name): one lookup per workload. The
+/// first one listed wins where two target the same workload.
+fn autoscalers<'a>(ctx: &'a Context) -> HashMap<(&'a str, &'a str, &'a str), &'a Autoscaler> {
+    let mut out = HashMap::new();
+    for h in &ctx.snapshot.kubernetes.autoscalers {
+        out.entry((
+            h.namespace.as_str(),
+            h.target_kind.as_str(),
+            h.target_name.as_str(),
+        ))
+        .or_insert(h);
+    }
+    out
 }
 
 fn check(code: &str) -> &'static Check {
@@ -22,10 +33,13 @@ fn check(code: &str) -> &'static Check {
 /// one targets the workload, because it may scale down to it mid-upgrade.
 pub fn too_few_replicas(ctx: &Context) -> Vec<Finding> {
     let check = check("K8S002");
+    let autoscalers = autoscalers(ctx);
     workloads(ctx, check)
         .filter_map(|w| {
             let wanted = ctx.settings.min_replicas_for(w);
-            let hpa = autoscaler_of(ctx, w);
+            let hpa = autoscalers
+                .get(&(w.namespace.as_str(), w.kind.as_str(), w.name.as_str()))
+                .copied();
             let (floor, source) = match hpa {
                 Some(h) => (h.min_replicas.unwrap_or(1), format!("HorizontalPodAutoscaler {} minReplicas", h.name)),
                 None => (w.replicas?, "replicas".to_string()),
@@ -71,17 +85,16 @@ pub fn min_ready_seconds(ctx: &Context) -> Vec<Finding> {
 /// budgets set neither `minAvailable` nor `maxUnavailable`.
 pub fn pod_disruption_budget(ctx: &Context) -> Vec<Finding> {
     let check = check("K8S004");
+    let budgets = by_namespace(&ctx.snapshot.kubernetes.pod_disruption_budgets, |p| {
+        &p.namespace
+    });
     workloads(ctx, check)
         .filter_map(|w| {
-            let (limiting, without_limits): (Vec<_>, Vec<_>) = ctx
-                .snapshot
-                .kubernetes
-                .pod_disruption_budgets
-                .iter()
-                .filter(|p| {
-                    p.namespace == w.namespace
-                        && p.selector.as_ref().is_some_and(|s| selector::matches(s, &w.pod.labels))
-                })
+            let (limiting, without_limits): (Vec<&PodDisruptionBudget>, Vec<_>) = budgets
+                .get(w.namespace.as_str())
+                .into_iter()
+                .flatten()
+                .filter(|p| p.selector.as_ref().is_some_and(|s| selector::matches(s, &w.pod.labels)))
                 .partition(|p| p.min_available.is_some() || p.max_unavailable.is_some());
             if !limiting.is_empty() {
                 return None;
