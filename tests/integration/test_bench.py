@@ -4,6 +4,7 @@ fakes — and eksup's own request counters agree with what the fakes saw."""
 
 import json
 import os
+import re
 import subprocess
 
 from harness import PY, ROOT, eksup_bin
@@ -70,4 +71,5 @@ def test_large_cluster_benchmark_command_compares_binaries(tmp_path):
     assert runs["before"]["requests"] == runs["after"]["requests"] == runs["reference"]["requests"]
     assert "| binary | requests | on the wire | decoded |" in proc.stdout
     assert "Against the reference (binary ÷ reference):" in proc.stdout
-    assert "| after | 1.000× |" in proc.stdout
+    # The same binary both ways: the same bytes on the wire, give or take the metrics page.
+    assert re.search(r"^\| after \| (0\.9[5-9]\d|1\.0[0-4]\d)× \|", proc.stdout, re.M), proc.stdout
