@@ -403,11 +403,11 @@ pub fn decode_page<T: DeserializeOwned, P>(
     project: &mut impl FnMut(T) -> Option<P>,
 ) -> Result<Option<String>, ApiError> {
     let before = listed.items.len();
-    let one_pass = ProjectedPage {
+    let one_pass = ProjectedPage(ProjectedItems {
         project: &mut *project,
         kept: &mut listed.items,
         _object: std::marker::PhantomData,
-    };
+    });
     let mut de = serde_json::Deserializer::from_slice(body);
     if let Ok(token) = serde::de::DeserializeSeed::deserialize(one_pass, &mut de)
         && de.end().is_ok()
@@ -431,13 +431,9 @@ pub fn decode_page<T: DeserializeOwned, P>(
     Ok(page.metadata.continue_token)
 }
 
-/// A LIST page read as a map: `items` projected one object at a time into `kept`,
-/// `metadata` for the continue token, everything else skipped.
-struct ProjectedPage<'a, T, P, F> {
-    project: &'a mut F,
-    kept: &'a mut Vec<P>,
-    _object: std::marker::PhantomData<fn() -> T>,
-}
+/// A LIST page read as a map: `items` projected one object at a time (through the
+/// [`ProjectedItems`] it holds), `metadata` for the continue token, everything else skipped.
+struct ProjectedPage<'a, T, P, F>(ProjectedItems<'a, T, P, F>);
 
 impl<'de, T, P, F> serde::de::DeserializeSeed<'de> for ProjectedPage<'_, T, P, F>
 where
@@ -462,16 +458,15 @@ where
         f.write_str("a list")
     }
 
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        mut self,
+        mut map: A,
+    ) -> Result<Self::Value, A::Error> {
         let mut token = None;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match key.as_ref() {
                 "metadata" => token = map.next_value::<PageMeta>()?.continue_token,
-                "items" => map.next_value_seed(ProjectedItems {
-                    project: &mut *self.project,
-                    kept: &mut *self.kept,
-                    _object: std::marker::PhantomData,
-                })?,
+                "items" => map.next_value_seed(&mut self.0)?,
                 _ => {
                     map.next_value::<serde::de::IgnoredAny>()?;
                 }
@@ -488,7 +483,7 @@ struct ProjectedItems<'a, T, P, F> {
     _object: std::marker::PhantomData<fn() -> T>,
 }
 
-impl<'de, T, P, F> serde::de::DeserializeSeed<'de> for ProjectedItems<'_, T, P, F>
+impl<'de, T, P, F> serde::de::DeserializeSeed<'de> for &mut ProjectedItems<'_, T, P, F>
 where
     T: DeserializeOwned,
     F: FnMut(T) -> Option<P>,
@@ -500,7 +495,7 @@ where
     }
 }
 
-impl<'de, T, P, F> serde::de::Visitor<'de> for ProjectedItems<'_, T, P, F>
+impl<'de, T, P, F> serde::de::Visitor<'de> for &mut ProjectedItems<'_, T, P, F>
 where
     T: DeserializeOwned,
     F: FnMut(T) -> Option<P>,

@@ -35,7 +35,7 @@ impl ReplicaSetScope {
     /// The label selector of the ReplicaSet list, if any.
     pub fn selector(self) -> Option<&'static str> {
         match self {
-            Self::ByLabel => Some(DEPLOYMENT_MADE_NOT),
+            Self::ByLabel => Some(NOT_MADE_BY_A_DEPLOYMENT),
             Self::All => None,
         }
     }
@@ -43,7 +43,7 @@ impl ReplicaSetScope {
 
 /// Selects the ReplicaSets without the label the Deployment controller puts on each one it
 /// makes (`apps/v1` `DefaultDeploymentUniqueLabelKey`).
-pub const DEPLOYMENT_MADE_NOT: &str = "!pod-template-hash";
+pub const NOT_MADE_BY_A_DEPLOYMENT: &str = "!pod-template-hash";
 
 #[cfg(test)]
 mod tests {
