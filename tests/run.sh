@@ -3,8 +3,9 @@
 # Sets up everything it needs — a Python venv with the pinned test tools (moto, pytest,
 # boto3, cryptography, PyYAML, python-hcl2, sqlglot, the AWS provider schema, hadolint,
 # kubernetes-validate), checkov in a venv of its own, faketime, chromium, strace, buildah, skopeo, umoci and shellcheck (apt) —
+# and kube-apiserver and etcd built from their Go modules (tests/real-kube.sh, cached) —
 # then runs formatting and lint checks, the Rust unit tests, and the integration tests that drive the real binary
-# against moto and the fake Kubernetes API server.
+# against moto, the real kube-apiserver and the fake Kubernetes API server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,6 +54,12 @@ apt_tool skopeo skopeo "the image test"
 apt_tool umoci umoci "the image test"
 apt_tool shellcheck shellcheck "the image test"
 
+step "kube-apiserver and etcd for 1.34 and 1.37 (built from their Go modules, cached by version)"
+# The real control plane the Kubernetes tests read (tests/real-kube.sh; cold: see README).
+for minor in 1.34 1.37; do
+  bash tests/real-kube.sh build --version "$minor" >/dev/null
+done
+
 step "cargo fmt --check"
 cargo fmt --all --check
 
@@ -65,5 +72,5 @@ cargo test --locked
 step "cargo build (the binary the integration tests run)"
 cargo build --locked
 
-step "integration tests (moto + fake Kubernetes API server)"
+step "integration tests (moto, real kube-apiserver, fake Kubernetes API server)"
 TEST_EKSUP_BIN="$CARGO_TARGET_DIR/debug/eksup" .venv/bin/python -m pytest tests -q -p no:cacheprovider

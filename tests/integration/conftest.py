@@ -4,6 +4,7 @@ import pytest
 
 import certs as certgen
 import aws_fixture
+import real_kube
 from harness import http_json, register_endpoint, start_kube, start_moto, start_ready, PY, FAKES
 
 _names = itertools.count(1)
@@ -31,16 +32,23 @@ def standin(moto):
 
 
 @pytest.fixture
-def eks_cluster(moto, standin, certs):
-    """Factory: an EKS cluster in moto whose DescribeCluster leads to a fake API server
-    serving `fixture` (or a generated cluster). `aws` is an aws_fixture spec for the AWS
-    side. moto and the stand-in start empty for each test. Returns (name, KubeServer)."""
+def eks_cluster(moto, standin, certs, tmp_path_factory):
+    """Factory: an EKS cluster in moto whose DescribeCluster leads to an API server holding
+    `fixture`: the real kube-apiserver of the fixture's minor (real_kube.py) when one is built
+    and the test reads with eksup's EKS token, else the fake (a generated cluster, another
+    minor, a static token, or `kube="fake"`). `aws` is an aws_fixture spec for the AWS side.
+    moto and the stand-in start empty for each test. Returns (name, server)."""
     servers = []
     http_json(f"{moto}/moto-api/reset", "POST", {})
     http_json(f"{standin}/_standin/reset", "POST", {})
 
-    def make(fixture=None, version="1.34", generate=None, aws=None, token_mode="eks"):
-        kube = start_kube(certs, fixture=fixture, generate=generate, token_mode=token_mode)
+    def make(fixture=None, version="1.34", generate=None, aws=None, token_mode="eks", kube=None):
+        real = kube == "real" or (kube is None and fixture is not None and generate is None
+                                  and token_mode == "eks" and real_kube.fixture_minor(fixture) in real_kube.BUILT)
+        if real:
+            kube = real_kube.start_real(tmp_path_factory.mktemp("real-kube"), fixture)
+        else:
+            kube = start_kube(certs, fixture=fixture, generate=generate, token_mode=token_mode)
         servers.append(kube)
         name = f"cluster-{next(_names)}"
         spec = {"version": version, "subnets": {"a": ("us-east-1a", 24), "b": ("us-east-1b", 24)}}

@@ -110,6 +110,8 @@ class KubeServer:
     proc: subprocess.Popen
     url: str
     ca_pem: Path
+    git_version: str = "v1.30.4-eks-1"  # what /version answers: the fixture's, or the fake's default
+    real = False
 
     @property
     def ca_b64(self):
@@ -145,7 +147,13 @@ def start_kube(certs, fixture=None, generate=None, token_mode="eks", expect=None
     args += ["--generate", generate] if generate else ["--fixture", str(FIXTURES / "clusters" / fixture)]
     # A generated cluster is built before the server listens; a fixture is only parsed.
     proc, url = start_ready(args, "fake Kubernetes API server", timeout=120 if generate else 30)
-    return KubeServer(proc, url, certs["ca"])
+    server = KubeServer(proc, url, certs["ca"])
+    if fixture:
+        import yaml
+        info = next((d for d in yaml.safe_load_all((FIXTURES / "clusters" / fixture).read_text())
+                     if d and d.get("kind") == "FakeClusterInfo"), {})
+        server.git_version = info.get("gitVersion", server.git_version)
+    return server
 
 
 @dataclass
@@ -219,8 +227,10 @@ def wait_measured(proc, deadline=None):
 def run_eksup(args, cwd, aws_url=None, env=None, timeout=300, launcher=()):
     """Runs the binary with only the environment a test gives it (no EKSUP_* leaks in),
     started through `launcher` when given (a command that ends by exec'ing its arguments).
-    `analyze` runs measure support windows from AS_OF unless the test passes --as-of."""
-    if args and args[0] == "analyze" and "--as-of" not in args:
+    `analyze`, `playbook` and `run` measure support windows from AS_OF unless the test passes
+    --as-of: no test depends on the day it runs (a "healthy" 1.34 cluster left standard support
+    on 2026-12-02). Tests about dates pass their own --as-of or run under libfaketime."""
+    if args and args[0] in DATED_COMMANDS and "--as-of" not in args:
         args = [*args, "--as-of", AS_OF]
     base = clean_env(cwd, aws_url, env)
     out_path, err_path = Path(cwd) / ".stdout", Path(cwd) / ".stderr"
@@ -264,3 +274,5 @@ def register_endpoint(standin_url, name, kube):
 
 # Support windows are measured from this day in tests, so results do not change with the date.
 AS_OF = "2026-06-01"
+# The commands whose findings depend on the day (EKS101, EKS106, the rollback window).
+DATED_COMMANDS = ("analyze", "playbook", "run")

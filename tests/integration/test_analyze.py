@@ -77,7 +77,7 @@ def test_every_kubernetes_check_fires_on_the_trips_everything_cluster(eks_cluste
     assert set(meta) == METADATA_FIELDS
     assert (meta["cluster_name"], meta["region"], meta["account_id"]) == (name, "us-east-1", "123456789012")
     assert (meta["current_version"], meta["target_version"], meta["upgrade_path"]) == ("1.34", "1.35", ["1.35"])
-    assert meta["server_version"] == "v1.34.2-eks-113cf36"
+    assert meta["server_version"] == kube.git_version
 
 
 def test_healthy_cluster_has_no_findings(eks_cluster, tmp_path, standin):

@@ -1,0 +1,140 @@
+"""A fixture cluster on the real kube-apiserver, as the integration tests see it.
+
+`start_real(fixture, version, tmp)` starts a control plane (tests/realkube/control_plane.py,
+the same code as `bash tests/real-kube.sh up`), applies the eksup RBAC of
+deploy/kubernetes/overlays/cluster-access with `kubectl apply -k` (server-side validation),
+and loads the fixture through the API (tests/realkube/load.py). eksup's own EKS token is
+accepted by the token webhook as the group that RBAC binds, so every read a test makes goes
+through the real authorizer.
+
+What the fake counted, the real server's audit log tells (`stats()`), and `/metrics` is
+kube-apiserver's own.
+"""
+
+import base64
+import json
+import subprocess
+import sys
+import urllib.parse
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness import ROOT, FIXTURES
+
+sys.path.insert(0, str(ROOT / "tests" / "realkube"))
+
+import control_plane  # noqa: E402
+import load  # noqa: E402
+
+CLUSTER_ACCESS = ROOT / "deploy" / "kubernetes" / "overlays" / "cluster-access"
+# The minors tests/real-kube.sh builds; a fixture on another minor stays on the fake.
+BUILT = ("1.34", "1.37")
+ADMIN = "eksup-test-admin"
+METHODS = {"get": "GET", "list": "GET", "watch": "GET", "create": "POST", "update": "PUT", "patch": "PATCH",
+           "delete": "DELETE", "deletecollection": "DELETE"}
+
+
+def fixture_minor(fixture):
+    for doc in yaml.safe_load_all((FIXTURES / "clusters" / fixture).read_text()):
+        if doc and doc.get("kind") == "FakeClusterInfo" and "gitVersion" in doc:
+            return ".".join(doc["gitVersion"].lstrip("v").split(".")[:2])
+    return None
+
+
+def read_fixture(fixture):
+    docs = [d for d in yaml.safe_load_all((FIXTURES / "clusters" / fixture).read_text()) if d]
+    info = next((d for d in docs if d.get("kind") == "FakeClusterInfo"), {})
+    return info, [d for d in docs if d.get("kind") != "FakeClusterInfo"]
+
+
+def kubectl(*args, kubeconfig, check=True):
+    run = subprocess.run(["kubectl", f"--kubeconfig={kubeconfig}", *args], capture_output=True, text=True,
+                         timeout=120)
+    if check and run.returncode != 0:
+        pytest.fail(f"kubectl {' '.join(args)} failed ({run.returncode}):\n{run.stderr}")
+    return run
+
+
+class RealKube:
+    """One real control plane with a fixture in it; the fake KubeServer's `url`, `ca_pem`,
+    `ca_b64`, `stats()`, `add()` and `stop()`, from the real thing."""
+
+    real = True
+
+    def __init__(self, plane):
+        self.plane = plane
+        self.url = plane.url
+        self.ca_pem = plane.ca
+        self.client = load.Client(plane.url, plane.admin_context())
+        self._offset = 0
+
+    @property
+    def ca_b64(self):
+        return base64.b64encode(self.ca_pem.read_bytes()).decode()
+
+    @property
+    def git_version(self):
+        return self.plane.git_version
+
+    def mark(self):
+        """From here on, stats() and audit() see only newer requests."""
+        self._offset = self.plane.audit_log.stat().st_size if self.plane.audit_log.exists() else 0
+
+    def audit(self):
+        """The audit events since mark(), oldest first."""
+        with open(self.plane.audit_log, "rb") as f:
+            f.seek(self._offset)
+            return [json.loads(line) for line in f.read().splitlines() if line.strip()]
+
+    def stats(self):
+        """The requests of clients other than the tests' admin and the API server itself (eksup),
+        in the fake's shape."""
+        out = []
+        for e in self.audit():
+            user = e["user"]["username"]
+            if user == ADMIN or (user.startswith("system:") and not user.startswith("system:serviceaccount:")):
+                continue
+            url = urllib.parse.urlparse(e["requestURI"])
+            out.append({"method": METHODS.get(e["verb"], e["verb"]), "verb": e["verb"], "path": url.path,
+                        "query": dict(urllib.parse.parse_qsl(url.query)),
+                        "status": e.get("responseStatus", {}).get("code"), "user": user,
+                        "groups": e["user"].get("groups", []), "user_agent": e.get("userAgent", ""),
+                        "resource": e.get("objectRef", {}).get("resource")})
+        return out
+
+    def metrics(self):
+        import urllib.request
+        with urllib.request.urlopen(f"{self.url}/metrics", context=self.plane.admin_context(), timeout=30) as r:
+            return r.read().decode()
+
+    def add(self, *objects):
+        for o in objects:
+            load.create(self.client, o)
+
+    def stop(self):
+        control_plane.down(self.plane.dir)
+
+
+def start_real(tmp, fixture=None, version=None, objects=(), rbac=CLUSTER_ACCESS, expect=None):
+    """A real control plane on `version` (default: the fixture's minor) holding the fixture and
+    `objects`, with the RBAC of `rbac` (a kustomize directory, or None) applied."""
+    version = version or (fixture_minor(fixture) if fixture else "1.37")
+    if version not in BUILT:
+        pytest.fail(f"no real kube-apiserver {version} is built here (tests/real-kube.sh builds {BUILT})")
+    try:
+        plane = control_plane.up(Path(tmp), version, expect=expect)
+    except control_plane.StartError as e:
+        pytest.fail(f"the real control plane did not start: {e}")
+    kube = RealKube(plane)
+    try:
+        if rbac:
+            kubectl("apply", "--server-side", "-k", str(rbac), kubeconfig=plane.kubeconfig)
+        info, docs = read_fixture(fixture) if fixture else ({}, [])
+        load.apply(kube.client, info, [*docs, *objects])
+    except BaseException:
+        kube.stop()
+        raise
+    kube.mark()
+    return kube
