@@ -109,6 +109,22 @@ class RealKube:
         with urllib.request.urlopen(f"{self.url}/metrics", context=self.plane.admin_context(), timeout=30) as r:
             return r.read().decode()
 
+    def apply(self, kustomization):
+        """`kubectl apply --server-side -k` as the admin (strict server-side validation)."""
+        return kubectl("apply", "--server-side", "-k", str(kustomization), kubeconfig=self.plane.kubeconfig,
+                       check=False)
+
+    def token(self, namespace="eksup", name="eksup"):
+        """A fresh token of a ServiceAccount (TokenRequest), as the kubelet would mount it."""
+        answer = self.client.must("POST", f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token",
+                                  {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                                   "spec": {"expirationSeconds": 3600}}, "TokenRequest")
+        return answer["status"]["token"]
+
+    def reset(self):
+        """What the fake's reset does for the tests: forget the requests so far."""
+        self.mark()
+
     def add(self, *objects):
         for o in objects:
             load.create(self.client, o)
@@ -117,20 +133,22 @@ class RealKube:
         control_plane.down(self.plane.dir)
 
 
-def start_real(tmp, fixture=None, version=None, objects=(), rbac=CLUSTER_ACCESS, expect=None):
+def start_real(tmp, fixture=None, version=None, objects=(), rbac=CLUSTER_ACCESS, expect=None, runtime_config=None):
     """A real control plane on `version` (default: the fixture's minor) holding the fixture and
     `objects`, with the RBAC of `rbac` (a kustomize directory, or None) applied."""
     version = version or (fixture_minor(fixture) if fixture else "1.37")
     if version not in BUILT:
         pytest.fail(f"no real kube-apiserver {version} is built here (tests/real-kube.sh builds {BUILT})")
     try:
-        plane = control_plane.up(Path(tmp), version, expect=expect)
+        plane = control_plane.up(Path(tmp), version, expect=expect, runtime_config=runtime_config)
     except control_plane.StartError as e:
         pytest.fail(f"the real control plane did not start: {e}")
     kube = RealKube(plane)
     try:
         if rbac:
-            kubectl("apply", "--server-side", "-k", str(rbac), kubeconfig=plane.kubeconfig)
+            applied = kube.apply(rbac)
+            if applied.returncode != 0:
+                pytest.fail(f"kubectl apply -k {rbac} failed:\n{applied.stderr}")
         info, docs = read_fixture(fixture) if fixture else ({}, [])
         load.apply(kube.client, info, [*docs, *objects])
     except BaseException:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness import REGION, run_eksup
+from manifests import KUSTOMIZE
 
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -36,12 +37,16 @@ def cluster_rows(out: Path):
     return [json.loads(line) for f in (out / "json" / "clusters").rglob("*.jsonl") for line in f.read_text().splitlines()]
 
 
-def test_cronjob_reads_its_own_cluster_with_the_service_account(eks_cluster, standin, certs, tmp_path):
-    name, kube = eks_cluster(fixture="healthy.yaml", token_mode="static")
+def test_cronjob_reads_its_own_cluster_with_the_service_account(eks_cluster, standin, tmp_path):
+    """On the real kube-apiserver: the in-cluster overlay's ServiceAccount, its RBAC, and a token
+    from TokenRequest, as the kubelet mounts it."""
+    name, kube = eks_cluster(fixture="healthy.yaml", kube="real")
+    applied = kube.apply(KUSTOMIZE / "overlays" / "in-cluster")
+    assert applied.returncode == 0, applied.stderr
     token_dir = tmp_path / "serviceaccount"
     token_dir.mkdir()
-    (token_dir / "token").write_text("test-token")  # what the fake API server accepts
-    (token_dir / "ca.crt").write_bytes(certs["ca"].read_bytes())
+    (token_dir / "token").write_text(kube.token("eksup", "eksup"))
+    (token_dir / "ca.crt").write_bytes(kube.ca_pem.read_bytes())
     (token_dir / "namespace").write_text("eksup")
     port = urllib.parse.urlparse(kube.url).port
     env = {
@@ -58,9 +63,10 @@ def test_cronjob_reads_its_own_cluster_with_the_service_account(eks_cluster, sta
     assert [(r["cluster_name"], r["status"], r["region"]) for r in rows] == [(name, "ok", REGION)]
     assert rows[0]["current_version"] == "1.34" and rows[0]["target_version"] == "1.35"
     assert rows[0]["nodes"] > 0, "the Kubernetes side was read"
-    # Every request carried the service account's token (the fake answers 401 otherwise),
-    # and the API server was reached at KUBERNETES_SERVICE_HOST:PORT, not the EKS endpoint.
+    # Every request carried the service account's token, and the API server was reached at
+    # KUBERNETES_SERVICE_HOST:PORT, not the EKS endpoint.
     reqs = kube.stats()
+    assert {r["user"] for r in reqs} == {"system:serviceaccount:eksup:eksup"}
     # (404s are the optional kinds this cluster does not serve: Karpenter's NodePools…)
     assert reqs and not [r for r in reqs if r["status"] in (401, 403)]
     assert sum(r["status"] == 200 for r in reqs) >= 10

@@ -147,10 +147,11 @@ def kubeconfig(server, ca, user):
     }, indent=2)
 
 
-def up(directory, version=DEFAULT_VERSION, etcd_data=None, expect=None) -> ControlPlane:
+def up(directory, version=DEFAULT_VERSION, etcd_data=None, expect=None, runtime_config=None) -> ControlPlane:
     """Starts etcd, the token verifier and kube-apiserver; see the module doc. `etcd_data`
     keeps etcd's data elsewhere (a cached, pre-loaded cluster); `expect` = (cluster, region,
-    account, standin URL) makes the verifier accept only EKS tokens signed for that cluster."""
+    account, standin URL) makes the verifier accept only EKS tokens signed for that cluster;
+    `runtime_config` is kube-apiserver's --runtime-config (beta APIs that are off by default)."""
     d = Path(directory).resolve()
     d.mkdir(parents=True, exist_ok=True)
     if (d / "state.json").exists():
@@ -217,6 +218,7 @@ def up(directory, version=DEFAULT_VERSION, etcd_data=None, expect=None) -> Contr
             "--authentication-token-webhook-version=v1", "--authentication-token-webhook-cache-ttl=0s",
             # Webhooks and APIServices whose Services have no endpoint fail at once, not after a timeout.
             "--enable-aggregator-routing=true", "--allow-privileged=true",
+            *([f"--runtime-config={runtime_config}"] if runtime_config else []),
         ], d / "kube-apiserver.log")
         pids["kube-apiserver"] = procs["kube-apiserver"].pid
         state["binaries"]["kube-apiserver"] = bins["KUBE_APISERVER"]
@@ -286,6 +288,7 @@ def main():
     u.add_argument("dir")
     u.add_argument("--version", default=DEFAULT_VERSION, choices=["1.34", "1.37"])
     u.add_argument("--etcd-data", help="etcd's data directory (default: DIR/etcd)")
+    u.add_argument("--runtime-config", help="kube-apiserver's --runtime-config (e.g. resource.k8s.io/v1beta1=true)")
     u.add_argument("--expect", nargs=4, metavar=("CLUSTER", "REGION", "ACCOUNT", "STANDIN_URL"),
                    help="accept only EKS tokens signed for this cluster by this account's credentials")
     dn = sub.add_parser("down")
@@ -296,7 +299,7 @@ def main():
         print(f"stopped {', '.join(stopped) or 'nothing'}")
         return 0
     try:
-        plane = up(args.dir, args.version, args.etcd_data, args.expect)
+        plane = up(args.dir, args.version, args.etcd_data, args.expect, args.runtime_config)
     except StartError as e:
         print(f"real-kube: {e}", file=sys.stderr)
         return 1

@@ -113,7 +113,7 @@ def wait_established(client, name, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         crd = client.must("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
-        if any(c["type"] == "Established" and c["status"] == "True" for c in crd.get("status", {}).get("conditions", [])):
+        if any(c["type"] == "Established" and c["status"] == "True" for c in (crd.get("status") or {}).get("conditions") or []):
             return
         time.sleep(0.1)
     raise LoadError(f"CRD {name} was not Established within {timeout} s")
