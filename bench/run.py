@@ -36,9 +36,10 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests" / "fakes"), str(ROOT / "tests" / "integration")]
+sys.path[:0] = [str(ROOT / "tests" / "fakes"), str(ROOT / "tests" / "integration"), str(ROOT / "bench")]
 
 import aws_fixture  # noqa: E402
+import real  # noqa: E402
 import certs as certgen  # noqa: E402
 from harness import (  # noqa: E402
     AS_OF, PY, REGION, clean_env, register_endpoint, start_kube, start_moto, start_ready,
@@ -67,11 +68,11 @@ def seats(request):
     return max(MIN_SEATS, min(MAX_SEATS, math.ceil(objects / OBJECTS_PER_SEAT)))
 
 
-def kubeconfig(path, kube):
+def kubeconfig(path, kube, token):
     path.write_text(json.dumps({
         "apiVersion": "v1", "kind": "Config", "current-context": "bench",
         "clusters": [{"name": "bench", "cluster": {"server": kube.url, "certificate-authority-data": kube.ca_b64}}],
-        "users": [{"name": "bench", "user": {"token": TOKEN}}],
+        "users": [{"name": "bench", "user": {"token": token}}],
         "contexts": [{"name": "bench", "context": {"cluster": "bench", "user": "bench"}}],
     }))
     return path
@@ -93,33 +94,52 @@ def codes(value, out):
 def measure(label, argv, cwd, env, kube, timeout):
     kube.reset()
     out_path, err_path = cwd / f"{label}.stdout", cwd / f"{label}.stderr"
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        start = time.monotonic()
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        status, usage, peak_kib = wait_measured(proc, start + timeout)
-        wall = time.monotonic() - start
+    got = {}
+
+    def run():
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            start = time.monotonic()
+            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            got["status"], got["usage"], got["peak_kib"] = wait_measured(proc, start + timeout)
+            got["wall"] = time.monotonic() - start
+        return got["wall"]
+
+    # On the real server, what the run cost it is read from the server itself (bench/real.py).
+    server = real.around(kube, run) if getattr(kube, "real", False) else None
+    if server is None:
+        run()
+    status, usage, peak_kib, wall = got["status"], got["usage"], got["peak_kib"], got["wall"]
     if status is None:
         raise SystemExit(f"{label}: did not finish within {timeout} s")
     code = os.waitstatus_to_exitcode(status)
-    reqs = kube.stats()
-    try:
-        doc = json.loads(out_path.read_text())
-    except json.JSONDecodeError:
-        doc = {}
-    # eksup's report lists its findings; the reference's nests them by area.
-    findings = codes(doc["findings"] if isinstance(doc, dict) and "findings" in doc else doc, Counter())
-    return {
-        "label": label, "exit_code": code, "requests": len(reqs),
-        "wire_bytes": sum(r["bytes"] for r in reqs),
-        "decoded_bytes": sum(r.get("decoded", r["bytes"]) for r in reqs),
-        "pod_requests": sum(1 for r in reqs if r["path"].endswith("/pods")),
-        "apf_seats": sum(seats(r) for r in reqs),
+    findings = findings_of(out_path)
+    common = {
+        "label": label, "exit_code": code,
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
         "peak_rss_mib": round(peak_kib / 1024, 1),
         "wall_seconds": round(wall, 2),
         "findings": dict(sorted(findings.items())),
         "stderr_tail": err_path.read_text()[-1500:] if code not in (0, 1) else "",
     }
+    if server is not None:
+        return {**common, **server}
+    reqs = kube.stats()
+    return {
+        **common, "requests": len(reqs),
+        "wire_bytes": sum(r["bytes"] for r in reqs),
+        "decoded_bytes": sum(r.get("decoded", r["bytes"]) for r in reqs),
+        "pod_requests": sum(1 for r in reqs if r["path"].endswith("/pods")),
+        "apf_seats": sum(seats(r) for r in reqs),
+    }
+
+
+def findings_of(out_path):
+    """Findings per code; eksup's report lists them, the reference's nests them by area."""
+    try:
+        doc = json.loads(out_path.read_text())
+    except json.JSONDecodeError:
+        doc = {}
+    return codes(doc["findings"] if isinstance(doc, dict) and "findings" in doc else doc, Counter())
 
 
 def table(rows, reference):
@@ -154,7 +174,11 @@ def main():
                     help="a settings YAML for an extra run of the last --binary (repeatable)")
     ap.add_argument("--reference", help="a binary with the public eksup's command line")
     ap.add_argument("--spec", default=LARGE, help="generator spec (tests/fakes/generate.py)")
-    ap.add_argument("--target", default="1.31", help="target Kubernetes version")
+    ap.add_argument("--target", help="target Kubernetes version (default: 1.31 on the fake; on a real "
+                    "server, the next minor EKS serves)")
+    ap.add_argument("--real", metavar="VERSION", choices=["1.34", "1.37"],
+                    help="read the cluster from a real kube-apiserver of this minor (bench/real.py), loaded "
+                         "once and cached, and measure each run on the server")
     ap.add_argument("--timeout", type=int, default=900, help="seconds per binary")
     ap.add_argument("--json", help="also write the figures to this file")
     ap.add_argument("--perf", metavar="DIR",
@@ -174,30 +198,36 @@ def main():
     moto_proc, moto = start_moto()
     standin_proc, standin = start_ready([PY, str(ROOT / "tests" / "fakes" / "aws_standin.py"), "--upstream", moto],
                                         "AWS stand-in")
-    print(f"generating the cluster ({args.spec}) …", file=sys.stderr)
-    kube = start_kube(certs, generate=args.spec, token_mode="static")
     name = "bench-large"
-    minor = args.spec.split("version=v", 1)[1].rsplit(".", 1)[0] if "version=v" in args.spec else "1.30"
+    if args.real:
+        kube = real.start(args.spec, args.real, work, log=lambda m: print(m, file=sys.stderr))
+        minor, token = args.real, real.token(kube)
+        target = args.target or {"1.34": "1.35", "1.37": "1.37"}[args.real]
+    else:
+        print(f"generating the cluster ({args.spec}) …", file=sys.stderr)
+        kube = start_kube(certs, generate=args.spec, token_mode="static")
+        minor = args.spec.split("version=v", 1)[1].rsplit(".", 1)[0] if "version=v" in args.spec else "1.30"
+        token, target = TOKEN, args.target or "1.31"
     aws_fixture.build(moto, standin, name, {
         "version": minor, "subnets": {"a": ("us-east-1a", 24), "b": ("us-east-1b", 24)},
         "node_groups": [{"name": "workers", "subnets": ["a", "b"]}],
     })
     register_endpoint(standin, name, kube)
-    kc = kubeconfig(work / "kubeconfig.json", kube)
+    kc = kubeconfig(work / "kubeconfig.json", kube, token)
     rows = []
     try:
         runs = [(label, [b, "analyze", "--cluster", name, "--kubeconfig", str(kc), "--format", "json",
-                         "--target-version", args.target, "--as-of", AS_OF], {})
+                         "--target-version", target, "--as-of", AS_OF], {})
                 for b, label in zip(binaries, labels)]
         for i, cfg in enumerate(args.config):
             path = work / f"config-{i}.yaml"
             path.write_text(Path(cfg).read_text() if Path(cfg).is_file() else cfg)
             runs.append((f"{labels[-1]} + {Path(cfg).name if Path(cfg).is_file() else cfg}",
                          [binaries[-1], "analyze", "--config", str(path), "--cluster", name, "--kubeconfig", str(kc),
-                          "--format", "json", "--target-version", args.target, "--as-of", AS_OF], {}))
+                          "--format", "json", "--target-version", target, "--as-of", AS_OF], {}))
         if args.reference:
             runs.append(("reference", [args.reference, "analyze", "--cluster", name, "--region", REGION,
-                                       "--format", "json", "--target-version", args.target],
+                                       "--format", "json", "--target-version", target],
                          {"KUBECONFIG": str(kc)}))
         for label, argv, extra in runs:
             env = clean_env(work, standin, extra)
@@ -211,13 +241,16 @@ def main():
                 print(f"{label} exited {row['exit_code']}:\n{row['stderr_tail']}", file=sys.stderr)
             rows.append(row)
     finally:
-        for p in (kube.proc, standin_proc, moto_proc):
+        if args.real:
+            kube.stop()
+        for p in ((() if args.real else (kube.proc,)) + (standin_proc, moto_proc)):
             p.kill()
             p.wait()
     reference = next((r for r in rows if r["label"] == "reference"), None)
-    print(table(rows, reference))
+    print(real.table(rows, reference) if args.real else table(rows, reference))
     if args.json:
-        Path(args.json).write_text(json.dumps({"spec": args.spec, "target": args.target, "runs": rows}, indent=2))
+        Path(args.json).write_text(json.dumps({"spec": args.spec, "target": target, "server": args.real or "fake",
+                                               "runs": rows}, indent=2))
     if any(r["exit_code"] not in (0, 1) for r in rows):
         sys.exit(1)
 

@@ -58,6 +58,11 @@ def _hash(text):
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
+def _job_pod_spec(name):
+    """A Job's pods may not restart Always: a real API server refuses the Job otherwise."""
+    return {**_pod_spec(name), "restartPolicy": "OnFailure"}
+
+
 def _managed(manager, operation, fields, subresource=None):
     entry = {"manager": manager, "operation": operation, "apiVersion": "apps/v1",
              "time": "2026-11-30T08:15:42Z", "fieldsType": "FieldsV1", "fieldsV1": fields}
@@ -198,7 +203,7 @@ def generate(spec):
         objects.append({
             "apiVersion": "batch/v1", "kind": "CronJob",
             "metadata": {"name": name, "namespace": ns(i)},
-            "spec": {"schedule": "0 * * * *", "jobTemplate": {"spec": {"template": {"spec": _pod_spec(name)}}}},
+            "spec": {"schedule": "0 * * * *", "jobTemplate": {"spec": {"template": {"spec": _job_pod_spec(name)}}}},
         })
         for j in range(opts["jobs_per_cronjob"]):
             objects.append({
@@ -206,14 +211,14 @@ def generate(spec):
                 "metadata": {"name": f"{name}-{j}", "namespace": ns(i),
                              "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "name": name,
                                                   "uid": f"c-{i}", "controller": True}]},
-                "spec": {"template": {"spec": _pod_spec(name)}},
+                "spec": {"template": {"spec": _job_pod_spec(name)}},
             })
     for i in range(opts["unowned_jobs"]):
         name = f"oneoff-{i:03d}"
         objects.append({
             "apiVersion": "batch/v1", "kind": "Job",
             "metadata": {"name": name, "namespace": ns(i)},
-            "spec": {"template": {"spec": _pod_spec(name)}},
+            "spec": {"template": {"spec": _job_pod_spec(name)}},
         })
     if opts["server_fields"]:
         objects = [_server_fields(o, i) for i, o in enumerate(objects)]

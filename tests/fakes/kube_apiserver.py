@@ -395,6 +395,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def shape(self, obj, metadata_only):
         if not metadata_only:
+            if obj.get("kind") == "EndpointSlice" and not obj.get("endpoints"):
+                # Go's encoder: a slice with no endpoint is `"endpoints": null` (no omitempty).
+                return {**obj, "endpoints": None}
             return obj
         return {"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": obj["metadata"]}
 

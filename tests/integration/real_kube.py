@@ -11,6 +11,7 @@ What the fake counted, the real server's audit log tells (`stats()`), and `/metr
 kube-apiserver's own.
 """
 
+import atexit
 import base64
 import json
 import subprocess
@@ -34,6 +35,12 @@ BUILT = ("1.34", "1.37")
 ADMIN = "eksup-test-admin"
 METHODS = {"get": "GET", "list": "GET", "watch": "GET", "create": "POST", "update": "PUT", "patch": "PATCH",
            "delete": "DELETE", "deletecollection": "DELETE"}
+
+
+# Control planes started and not stopped yet: stopped when the test process exits, whatever
+# failed in between (a fixture that raises after start_real never reaches its teardown).
+RUNNING = set()
+atexit.register(lambda: [control_plane.down(d) for d in list(RUNNING)])
 
 
 def fixture_minor(fixture):
@@ -121,9 +128,34 @@ class RealKube:
                                    "spec": {"expirationSeconds": 3600}}, "TokenRequest")
         return answer["status"]["token"]
 
+    def deny(self, group, resource, role="eksup-reader"):
+        """Takes `resource` out of the generated ClusterRole: eksup's reads of it get a real 403."""
+        path = f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{role}"
+        current = self.client.must("GET", path)
+        rules = []
+        for rule in current["rules"]:
+            if group in rule.get("apiGroups", []) and resource in rule.get("resources", []):
+                rule = {**rule, "resources": [r for r in rule["resources"] if r != resource]}
+                if not rule["resources"]:
+                    continue
+            rules.append(rule)
+        assert rules != current["rules"], f"no rule of {role} grants {group}/{resource}"
+        self.client.must("PUT", path, {**current, "rules": rules}, f"ClusterRole {role}")
+
     def reset(self):
         """What the fake's reset does for the tests: forget the requests so far."""
         self.mark()
+
+    def deprecated_requested(self):
+        """apiserver_requested_deprecated_apis as the server exposes it, in the fake's shape."""
+        import re
+        out = []
+        for line in self.metrics().splitlines():
+            if line.startswith("apiserver_requested_deprecated_apis{"):
+                labels = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}", 1)[0]))
+                out.append({k: labels.get(k, "") for k in ("group", "version", "resource", "subresource",
+                                                            "removed_release")})
+        return out
 
     def add(self, *objects):
         for o in objects:
@@ -131,6 +163,7 @@ class RealKube:
 
     def stop(self):
         control_plane.down(self.plane.dir)
+        RUNNING.discard(self.plane.dir)
 
 
 def start_real(tmp, fixture=None, version=None, objects=(), rbac=CLUSTER_ACCESS, expect=None, runtime_config=None):
@@ -144,6 +177,7 @@ def start_real(tmp, fixture=None, version=None, objects=(), rbac=CLUSTER_ACCESS,
     except control_plane.StartError as e:
         pytest.fail(f"the real control plane did not start: {e}")
     kube = RealKube(plane)
+    RUNNING.add(plane.dir)
     try:
         if rbac:
             applied = kube.apply(rbac)

@@ -7,7 +7,7 @@ from harness import run_eksup
 
 
 def test_429_with_retry_after_then_success(eks_cluster, tmp_path, standin):
-    name, kube = eks_cluster("trips-everything.yaml")
+    name, kube = eks_cluster("trips-everything.yaml", kube="fake")
     kube.faults({"path": "^/apis/apps/v1/deployments$", "status": 429, "retry_after": 1, "times": 2})
     run = run_eksup(["analyze", "--cluster", name, "--format", "json"], tmp_path, aws_url=standin)
     assert run.code == 0, run.stderr
@@ -20,7 +20,7 @@ def test_429_with_retry_after_then_success(eks_cluster, tmp_path, standin):
 
 
 def test_500_is_retried(eks_cluster, tmp_path, standin):
-    name, kube = eks_cluster("trips-everything.yaml")
+    name, kube = eks_cluster("trips-everything.yaml", kube="fake")
     kube.faults({"path": "^/api/v1/nodes$", "status": 500, "times": 1})
     run = run_eksup(["analyze", "--cluster", name, "--format", "json"], tmp_path, aws_url=standin)
     assert run.code == 0, run.stderr
@@ -46,7 +46,7 @@ def test_410_mid_pagination_restarts_the_list(eks_cluster, tmp_path, standin):
 
 
 def test_one_failing_kind_is_recorded_and_the_rest_is_analyzed(eks_cluster, tmp_path, standin):
-    name, kube = eks_cluster("trips-everything.yaml")
+    name, kube = eks_cluster("trips-everything.yaml", kube="fake")
     kube.faults(
         {"path": "^/apis/policy/v1/poddisruptionbudgets$", "status": 500, "times": -1},
         {"path": "^/apis/autoscaling/v2/horizontalpodautoscalers$", "status": 403, "times": -1,
@@ -79,7 +79,7 @@ def test_one_failing_kind_is_recorded_and_the_rest_is_analyzed(eks_cluster, tmp_
 
 
 def test_slow_answers_are_waited_for(eks_cluster, tmp_path, standin):
-    name, kube = eks_cluster("trips-everything.yaml")
+    name, kube = eks_cluster("trips-everything.yaml", kube="fake")
     kube.faults({"path": "^/api/v1/nodes$", "delay": 1.5, "times": 1})
     run = run_eksup(["analyze", "--cluster", name, "--format", "json"], tmp_path, aws_url=standin)
     assert run.code == 0, run.stderr

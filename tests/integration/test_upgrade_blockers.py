@@ -150,10 +150,12 @@ OPT_IN = {"K8S016": "not_applicable", "K8S105": "not_applicable"}
 
 def verdict_cluster(eks_cluster, which):
     """healthy.yaml as is (ready), with a second budget over one workload (blocked: exactly one
-    required finding), or with the PDB list denied (unknown)."""
+    required finding), or with the PDB list denied (unknown: on the real server by RBAC)."""
     name, kube = eks_cluster("healthy.yaml")
     if which == "blocked":
         kube.add(SECOND_BUDGET)
+    elif which == "unknown" and kube.real:
+        kube.deny("policy", "poddisruptionbudgets")
     elif which == "unknown":
         kube.faults(PDB_DENIED)
     return name

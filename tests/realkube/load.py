@@ -184,4 +184,24 @@ def apply(client, info, objects):
         wait_established(client, c["metadata"]["name"])
     for o in rest + last:
         created[(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"])] = create(client, o)
+    for o in objects:
+        if o["kind"] == "APIService" and o.get("spec", {}).get("service"):
+            wait_judged(client, o["metadata"]["name"], (o.get("status") or {}).get("conditions") or [])
     return created
+
+
+def wait_judged(client, name, expected, timeout=45):
+    """Waits until the aggregator has judged an APIService: its `Available` condition has the
+    fixture's reason when the fixture gives one (the aggregator's first verdict may be an
+    earlier one, e.g. before its discovery probe times out), else any reason."""
+    want = next((c.get("reason") for c in expected if c.get("type") == "Available"), None)
+    deadline = time.monotonic() + timeout
+    seen = None
+    while time.monotonic() < deadline:
+        svc = client.must("GET", f"/apis/apiregistration.k8s.io/v1/apiservices/{name}")
+        seen = next((c for c in (svc.get("status") or {}).get("conditions") or [] if c["type"] == "Available"), None)
+        if seen and (want is None or seen.get("reason") == want):
+            return seen
+        time.sleep(0.2)
+    raise LoadError(f"APIService {name}: the aggregator said {seen and seen.get('reason')!r}, "
+                    f"not {want!r}, within {timeout} s")

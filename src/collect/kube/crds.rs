@@ -23,7 +23,7 @@ struct Meta {
 
 #[derive(Deserialize, Default)]
 struct Spec {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::wire::or_default")]
     versions: Vec<Version>,
     #[serde(default)]
     conversion: Option<Conversion>,
@@ -55,7 +55,7 @@ struct Version {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct Status {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::wire::or_default")]
     stored_versions: Vec<String>,
 }
 

@@ -24,7 +24,7 @@ struct Meta {
 #[derive(Deserialize)]
 pub struct RawWebhookConfiguration {
     metadata: Meta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::wire::or_default")]
     webhooks: Vec<RawWebhook>,
 }
 
@@ -110,7 +110,7 @@ struct ApiServiceSpec {
 
 #[derive(Deserialize, Default)]
 struct ApiServiceStatus {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::wire::or_default")]
     conditions: Vec<Condition>,
 }
 
@@ -163,7 +163,7 @@ struct ServiceSpec {
 
 #[derive(Deserialize)]
 struct RawEndpointSlice {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::wire::or_default")]
     endpoints: Vec<Endpoint>,
 }
 
@@ -365,6 +365,10 @@ mod tests {
         assert_eq!(slice_endpoints(slice), Some((3, 4)));
         let empty: RawEndpointSlice = serde_json::from_value(serde_json::json!({})).unwrap();
         assert_eq!(slice_endpoints(empty), Some((0, 0)));
+        // kube-apiserver writes a slice with no endpoint as `"endpoints": null`.
+        let none: RawEndpointSlice =
+            serde_json::from_value(serde_json::json!({"endpoints": null})).unwrap();
+        assert_eq!(slice_endpoints(none), Some((0, 0)));
     }
 
     #[test]

@@ -65,7 +65,7 @@ struct Budget {
     schedule: Option<String>,
     #[serde(default)]
     duration: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::wire::or_default")]
     reasons: Vec<String>,
 }
 
@@ -108,7 +108,7 @@ pub struct RawEc2NodeClass {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct Ec2NodeClassSpec {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::wire::or_default")]
     ami_selector_terms: Vec<AmiSelectorTerm>,
 }
 

@@ -155,8 +155,9 @@ impl<'de> Deserialize<'de> for DoNotDisrupt {
     }
 }
 
-/// `null` as the type's default, as Go's encoder writes absent lists and maps in places.
-fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
+/// `null` as the type's default, as Go's encoder writes absent lists and maps in places
+/// (an EndpointSlice with no endpoint is `"endpoints": null` from kube-apiserver).
+pub(crate) fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: de::Deserializer<'de>,
     T: Deserialize<'de> + Default,
