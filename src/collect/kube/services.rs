@@ -22,7 +22,11 @@ struct Meta {
 
 #[derive(Deserialize, Default)]
 struct Spec {
-    #[serde(default, rename = "externalIPs", deserialize_with = "super::wire::or_default")]
+    #[serde(
+        default,
+        rename = "externalIPs",
+        deserialize_with = "super::wire::or_default"
+    )]
     external_ips: Vec<String>,
 }
 
