@@ -6,6 +6,7 @@
 #   bash tests/real-kube.sh up DIR [--version 1.34|1.37] [--verifier URL] [--etcd-data DIR]
 #                                                          start etcd + kube-apiserver; prints READY <url>
 #   bash tests/real-kube.sh down DIR                       stop exactly what `up DIR` started
+#   bash tests/real-kube.sh kubectl [1.34|1.37]            build kubectl of that release, print its path
 #
 # Cache: ${EKSUP_KUBE_CACHE:-$HOME/.cache/eksup-kube}/kubernetes-vX.Y.Z/kube-apiserver and
 # etcd-vX.Y.Z/etcd. The Go module and build caches are Go's own (GOMODCACHE, GOCACHE).
@@ -44,8 +45,8 @@ etcd_release() {
   echo "$v"
 }
 
-build_kube_apiserver() {  # REL GOMOD OUT
-  local rel="$1" gomod="$2" out="$3" minor stage work ldflags m started
+build_kube_cmd() {  # CMD REL GOMOD OUT: a command of k8s.io/kubernetes/cmd, version stamped
+  local cmd="$1" rel="$2" gomod="$3" out="$4" minor stage work ldflags m started
   minor="${rel#v1.}"; minor="${minor%%.*}"
   stage="v0.${rel#v1.}"
   work="$(mktemp -d)"
@@ -62,10 +63,10 @@ build_kube_apiserver() {  # REL GOMOD OUT
   } > "$work/go.mod"
   grep -q '^replace k8s.io/api ' "$work/go.mod" || die "no staging replaces read from $gomod"
   started=$(date +%s)
-  log "building kube-apiserver $rel (cold: tens of minutes on 2 cores)"
+  log "building $cmd $rel (cold: minutes to tens of minutes on 2 cores)"
   (
     cd "$work"
-    go get "k8s.io/kubernetes/cmd/kube-apiserver@$rel" >/dev/null 2>"$work/get.log" \
+    go get "k8s.io/kubernetes/cmd/$cmd@$rel" >/dev/null 2>"$work/get.log" \
       || { cat "$work/get.log" >&2; exit 1; }
     ldflags="-s -w"
     for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
@@ -73,11 +74,11 @@ build_kube_apiserver() {  # REL GOMOD OUT
       ldflags+=" -X $pkg.gitCommit=$rel -X $pkg.gitTreeState=clean"
       ldflags+=" -X $pkg.buildDate=1970-01-01T00:00:00Z"
     done
-    CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$out.tmp" k8s.io/kubernetes/cmd/kube-apiserver
-  ) || { rm -rf "$work"; die "kube-apiserver $rel did not build"; }
+    CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$out.tmp" "k8s.io/kubernetes/cmd/$cmd"
+  ) || { rm -rf "$work"; die "$cmd $rel did not build"; }
   mv "$out.tmp" "$out"
   rm -rf "$work"
-  log "kube-apiserver $rel built in $(( $(date +%s) - started )) s, $(du -m "$out" | cut -f1) MB"
+  log "$cmd $rel built in $(( $(date +%s) - started )) s, $(du -m "$out" | cut -f1) MB"
 }
 
 build_etcd() {  # REL OUT
@@ -118,7 +119,7 @@ cmd_build() {
     gomod="$(kube_gomod "$rel")"
     [ -s "$gomod" ] || die "could not download k8s.io/kubernetes@$rel's go.mod (GOPROXY=$(go env GOPROXY))"
     etcd_release "$gomod" > "$kdir/etcd-release"
-    [ -x "$kdir/kube-apiserver" ] || build_kube_apiserver "$rel" "$gomod" "$kdir/kube-apiserver"
+    [ -x "$kdir/kube-apiserver" ] || build_kube_cmd kube-apiserver "$rel" "$gomod" "$kdir/kube-apiserver"
   fi
   erel="$(cat "$kdir/etcd-release")"
   edir="$CACHE/etcd-$erel"
@@ -126,6 +127,22 @@ cmd_build() {
   [ -x "$edir/etcd" ] || build_etcd "$erel" "$edir/etcd"
   echo "KUBE_APISERVER=$kdir/kube-apiserver"
   echo "ETCD=$edir/etcd"
+}
+
+# kubectl of that release, for a machine without one (the tests call `kubectl kustomize` and
+# `kubectl apply -k`); prints its path.
+cmd_kubectl() {
+  local rel kdir gomod
+  rel="$(kube_release "${1:-1.37}")" || exit 2
+  kdir="$CACHE/kubernetes-$rel"
+  mkdir -p "$kdir"
+  exec 9>"$CACHE/.build.lock"
+  flock 9
+  if [ ! -x "$kdir/kubectl" ]; then
+    gomod="$(kube_gomod "$rel")"
+    build_kube_cmd kubectl "$rel" "$gomod" "$kdir/kubectl"
+  fi
+  echo "$kdir/kubectl"
 }
 
 # up/down need the `cryptography` package: the test venv's Python (tests/run.sh makes it).
@@ -136,6 +153,7 @@ python_with_cryptography() {
 
 case "${1:-}" in
   build) shift; cmd_build "$@" ;;
+  kubectl) shift; cmd_kubectl "$@" ;;
   up|down) exec "$(python_with_cryptography)" "$HERE/realkube/control_plane.py" "$@" ;;
   *) echo "usage: bash tests/real-kube.sh build|up DIR|down DIR [--version 1.34|1.37]" >&2; exit 2 ;;
 esac

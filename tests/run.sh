@@ -60,6 +60,19 @@ for minor in 1.34 1.37; do
   bash tests/real-kube.sh build --version "$minor" >/dev/null
 done
 
+# terraform (fmt -check) and kubectl (kustomize, apply -k) come with the machine image; where
+# one is missing, it is built from the Go module proxy (terraform 1.8.5 is the last that
+# `go install` builds without a wrapper module; kubectl from the same wrapper as kube-apiserver).
+if ! command -v terraform >/dev/null 2>&1; then
+  GOBIN="$HOME/.cache/eksup-tools" go install github.com/hashicorp/terraform@v1.8.5
+  export PATH="$HOME/.cache/eksup-tools:$PATH"
+fi
+if ! command -v kubectl >/dev/null 2>&1; then
+  mkdir -p "$HOME/.cache/eksup-tools"
+  ln -sf "$(bash tests/real-kube.sh kubectl 1.37)" "$HOME/.cache/eksup-tools/kubectl"
+  export PATH="$HOME/.cache/eksup-tools:$PATH"
+fi
+
 step "cargo fmt --check"
 cargo fmt --all --check
 

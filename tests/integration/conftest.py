@@ -68,3 +68,12 @@ def fleet_data(tmp_path_factory):
     """The test fleet's tree, written once per session by the real binary (fleet.py)."""
     import fleet
     return fleet.build(tmp_path_factory.mktemp("fleet"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many tests read the real kube-apiserver, and how many still need the fake."""
+    real, fake = real_kube.SERVED["real"], real_kube.SERVED["fake"]
+    if real or fake:
+        terminalreporter.write_line(
+            f"Kubernetes API: {len(real)} test(s) on the real kube-apiserver, {len(fake - real)} on the fake only, "
+            f"{len(real & fake)} on both")

@@ -148,6 +148,8 @@ def start_kube(certs, fixture=None, generate=None, token_mode="eks", expect=None
     # A generated cluster is built before the server listens; a fixture is only parsed.
     proc, url = start_ready(args, "fake Kubernetes API server", timeout=120 if generate else 30)
     server = KubeServer(proc, url, certs["ca"])
+    import real_kube
+    real_kube.served("fake")
     if fixture:
         import yaml
         info = next((d for d in yaml.safe_load_all((FIXTURES / "clusters" / fixture).read_text())

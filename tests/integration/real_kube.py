@@ -14,6 +14,7 @@ kube-apiserver's own.
 import atexit
 import base64
 import json
+import os
 import subprocess
 import sys
 import urllib.parse
@@ -41,6 +42,14 @@ METHODS = {"get": "GET", "list": "GET", "watch": "GET", "create": "POST", "updat
 # failed in between (a fixture that raises after start_real never reaches its teardown).
 RUNNING = set()
 atexit.register(lambda: [control_plane.down(d) for d in list(RUNNING)])
+# The tests that read a real server and those that read the fake (conftest prints both).
+SERVED = {"real": set(), "fake": set()}
+
+
+def served(kind):
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+    if test:
+        SERVED[kind].add(test.split("[")[0])
 
 
 def fixture_minor(fixture):
@@ -178,6 +187,7 @@ def start_real(tmp, fixture=None, version=None, objects=(), rbac=CLUSTER_ACCESS,
         pytest.fail(f"the real control plane did not start: {e}")
     kube = RealKube(plane)
     RUNNING.add(plane.dir)
+    served("real")
     try:
         if rbac:
             applied = kube.apply(rbac)

@@ -73,3 +73,39 @@ def test_large_cluster_benchmark_command_compares_binaries(tmp_path):
     assert "Against the reference (binary ÷ reference):" in proc.stdout
     # The same binary both ways: the same bytes on the wire, give or take the metrics page.
     assert re.search(r"^\| after \| (0\.9[5-9]\d|1\.0[0-4]\d)× \|", proc.stdout, re.M), proc.stdout
+
+
+def test_large_cluster_benchmark_on_a_real_server(tmp_path):
+    """bench/run.py --real: the generated cluster loaded into a real kube-apiserver (through the
+    API, cached by spec), read by eksup both ways and by a reference, each run measured on the
+    server itself: its audit log for the requests, its /metrics for the objects it read and
+    returned and the APF seats it charged, /proc for its CPU and memory."""
+    ref = tmp_path / "reference"
+    ref.write_text(f'#!/bin/sh\nexec "{eksup_bin()}" "$@" --kubeconfig "$KUBECONFIG" --as-of 2026-06-01\n')
+    ref.chmod(0o755)
+    out = tmp_path / "figures.json"
+    spec = ("nodes=20,deployments=200,replicasets_per_deployment=6,unowned_replicasets=4,cronjobs=4,"
+            "jobs_per_cronjob=2,unowned_jobs=1,namespaces=10,cascade_orphans=2,version=v1.34.1-eks-1")
+    proc = subprocess.run(
+        [PY, str(ROOT / "bench" / "run.py"), "--real", "1.37", "--binary", str(eksup_bin()), "--label", "eksup",
+         "--config", "collect: {replicasets: all}", "--reference", str(ref), "--spec", spec, "--json", str(out)],
+        capture_output=True, text=True, timeout=900, env={**os.environ})
+    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout
+    figures = json.loads(out.read_text())
+    assert figures["server"] == "1.37"
+    runs = {r["label"]: r for r in figures["runs"]}
+    by_label, everything = runs["eksup"], runs["eksup + collect: {replicasets: all}"]
+    # The ReplicaSets a Deployment made: 1,200, plus 2 left by --cascade=orphan. By label the
+    # server returns only the 4 unowned ones; listing them all returns the 1,202 more, in 2 more
+    # pages of 500, and the 2 orphans are then fetched in full.
+    assert everything["returned_objects"] - by_label["returned_objects"] == 1202
+    assert everything["requests"] == by_label["requests"] + 2 + 2
+    assert by_label["requests"] == runs["reference"]["requests"]
+    for r in runs.values():
+        assert r["exit_code"] in (0, 1) and r["pod_requests"] == 0, r
+        assert set(r["statuses"]) <= {"200", "404"}, r["statuses"]  # 404: kinds this cluster lacks
+        assert r["apf_requests"] == r["requests"] and r["apf_seats"] >= r["requests"], r
+        assert r["etcd_objects"] + r["cache_objects"] >= r["returned_objects"] > 200, r
+        assert r["wire_bytes"] > 0 and r["cpu_seconds"] > 0 and r["server_cpu_seconds"] >= 0
+    assert everything["apf_seats"] > by_label["apf_seats"]
+    assert "| binary | requests | bytes sent | read from etcd | from watch cache |" in proc.stdout

@@ -246,6 +246,8 @@ def test_the_readme_says_what_the_test_command_needs():
         "terraform": 'which("terraform")' in tests,
         "kubectl": 'tool("kubectl"' in tests,
         "strace": 'tool("strace"' in tests,
+        "Go": "real-kube.sh build" in run_sh,
+        "real-kube.sh": "real-kube.sh" in run_sh,
     }
     missing = [word for word, used in needs.items() if used and word not in text]
     assert not missing, f"the test set-up needs {missing}, which README.md does not mention"

@@ -12,6 +12,8 @@ from pathlib import Path
 import boto3
 import pytest
 
+from real_kube import start_real
+
 import tf_files
 from harness import REGION, assumed, http_json, run_eksup, start_kube
 
@@ -33,10 +35,12 @@ def create_cluster(moto, creds, region, name):
 
 
 class Fleet:
-    """Clusters across member accounts and regions, each behind its own fake API server."""
+    """Clusters across member accounts and regions, each behind its own API server: a real
+    kube-apiserver whose token webhook accepts only EKS tokens signed for that cluster and
+    region by that account's credentials, or the fake where the cluster has faults to play."""
 
-    def __init__(self, moto, standin, certs):
-        self.moto, self.standin, self.certs = moto, standin, certs
+    def __init__(self, moto, standin, certs, tmp_path_factory):
+        self.moto, self.standin, self.certs, self.tmp = moto, standin, certs, tmp_path_factory
         self.servers = []
         http_json(f"{moto}/moto-api/reset", "POST", {})
         http_json(f"{standin}/_standin/reset", "POST", {})
@@ -49,8 +53,11 @@ class Fleet:
 
     def add(self, account, region, name, faults=(), down=False, fixture="healthy.yaml"):
         create_cluster(self.moto, self.credentials(account), region, name)
-        kube = start_kube(self.certs, fixture=fixture, token_mode="eks-verified",
-                          expect=(name, region, account, self.standin))
+        expect = (name, region, account, self.standin)
+        if faults:
+            kube = start_kube(self.certs, fixture=fixture, token_mode="eks-verified", expect=expect)
+        else:
+            kube = start_real(self.tmp.mktemp("fleet-kube"), fixture, expect=expect)
         self.servers.append(kube)
         if faults:
             kube.faults(*faults)
@@ -64,13 +71,12 @@ class Fleet:
 
     def close(self):
         for s in self.servers:
-            if s.proc.poll() is None:
-                s.stop()
+            s.stop()
 
 
 @pytest.fixture
-def fleet(moto, standin, certs):
-    f = Fleet(moto, standin, certs)
+def fleet(moto, standin, certs, tmp_path_factory):
+    f = Fleet(moto, standin, certs, tmp_path_factory)
     yield f
     f.close()
 
