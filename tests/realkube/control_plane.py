@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT / "tests" / "fakes"))
 
 import certs  # noqa: E402
 
-READY_TIMEOUT = 90  # seconds for each component; RBAC bootstrap takes most of it
+# Seconds each component has to become ready (RBAC bootstrap takes most of kube-apiserver's).
+READY_TIMEOUT = int(os.environ.get("EKSUP_KUBE_READY_TIMEOUT", "90"))
 DEFAULT_VERSION = "1.37"
 # The user the webhook maps every valid EKS token to, and its groups: what an EKS access entry
 # for the eksup role gives (deploy/kubernetes/base/rbac binds its roles to `eksup-readers`).
@@ -162,7 +163,7 @@ def up(directory, version=DEFAULT_VERSION, etcd_data=None, expect=None, runtime_
     write_pki(pki)
     (d / "audit-policy.yaml").write_text(AUDIT_POLICY)
     pids, procs = {}, {}
-    state = {"version": version, "pids": pids, "binaries": {}}
+    state = {"version": version, "pids": pids, "starts": {}, "binaries": bins}
 
     def save():
         (d / "state.json").write_text(json.dumps(state, indent=2))
@@ -180,7 +181,7 @@ def up(directory, version=DEFAULT_VERSION, etcd_data=None, expect=None, runtime_
             "--watch-progress-notify-interval=5s", "--quota-backend-bytes=8589934592", "--log-level=warn",
         ], d / "etcd.log")
         pids["etcd"] = procs["etcd"].pid
-        state["binaries"]["etcd"] = bins["ETCD"]
+        state["starts"]["etcd"] = start_time(procs["etcd"].pid)
         save()
         wait_until("etcd", procs["etcd"], d / "etcd.log",
                    lambda: json.loads(urllib.request.urlopen(f"{etcd_url}/health", timeout=2).read())["health"] == "true")
@@ -193,7 +194,7 @@ def up(directory, version=DEFAULT_VERSION, etcd_data=None, expect=None, runtime_
             verifier += ["--expect", *expect]
         procs["token-verifier"] = start(verifier, d / "token-verifier.log")
         pids["token-verifier"] = procs["token-verifier"].pid
-        state["binaries"]["token-verifier"] = str(HERE / "token_verifier.py")
+        state["starts"]["token-verifier"] = start_time(procs["token-verifier"].pid)
         save()
         wait_until("token verifier", procs["token-verifier"], d / "token-verifier.log",
                    lambda: urllib.request.urlopen(f"http://127.0.0.1:{vport}/healthz", timeout=2).status == 200)
@@ -221,7 +222,7 @@ def up(directory, version=DEFAULT_VERSION, etcd_data=None, expect=None, runtime_
             *([f"--runtime-config={runtime_config}"] if runtime_config else []),
         ], d / "kube-apiserver.log")
         pids["kube-apiserver"] = procs["kube-apiserver"].pid
-        state["binaries"]["kube-apiserver"] = bins["KUBE_APISERVER"]
+        state["starts"]["kube-apiserver"] = start_time(procs["kube-apiserver"].pid)
         state["url"] = url
         save()
         plane = ControlPlane(d, url, version, "", pids)
@@ -239,12 +240,18 @@ def up(directory, version=DEFAULT_VERSION, etcd_data=None, expect=None, runtime_
         raise
 
 
-def alive(pid, binary):
-    """Whether `pid` is still the process `up` started (its command line names `binary`)."""
+def start_time(pid):
+    """When `pid` started (clock ticks since boot): with the pid, it names one process for good."""
     try:
-        return binary.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return False
+        return None
+    return None if fields[0] == "Z" else int(fields[19])
+
+
+def alive(pid, started):
+    """Whether `pid` is still the process `up` started, not a later one with its number."""
+    return started is not None and start_time(pid) == started
 
 
 def down(directory):
@@ -256,15 +263,15 @@ def down(directory):
         return []
     stopped = []
     for name in ("kube-apiserver", "token-verifier", "etcd"):
-        pid, binary = state["pids"].get(name), state["binaries"].get(name, "")
-        if pid is None or not alive(pid, binary):
+        pid, started = state["pids"].get(name), state.get("starts", {}).get(name)
+        if pid is None or not alive(pid, started):
             continue
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 15
-        while alive(pid, binary) and time.monotonic() < deadline:
+        while alive(pid, started) and time.monotonic() < deadline:
             reap(pid)
             time.sleep(0.1)
-        if alive(pid, binary):
+        if alive(pid, started):
             os.kill(pid, signal.SIGKILL)
         reap(pid)
         stopped.append(name)
