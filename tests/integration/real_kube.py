@@ -175,6 +175,29 @@ class RealKube:
         RUNNING.discard(self.plane.dir)
 
 
+IN_CLUSTER = ROOT / "deploy" / "kubernetes" / "overlays" / "in-cluster"
+
+
+def token_kubeconfig(path, kube, token, context="edge"):
+    """A kubeconfig that reads `kube` with a bearer token (a ServiceAccount's, from TokenRequest)."""
+    path.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": context,
+        "clusters": [{"name": context, "cluster": {"server": kube.url, "certificate-authority": str(kube.ca_pem)}}],
+        "users": [{"name": context, "user": {"token": token}}],
+        "contexts": [{"name": context, "context": {"cluster": context, "user": context}}],
+    }))
+    return path
+
+
+def serviceaccount(kube):
+    """The in-cluster overlay applied (its ServiceAccount bound to the generated RBAC); a fresh
+    token of that ServiceAccount."""
+    applied = kube.apply(IN_CLUSTER)
+    if applied.returncode != 0:
+        pytest.fail(f"kubectl apply -k {IN_CLUSTER} failed:\n{applied.stderr}")
+    return kube.token("eksup", "eksup")
+
+
 def start_real(tmp, fixture=None, version=None, objects=(), rbac=CLUSTER_ACCESS, expect=None, runtime_config=None):
     """A real control plane on `version` (default: the fixture's minor) holding the fixture and
     `objects`, with the RBAC of `rbac` (a kustomize directory, or None) applied."""

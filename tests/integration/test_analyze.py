@@ -168,18 +168,13 @@ def test_bundled_example_snapshot(tmp_path):
     assert meta["cluster_name"] == "demo" and meta["target_version"] == "1.35"
 
 
-def test_kubernetes_only_with_kubeconfig(certs, tmp_path):
-    """--no-aws: no EKS API at all; the API server's version is the control plane's."""
-    from harness import start_kube
-    kube = start_kube(certs, fixture="trips-everything.yaml", token_mode="static")
+def test_kubernetes_only_with_kubeconfig(tmp_path):
+    """--no-aws: no EKS API at all; the API server's version is the control plane's (a real
+    kube-apiserver, read as the in-cluster ServiceAccount)."""
+    from real_kube import serviceaccount, start_real, token_kubeconfig
+    kube = start_real(tmp_path / "control-plane", "trips-everything.yaml")
     try:
-        kubeconfig = tmp_path / "kubeconfig"
-        kubeconfig.write_text(json.dumps({
-            "apiVersion": "v1", "kind": "Config", "current-context": "edge",
-            "clusters": [{"name": "edge", "cluster": {"server": kube.url, "certificate-authority": str(certs["ca"])}}],
-            "users": [{"name": "edge", "user": {"token": "test-token"}}],
-            "contexts": [{"name": "edge", "context": {"cluster": "edge", "user": "edge"}}],
-        }))
+        kubeconfig = token_kubeconfig(tmp_path / "kubeconfig", kube, serviceaccount(kube))
         run = run_eksup(["analyze", "--no-aws", "--kubeconfig", str(kubeconfig), "--context", "edge",
                          "--format", "json"], tmp_path, env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
         assert run.code == 0, run.stderr

@@ -1,11 +1,12 @@
 """The calendar through 1.37 on the real binary (issue 19): 1.37 is a version EKS ships whose
 support dates are not yet public. It is a valid target without AWS — from a snapshot and with
-`--no-aws` against the fake API server — every hop's rules apply on the way through 1.36, and
+`--no-aws` against the real kube-apiserver — every hop's rules apply on the way through 1.36, and
 its support is shown as unknown, never guessed."""
 
 import json
 
-from harness import ROOT, run_eksup, start_kube
+from harness import ROOT, run_eksup
+from real_kube import serviceaccount, start_real, token_kubeconfig
 
 HEALTHY = ROOT / "tests" / "fixtures" / "snapshots" / "healthy.json"
 
@@ -27,21 +28,10 @@ def test_a_snapshot_targets_137_through_136(tmp_path):
     assert late.code == 2 and "1.37" in late.stderr, late.stderr
 
 
-def kubeconfig(tmp_path, kube, certs):
-    path = tmp_path / "kubeconfig"
-    path.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "edge",
-        "clusters": [{"name": "edge", "cluster": {"server": kube.url, "certificate-authority": str(certs["ca"])}}],
-        "users": [{"name": "edge", "user": {"token": "test-token"}}],
-        "contexts": [{"name": "edge", "context": {"cluster": "edge", "user": "edge"}}],
-    }))
-    return path
-
-
-def test_no_aws_targets_137_and_reads_services_only_past_136(certs, tmp_path):
-    kube = start_kube(certs, fixture="upgrade-blockers.yaml", token_mode="static")
+def test_no_aws_targets_137_and_reads_services_only_past_136(tmp_path):
+    kube = start_real(tmp_path / "control-plane", "upgrade-blockers.yaml")
     try:
-        config = kubeconfig(tmp_path, kube, certs)
+        config = token_kubeconfig(tmp_path / "kubeconfig", kube, serviceaccount(kube))
         args = ["analyze", "--no-aws", "--kubeconfig", str(config), "--context", "edge", "--format", "json"]
         env = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
         run = run_eksup([*args, "--target-version", "1.37"], tmp_path, env=env)

@@ -15,6 +15,7 @@ import yaml
 
 from harness import REGION, eksup_bin, clean_env, run_eksup
 from manifests import BASE, find, render, tool
+from real_kube import serviceaccount
 from test_in_cluster import pod_launcher
 
 CLOSED = "http://127.0.0.1:9"
@@ -95,12 +96,13 @@ def test_a_bad_variable_over_the_file_is_named(tmp_path):
     assert "environment variable EKSUP_FLEET__CONCURENCY" in run.stderr and "concurency" in run.stderr, run.stderr
 
 
-def test_the_base_stdout_only_configuration_writes_nothing_to_disk(eks_cluster, certs, standin, tmp_path):
+def test_the_base_stdout_only_configuration_writes_nothing_to_disk(eks_cluster, standin, tmp_path):
     """The base overlay's ConfigMap (stdout only, in-cluster) as the CronJob runs it, in a
     read-only working directory. The tests run as root, which permissions do not stop, so
     strace records every open for writing, every mkdir and rename: there must be none."""
     strace = tool("strace", "apt-get install -y strace")
-    name, kube = eks_cluster(fixture="healthy.yaml", token_mode="static")
+    name, kube = eks_cluster(fixture="healthy.yaml", kube="real")
+    token = serviceaccount(kube)
     (cm,) = find(render(BASE), "ConfigMap")
     config = yaml.safe_load(cm["data"]["config.yaml"])
     assert config["outputs"] == {"stdout": True}, "the base's outputs changed: update this test"
@@ -109,8 +111,8 @@ def test_the_base_stdout_only_configuration_writes_nothing_to_disk(eks_cluster, 
     config_file.write_text(yaml.safe_dump(config))
     token_dir = tmp_path / "serviceaccount"
     token_dir.mkdir()
-    (token_dir / "token").write_text("test-token")
-    (token_dir / "ca.crt").write_bytes(certs["ca"].read_bytes())
+    (token_dir / "token").write_text(token)
+    (token_dir / "ca.crt").write_bytes(kube.ca_pem.read_bytes())
     (token_dir / "namespace").write_text("eksup")
     cwd = tmp_path / "readonly"
     cwd.mkdir()

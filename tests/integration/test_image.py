@@ -28,6 +28,7 @@ import pytest
 import yaml
 
 from harness import ACCOUNT, REGION, ROOT, clean_env, eksup_bin
+from real_kube import serviceaccount
 from manifests import KUSTOMIZE, find, render
 
 BUILD = ROOT / "deploy" / "image" / "build.sh"
@@ -183,15 +184,16 @@ def s3_objects(moto, bucket):
 def test_image_runs_as_its_user_on_a_read_only_root_in_the_in_cluster_shape(image, eks_cluster, moto, standin,
                                                                             certs, tmp_path):
     bundle, _ = image
-    name, kube = eks_cluster(fixture="trips-everything.yaml", token_mode="static")
+    name, kube = eks_cluster(fixture="trips-everything.yaml", kube="real")
+    token = serviceaccount(kube)
     bucket = "eksup-image"
     boto3.client("s3", region_name=REGION, endpoint_url=moto, aws_access_key_id="testing",
                  aws_secret_access_key="testing").create_bucket(Bucket=bucket)
     # The pod's volumes: the projected service-account token and the ConfigMap.
     token_dir = tmp_path / "serviceaccount"
     token_dir.mkdir()
-    (token_dir / "token").write_text("test-token")  # what the fake API server accepts
-    (token_dir / "ca.crt").write_bytes(certs["ca"].read_bytes())
+    (token_dir / "token").write_text(token)  # the overlay's ServiceAccount, from TokenRequest
+    (token_dir / "ca.crt").write_bytes(kube.ca_pem.read_bytes())
     (token_dir / "namespace").write_text("eksup")
     config_dir = tmp_path / "configmap"
     config_dir.mkdir()
