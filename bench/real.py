@@ -249,24 +249,3 @@ def _count(values):
     for v in values:
         out[str(v)] += 1
     return out
-
-
-def table(rows, reference):
-    head = ("| binary | requests | bytes sent | read from etcd | from watch cache | returned | APF seats "
-            "| server CPU | server RSS growth | client CPU | peak RSS | wall |\n"
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-    lines = [f"| {r['label']} | {r['requests']:,} | {r['wire_bytes'] / 1e6:.2f} MB | {r['etcd_objects']:,} | "
-             f"{r['cache_objects']:,} | {r['returned_objects']:,} | {r['apf_seats']:,} | "
-             f"{r['server_cpu_seconds']:.2f} s | {r['server_rss_growth_mib']:.1f} MiB | {r['cpu_seconds']:.2f} s | "
-             f"{r['peak_rss_mib']:.1f} MiB | {r['wall_seconds']:.2f} s |" for r in rows]
-    text = head + "\n".join(lines) + "\n"
-    if reference:
-        text += ("\nAgainst the reference (binary ÷ reference):\n\n| binary | bytes sent | server CPU | client CPU "
-                 "| peak RSS |\n|---|---:|---:|---:|---:|\n")
-        for r in rows:
-            if r is reference:
-                continue
-            ratio = lambda k: r[k] / reference[k] if reference[k] else float("nan")
-            text += (f"| {r['label']} | {ratio('wire_bytes'):.3f}× | {ratio('server_cpu_seconds'):.3f}× | "
-                     f"{ratio('cpu_seconds'):.3f}× | {ratio('peak_rss_mib'):.3f}× |\n")
-    return text

@@ -142,26 +142,58 @@ def findings_of(out_path):
     return codes(doc["findings"] if isinstance(doc, dict) and "findings" in doc else doc, Counter())
 
 
-def table(rows, reference):
-    head = ("| binary | requests | on the wire | decoded | Pod lists | APF seats | CPU | peak RSS | wall |\n"
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-    lines = []
+def against(rows, reference, columns):
+    """Each row's figures divided by the reference's, for `columns` [(key, title)]."""
+    if not reference:
+        return ""
+    text = ("\nAgainst the reference (binary ÷ reference):\n\n| binary | " + " | ".join(t for _, t in columns)
+            + " |\n|---|" + "---:|" * len(columns) + "\n")
     for r in rows:
-        lines.append(f"| {r['label']} | {r['requests']:,} | {r['wire_bytes'] / 1e6:.2f} MB | "
-                     f"{r['decoded_bytes'] / 1e6:.2f} MB | {r['pod_requests']} | {r['apf_seats']:,} | "
-                     f"{r['cpu_seconds']:.2f} s | {r['peak_rss_mib']:.1f} MiB | {r['wall_seconds']:.2f} s |")
-    text = head + "\n".join(lines) + "\n"
-    if reference:
-        text += "\nAgainst the reference (binary ÷ reference):\n\n| binary | on the wire | decoded | CPU | peak RSS |\n|---|---:|---:|---:|---:|\n"
-        for r in rows:
-            if r is reference:
-                continue
-            ratio = lambda k: r[k] / reference[k] if reference[k] else float("nan")
-            text += (f"| {r['label']} | {ratio('wire_bytes'):.3f}× | {ratio('decoded_bytes'):.3f}× | "
-                     f"{ratio('cpu_seconds'):.3f}× | {ratio('peak_rss_mib'):.3f}× |\n")
-    text += "\nFindings per code:\n\n" + "\n".join(
-        f"- {r['label']}: " + ", ".join(f"{c} {n}" for c, n in r["findings"].items()) for r in rows) + "\n"
+        if r is not reference:
+            text += f"| {r['label']} | " + " | ".join(
+                f"{r[k] / reference[k]:.3f}×" if reference[k] else "n/a" for k, _ in columns) + " |\n"
     return text
+
+
+def findings_lines(rows):
+    return "\nFindings per code:\n\n" + "\n".join(
+        f"- {r['label']}: " + ", ".join(f"{c} {n}" for c, n in r["findings"].items()) for r in rows) + "\n"
+
+
+def markdown(rows, columns):
+    """A Markdown table: the label, then one column per (title, format a row)."""
+    head = "| binary | " + " | ".join(t for t, _ in columns) + " |\n|---|" + "---:|" * len(columns) + "\n"
+    return head + "".join(f"| {r['label']} | " + " | ".join(f(r) for _, f in columns) + " |\n" for r in rows)
+
+
+MB = lambda k: lambda r: f"{r[k] / 1e6:.2f} MB"  # noqa: E731
+COUNT = lambda k: lambda r: f"{r[k]:,}"  # noqa: E731
+UNIT = lambda k, unit, digits=2: lambda r: f"{r[k]:.{digits}f} {unit}"  # noqa: E731
+CLIENT = [("CPU", UNIT("cpu_seconds", "s")), ("peak RSS", UNIT("peak_rss_mib", "MiB", 1)),
+          ("wall", UNIT("wall_seconds", "s"))]
+
+
+def table(rows, reference):
+    """The figures the fake API server counted."""
+    columns = [("requests", COUNT("requests")), ("on the wire", MB("wire_bytes")), ("decoded", MB("decoded_bytes")),
+               ("Pod lists", COUNT("pod_requests")), ("APF seats", COUNT("apf_seats")), *CLIENT]
+    return (markdown(rows, columns)
+            + against(rows, reference, [("wire_bytes", "on the wire"), ("decoded_bytes", "decoded"),
+                                        ("cpu_seconds", "CPU"), ("peak_rss_mib", "peak RSS")])
+            + findings_lines(rows))
+
+
+def server_table(rows, reference):
+    """The figures a real kube-apiserver gave (bench/real.py)."""
+    columns = [("requests", COUNT("requests")), ("bytes sent", MB("wire_bytes")),
+               ("read from etcd", COUNT("etcd_objects")), ("from watch cache", COUNT("cache_objects")),
+               ("returned", COUNT("returned_objects")), ("APF seats", COUNT("apf_seats")),
+               ("server CPU", UNIT("server_cpu_seconds", "s")), ("server RSS growth", UNIT("server_rss_growth_mib", "MiB", 1)),
+               *[(f"client {t}" if t == "CPU" else t, f) for t, f in CLIENT]]
+    return (markdown(rows, columns)
+            + against(rows, reference, [("wire_bytes", "bytes sent"), ("server_cpu_seconds", "server CPU"),
+                                        ("cpu_seconds", "client CPU"), ("peak_rss_mib", "peak RSS")])
+            + findings_lines(rows))
 
 
 def main():
@@ -247,7 +279,7 @@ def main():
             p.kill()
             p.wait()
     reference = next((r for r in rows if r["label"] == "reference"), None)
-    print(real.table(rows, reference) if args.real else table(rows, reference))
+    print(server_table(rows, reference) if args.real else table(rows, reference))
     if args.json:
         Path(args.json).write_text(json.dumps({"spec": args.spec, "target": target, "server": args.real or "fake",
                                                "runs": rows}, indent=2))
