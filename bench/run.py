@@ -208,6 +208,8 @@ def main():
     ap.add_argument("--spec", default=LARGE, help="generator spec (tests/fakes/generate.py)")
     ap.add_argument("--target", help="target Kubernetes version (default: 1.31 on the fake; on a real "
                     "server, the next minor EKS serves)")
+    ap.add_argument("--reference-target", help="the reference's target (default: --target; the public tool "
+                    "wants one above the current minor, so 1.38 on a real 1.37)")
     ap.add_argument("--real", metavar="VERSION", choices=["1.34", "1.37"],
                     help="read the cluster from a real kube-apiserver of this minor (bench/real.py), loaded "
                          "once and cached, and measure each run on the server")
@@ -259,7 +261,7 @@ def main():
                           "--format", "json", "--target-version", target, "--as-of", AS_OF], {}))
         if args.reference:
             runs.append(("reference", [args.reference, "analyze", "--cluster", name, "--region", REGION,
-                                       "--format", "json", "--target-version", target],
+                                       "--format", "json", "--target-version", args.reference_target or target],
                          {"KUBECONFIG": str(kc)}))
         for label, argv, extra in runs:
             env = clean_env(work, standin, extra)
