@@ -178,6 +178,7 @@ def scrape(kube):
     """The counters and histogram sums this benchmark reads, as {(name, labels): value}."""
     wanted = ("apiserver_response_sizes_sum", "apiserver_storage_list_fetched_objects_total",
               "apiserver_storage_list_returned_objects_total", "apiserver_storage_list_evaluated_objects_total",
+              "apiserver_cache_list_fetched_objects_total", "apiserver_cache_list_returned_objects_total",
               "apiserver_flowcontrol_work_estimated_seats_sum", "apiserver_flowcontrol_work_estimated_seats_count")
     out = {}
     for line in kube.metrics().splitlines():
@@ -197,8 +198,12 @@ def delta(before, after):
         labels = dict(labels)
         if name.startswith("apiserver_flowcontrol_") and labels.get("flow_schema") != "service-accounts":
             continue
-        if name.startswith("apiserver_storage_list_"):
-            name = f"{name}:{labels.get('storage', '')}"
+        # 1.37 counts lists from etcd and from the watch cache in one family, by `storage`;
+        # 1.34 in two: apiserver_storage_list_* (etcd) and apiserver_cache_list_* (the cache).
+        if name.startswith("apiserver_cache_list_"):
+            name = name.replace("apiserver_cache_list_", "apiserver_storage_list_") + ":watchcache"
+        elif name.startswith("apiserver_storage_list_"):
+            name = f"{name}:{labels.get('storage', 'etcd')}"
         sums[name] += d
     return sums
 
