@@ -3,8 +3,6 @@ support dates are not yet public. It is a valid target without AWS — from a sn
 `--no-aws` against the real kube-apiserver — every hop's rules apply on the way through 1.36, and
 its support is shown as unknown, never guessed."""
 
-import json
-
 from harness import ROOT, run_eksup
 from real_kube import serviceaccount, start_real, token_kubeconfig
 

@@ -7,7 +7,6 @@ than the deadline, one answering 429 to everything."""
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import boto3
 import pytest
