@@ -151,10 +151,7 @@ def start_kube(certs, fixture=None, generate=None, token_mode="eks", expect=None
     import real_kube
     real_kube.served("fake")
     if fixture:
-        import yaml
-        info = next((d for d in yaml.safe_load_all((FIXTURES / "clusters" / fixture).read_text())
-                     if d and d.get("kind") == "FakeClusterInfo"), {})
-        server.git_version = info.get("gitVersion", server.git_version)
+        server.git_version = real_kube.read_fixture(fixture)[0].get("gitVersion", server.git_version)
     return server
 
 

@@ -52,17 +52,16 @@ def served(kind):
         SERVED[kind].add(test.split("[")[0])
 
 
-def fixture_minor(fixture):
-    for doc in yaml.safe_load_all((FIXTURES / "clusters" / fixture).read_text()):
-        if doc and doc.get("kind") == "FakeClusterInfo" and "gitVersion" in doc:
-            return ".".join(doc["gitVersion"].lstrip("v").split(".")[:2])
-    return None
-
-
 def read_fixture(fixture):
+    """A fixture's FakeClusterInfo (or {}) and its objects."""
     docs = [d for d in yaml.safe_load_all((FIXTURES / "clusters" / fixture).read_text()) if d]
     info = next((d for d in docs if d.get("kind") == "FakeClusterInfo"), {})
     return info, [d for d in docs if d.get("kind") != "FakeClusterInfo"]
+
+
+def fixture_minor(fixture):
+    git_version = read_fixture(fixture)[0].get("gitVersion")
+    return ".".join(git_version.lstrip("v").split(".")[:2]) if git_version else None
 
 
 def kubectl(*args, kubeconfig, check=True):
